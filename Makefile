@@ -1,0 +1,38 @@
+# Two commands matter: `make run` (the platform with a demo) and `make test` (the suite).
+# Everything else here is what those two need on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test lint bench soak install browser clean
+
+$(STAMP): pyproject.toml requirements.lock requirements.in requirements-dev.in
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/sequence run
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports --no-cache
+
+browser:
+	@sh scripts/ensure-chromium
+
+test: install browser lint
+	$(BIN)/sequence test
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+soak: install
+	$(BIN)/sequence test -m slow tests/soak
+
+clean:
+	rm -rf $(VENV) var/test-*

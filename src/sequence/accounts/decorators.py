@@ -1,0 +1,51 @@
+"""Access rules for views."""
+
+from __future__ import annotations
+
+import time
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseForbidden
+from django.shortcuts import redirect
+
+SECOND_FACTOR_AT = "second_factor_at"
+
+
+def operator_required(view):
+    """Operators only; outside the demo an operator must have an authenticator app."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if not user.is_operator:
+            return HttpResponseForbidden("Operators only.")
+        if not (user.totp_enabled or settings.DEMO):
+            messages.warning(request, "Operators must use an authenticator app. Set it up to continue.")
+            return redirect("accounts:totp_setup")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def second_factor_fresh(request) -> bool:
+    at = request.session.get(SECOND_FACTOR_AT)
+    return bool(at) and time.time() - float(at) <= settings.SECOND_FACTOR_FRESH_SECONDS
+
+
+def recent_second_factor_required(view):
+    """Sensitive actions (submitting keys, changing where money goes) need a factor from the
+    last 15 minutes; otherwise the user confirms one again and comes back."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not second_factor_fresh(request):
+            request.session["reauth_next"] = request.get_full_path()
+            return redirect("accounts:reauth")
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,284 @@
+"""Writes of the accounts app: sign-in challenges, TOTP, recovery codes, settings.
+
+Every function here is a whole business action: it validates, writes, records
+an audit event and queues its emails in one transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pyotp
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from sequence.accounts.models import RecoveryCode, SigninChallenge, User, normalize_email
+from sequence.accounts.secrets_at_rest import code_hash, code_matches, field_keyring, totp_aad
+from sequence.notifications.services import email_enqueue
+from sequence.ops.services import audit_record
+
+RECOVERY_CODES = 10
+TOTP_ISSUER_FALLBACK = "Sequence"
+
+
+class SigninError(Exception):
+    """A second-factor step failed; the message is safe to show."""
+
+
+class ResendTooSoon(SigninError):
+    def __init__(self, seconds: int) -> None:
+        super().__init__(f"Please wait {seconds} seconds before asking for another code.")
+        self.seconds = seconds
+
+
+# --- users -------------------------------------------------------------------------------------
+
+def user_create(*, email: str, password: str, is_operator: bool = False,
+                anti_phishing_code: str = "", full_name: str = "") -> User:
+    user = User(email=normalize_email(email), is_staff=is_operator, full_name=full_name,
+                anti_phishing_code=anti_phishing_code)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    return user
+
+
+def validate_anti_phishing_code(code: str) -> str:
+    code = (code or "").strip()
+    if not 4 <= len(code) <= 20:
+        raise ValidationError("The anti-phishing code must be between 4 and 20 characters.")
+    if not code.isprintable():
+        raise ValidationError("The anti-phishing code may only contain printable characters.")
+    return code
+
+
+@transaction.atomic
+def anti_phishing_code_set(*, user: User, code: str, request=None) -> User:
+    code = validate_anti_phishing_code(code)
+    if code == user.anti_phishing_code:
+        return user
+    had_code = bool(user.anti_phishing_code)
+    user.anti_phishing_code = code
+    user.save(update_fields=["anti_phishing_code"])
+    audit_record(actor=user, action="account.anti_phishing_code_set", target=user, request=request,
+                 data={"changed": had_code})
+    if had_code:
+        email_enqueue(kind="anti_phishing_changed", user=user,
+                      dedup_key=f"{user.pk}:{timezone.now().isoformat()}")
+    return user
+
+
+# --- email code --------------------------------------------------------------------------------
+
+@transaction.atomic
+def signin_challenge_start(*, user: User, request=None) -> SigninChallenge:
+    """Open the second-factor step after a correct password; supersede older open steps."""
+    now = timezone.now()
+    SigninChallenge.objects.filter(user=user, used_at__isnull=True, superseded_at__isnull=True).update(
+        superseded_at=now
+    )
+    method = SigninChallenge.Method.TOTP if user.totp_enabled else SigninChallenge.Method.EMAIL
+    challenge = SigninChallenge.objects.create(
+        user=user, method=method, created_at=now,
+        expires_at=now + timedelta(seconds=settings.SIGNIN_CODE_TTL_SECONDS),
+    )
+    if method == SigninChallenge.Method.EMAIL:
+        email_enqueue(kind="signin_code", user=user, dedup_key=str(challenge.pk),
+                      context={"challenge_id": str(challenge.pk)})
+    audit_record(actor=user, action="signin.password_ok", target=user, request=request,
+                 data={"method": method})
+    return challenge
+
+
+def signin_code_prepare_email(email) -> dict | None:
+    """Run by the delivering job: make the code, keep only its hash, hand it to the template."""
+    challenge_id = email.context["challenge_id"]
+    code = f"{secrets.randbelow(10**6):06d}"
+    updated = SigninChallenge.objects.filter(
+        pk=challenge_id, used_at__isnull=True, superseded_at__isnull=True,
+        expires_at__gt=timezone.now(), method=SigninChallenge.Method.EMAIL,
+    ).update(code_hash=code_hash("signin", challenge_id, code))
+    if not updated:
+        return None  # superseded, used or expired before we got to it: send nothing
+    return {"code": code, "minutes": settings.SIGNIN_CODE_TTL_SECONDS // 60}
+
+
+def signin_challenge_resend(*, challenge: SigninChallenge, request=None) -> SigninChallenge:
+    waited = (timezone.now() - challenge.created_at).total_seconds()
+    if waited < settings.SIGNIN_CODE_RESEND_SECONDS:
+        raise ResendTooSoon(int(settings.SIGNIN_CODE_RESEND_SECONDS - waited) + 1)
+    return signin_challenge_start(user=challenge.user, request=request)
+
+
+def _claim_attempt(challenge_id) -> SigninChallenge | None:
+    """Count one attempt atomically; None when the challenge is no longer usable."""
+    now = timezone.now()
+    claimed = SigninChallenge.objects.filter(
+        pk=challenge_id, used_at__isnull=True, superseded_at__isnull=True, expires_at__gt=now,
+        attempts__lt=settings.SIGNIN_CODE_MAX_ATTEMPTS,
+    ).update(attempts=F("attempts") + 1)
+    if not claimed:
+        return None
+    return SigninChallenge.objects.select_related("user").get(pk=challenge_id)
+
+
+def _consume(challenge: SigninChallenge) -> bool:
+    return bool(SigninChallenge.objects.filter(pk=challenge.pk, used_at__isnull=True).update(
+        used_at=timezone.now()))
+
+
+def signin_challenge_verify(*, challenge_id, user_id: int, code: str, request=None) -> User:
+    """Check a second-factor code for the session's challenge; returns the user or raises."""
+    code = "".join((code or "").split())
+    challenge = _claim_attempt(challenge_id)
+    if challenge is None or challenge.user_id != user_id:
+        raise SigninError("This code has expired or was tried too many times. Sign in again to get a new one.")
+    user = challenge.user
+    if challenge.method == SigninChallenge.Method.EMAIL:
+        ok = code.isdigit() and code_matches(challenge.code_hash, "signin", str(challenge.pk), code)
+    else:
+        ok = totp_verify(user=user, code=code) or recovery_code_use(user=user, code=code)
+    if not ok:
+        left = settings.SIGNIN_CODE_MAX_ATTEMPTS - challenge.attempts
+        audit_record(actor=user, action="signin.code_wrong", target=user, request=request,
+                     data={"attempts": challenge.attempts})
+        if left <= 0:
+            raise SigninError("Too many wrong codes. Sign in again to get a new one.")
+        raise SigninError(f"That code is not right. {left} tries left.")
+    if not _consume(challenge):
+        raise SigninError("This code was already used. Sign in again to get a new one.")
+    audit_record(actor=user, action="signin.completed", target=user, request=request,
+                 data={"method": challenge.method})
+    return user
+
+
+# --- TOTP --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TotpSetup:
+    secret: str  # shown once, as a QR code and as text, to the user setting it up
+    uri: str
+
+
+def _totp_issuer() -> str:
+    return settings.SITE_NAME or TOTP_ISSUER_FALLBACK
+
+
+@transaction.atomic
+def totp_setup_begin(*, user: User) -> TotpSetup:
+    secret = pyotp.random_base32()
+    user.totp_pending_sealed = field_keyring().seal(secret.encode(), totp_aad(user.pk, "pending"))
+    user.save(update_fields=["totp_pending_sealed"])
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=_totp_issuer())
+    return TotpSetup(secret=secret, uri=uri)
+
+
+def _open_seed(user: User, slot: str) -> str | None:
+    sealed = user.totp_seed_sealed if slot == "active" else user.totp_pending_sealed
+    if not sealed:
+        return None
+    return field_keyring().open(bytes(sealed), totp_aad(user.pk, slot)).decode()
+
+
+def _totp_step_matching(secret: str, code: str) -> int | None:
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    now_step = int(timezone.now().timestamp()) // totp.interval
+    for step in (now_step - 1, now_step, now_step + 1):  # one step of clock drift either way
+        if secrets.compare_digest(totp.at(step * totp.interval), code):
+            return step
+    return None
+
+
+@transaction.atomic
+def totp_setup_confirm(*, user: User, code: str, request=None) -> list[str]:
+    """Turn TOTP on once the app shows the right code; returns the recovery codes (shown once)."""
+    secret = _open_seed(user, "pending")
+    code = "".join((code or "").split())
+    step = _totp_step_matching(secret, code) if secret else None
+    if step is None:
+        raise SigninError("That code does not match. Check the time on your phone and try again.")
+    user.totp_seed_sealed = field_keyring().seal(secret.encode(), totp_aad(user.pk, "active"))
+    user.totp_pending_sealed = None
+    user.totp_confirmed_at = timezone.now()
+    user.totp_last_step = step
+    user.save(update_fields=["totp_seed_sealed", "totp_pending_sealed", "totp_confirmed_at", "totp_last_step"])
+    codes = _recovery_codes_replace(user)
+    audit_record(actor=user, action="account.totp_enabled", target=user, request=request)
+    email_enqueue(kind="totp_enabled", user=user, dedup_key=f"{user.pk}:{user.totp_confirmed_at.isoformat()}")
+    return codes
+
+
+def totp_verify(*, user: User, code: str) -> bool:
+    """A current TOTP code, each time step accepted once (no replay)."""
+    secret = _open_seed(user, "active")
+    step = _totp_step_matching(secret, code) if secret else None
+    if step is None:
+        return False
+    return bool(User.objects.filter(pk=user.pk, totp_last_step__lt=step).update(totp_last_step=step))
+
+
+@transaction.atomic
+def totp_disable(*, user: User, request=None) -> None:
+    user.totp_seed_sealed = None
+    user.totp_pending_sealed = None
+    user.totp_confirmed_at = None
+    user.save(update_fields=["totp_seed_sealed", "totp_pending_sealed", "totp_confirmed_at"])
+    RecoveryCode.objects.filter(user=user).delete()
+    audit_record(actor=user, action="account.totp_disabled", target=user, request=request)
+
+
+def _recovery_codes_replace(user: User) -> list[str]:
+    RecoveryCode.objects.filter(user=user).delete()
+    codes = [base64.b32encode(secrets.token_bytes(10)).decode().lower() for _ in range(RECOVERY_CODES)]
+    RecoveryCode.objects.bulk_create(
+        RecoveryCode(user=user, code_hash=code_hash("recovery", str(user.pk), c)) for c in codes
+    )
+    return [f"{c[:4]}-{c[4:8]}-{c[8:12]}-{c[12:]}" for c in codes]
+
+
+def recovery_code_use(*, user: User, code: str) -> bool:
+    normalized = "".join(ch for ch in (code or "").lower() if ch.isalnum())
+    if len(normalized) != 16:
+        return False
+    digest = code_hash("recovery", str(user.pk), normalized)
+    return bool(RecoveryCode.objects.filter(user=user, code_hash=digest, used_at__isnull=True).update(
+        used_at=timezone.now()))
+
+
+# --- password reset ----------------------------------------------------------------------------
+
+@transaction.atomic
+def password_reset_request(*, email: str, request=None) -> None:
+    """Queue a reset email if the address is known; silent otherwise (no enumeration)."""
+    user = User.objects.filter(email__iexact=normalize_email(email), is_active=True).first()
+    if user is None:
+        return
+    minute = timezone.now().strftime("%Y%m%d%H%M")
+    email_enqueue(kind="password_reset", user=user, dedup_key=f"{user.pk}:{minute}")
+    audit_record(actor=user, action="account.password_reset_requested", target=user, request=request)
+
+
+def password_reset_prepare_email(email) -> dict | None:
+    user = email.user
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    path = reverse("accounts:password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+    return {"reset_url": f"{settings.SITE_URL}{path}", "hours": settings.PASSWORD_RESET_TIMEOUT // 3600}
+
+
+@transaction.atomic
+def password_changed(*, user: User, request=None) -> None:
+    audit_record(actor=user, action="account.password_changed", target=user, request=request)
+    email_enqueue(kind="password_changed", user=user, dedup_key=f"{user.pk}:{timezone.now().isoformat()}")

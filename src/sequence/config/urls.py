@@ -1,0 +1,7 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("sequence.web.urls")),
+    path("", include("sequence.accounts.urls")),
+    path("ops/", include("sequence.ops.urls")),
+]

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class WebConfig(AppConfig):
+    name = "sequence.web"
+    label = "web"
+    verbose_name = "Public pages and the client dashboard"

@@ -1,0 +1,130 @@
+"""Password lockout, CSRF, session lifetime, operators and the anti-phishing code, over HTTP."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from sequence.notifications.models import OutboundEmail
+from sequence.ops.models import AuditEvent
+from tests.accounts.helpers import post_password
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(client, user):
+    """Sign in through the real views, with the code the delivering job would send."""
+    from sequence.accounts.services import signin_code_prepare_email
+
+    post_password(client, user.email)
+    email = OutboundEmail.objects.filter(user=user, kind="signin_code").latest("pk")
+    code = signin_code_prepare_email(email)["code"]
+    response = client.post("/signin/code/", {"code": code})
+    assert response.status_code == 302, response.content
+    return response
+
+
+def test_home_page_has_sign_in(client):
+    page = client.get("/")
+    assert page.status_code == 200 and b"Sign in" in page.content
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+
+
+def test_wrong_password_is_refused_without_saying_which_part(client, alice):
+    response = post_password(client, "alice@example.com", "not the password at all")
+    assert response.status_code == 200
+    assert b"do not match an account" in response.content
+    unknown = post_password(client, "nobody@example.com", "not the password at all")
+    assert b"do not match an account" in unknown.content
+
+
+def test_password_guessing_locks_the_account_for_that_address(client, alice):
+    for _ in range(5):
+        post_password(client, "alice@example.com", "guess guess guess")
+    locked = post_password(client, "alice@example.com")  # even the right password now
+    assert locked.status_code == 429
+    assert b"Too many attempts" in locked.content
+    assert not OutboundEmail.objects.filter(kind="signin_code").exists()
+    # another address is not locked out by the attacker's guesses
+    elsewhere = Client(REMOTE_ADDR="10.9.9.9")
+    assert post_password(elsewhere, "alice@example.com").status_code == 302
+
+
+def test_post_without_csrf_token_is_rejected(alice):
+    client = Client(enforce_csrf_checks=True)
+    assert post_password(client, "alice@example.com").status_code == 403
+
+
+def test_sign_in_needs_the_second_factor(client, alice):
+    post_password(client, "alice@example.com")
+    assert client.get("/dashboard/").status_code == 302  # password alone is not enough
+
+
+def test_code_page_without_password_step_goes_back_to_sign_in(client):
+    assert client.get("/signin/code/").url == "/signin/"
+
+
+def test_idle_session_expires_after_30_minutes(client, alice):
+    signed_in(client, alice)
+    assert client.get("/dashboard/").status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(minutes=31)):
+        response = client.get("/dashboard/")
+    assert response.status_code == 302 and response.url == "/signin/"
+
+
+def test_active_session_ends_after_12_hours(client, alice):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as traveller:
+        signed_in(client, alice)
+        for step in range(1, 30):  # noqa: B007 - read after the loop; active every 29 minutes, never idle
+            traveller.shift(timedelta(minutes=29))
+            last = client.get("/dashboard/")
+            if last.status_code != 200:
+                break
+    assert last.status_code == 302
+    assert step == 25  # 24 x 29 min = 11.6 h still in; 25 x 29 min = 12.08 h out
+
+
+def test_sign_out(client, alice):
+    signed_in(client, alice)
+    client.post("/signout/")
+    assert client.get("/dashboard/").status_code == 302
+
+
+def test_anti_phishing_code_is_shown_and_changeable(client, alice):
+    signed_in(client, alice)
+    assert b"bluefalcon" in client.get("/dashboard/").content
+    response = client.post("/account/", {"anti_phishing_code": "abc"})
+    assert b"between 4 and 20 characters" in response.content
+    response = client.post("/account/", {"anti_phishing_code": "x" * 21})
+    assert response.status_code == 200
+    client.post("/account/", {"anti_phishing_code": "seagull-77"})
+    assert b"seagull-77" in client.get("/dashboard/").content
+    assert OutboundEmail.objects.filter(kind="anti_phishing_changed", user=alice).exists()
+    assert AuditEvent.objects.filter(action="account.anti_phishing_code_set", actor=alice).exists()
+
+
+def test_dashboard_renders_at_phone_width_markup(client, alice):
+    signed_in(client, alice)
+    page = client.get("/dashboard/").content
+    assert b'name="viewport"' in page
+
+
+def test_operator_without_authenticator_is_sent_to_set_one_up(client, operator, settings):
+    settings.DEMO = False
+    response = signed_in(client, operator)
+    assert response.url == "/account/authenticator/"
+    settings.DEMO = True
+    assert client.get("/ops/demo/mailbox/").status_code == 200
+    settings.DEMO = False
+    assert client.get("/ops/demo/mailbox/").url == "/account/authenticator/"
+
+
+def test_clients_cannot_open_operator_pages(client, alice, settings):
+    settings.DEMO = True
+    signed_in(client, alice)
+    assert client.get("/ops/demo/mailbox/").status_code == 403

@@ -1,0 +1,80 @@
+"""Shared fixtures: personas, a real SMTP server, a real worker process, a real browser."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.support.smtp import SmtpSink
+from tests.support.worker import WorkerProcess
+
+PASSWORD = "correct horse battery staple 42"
+
+
+@pytest.fixture(scope="session")
+def smtp_sink():
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+def worker_process(django_db_setup, django_db_blocker, smtp_sink, tmp_path_factory):
+    from django.db import connection
+
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    worker = WorkerProcess(db_settings=connection.settings_dict, smtp_port=smtp_sink.port,
+                           log_path=log_path).start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def worker(worker_process, transactional_db, smtp_sink):
+    """Jobs run for real: use with tests whose writes commit (transactional_db)."""
+    smtp_sink.clear()
+    return worker_process
+
+
+@pytest.fixture
+def make_user(db):
+    from sequence.accounts.services import user_create
+
+    def make(email="alice@example.com", password=PASSWORD, **extra):
+        extra.setdefault("anti_phishing_code", "bluefalcon")
+        return user_create(email=email, password=password, **extra)
+
+    return make
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice@example.com")
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user("bob@example.com", anti_phishing_code="redheron")
+
+
+@pytest.fixture
+def operator(make_user):
+    return make_user("operator@example.com", is_operator=True, anti_phishing_code="opscode")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop shares the thread
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists("/usr/bin/chromium"):
+        pytest.fail("/usr/bin/chromium is missing: run `sh scripts/ensure-chromium` (make test does)")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield b
+        b.close()

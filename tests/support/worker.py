@@ -1,0 +1,59 @@
+"""A real Procrastinate worker process against the test database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+
+def database_url(settings_dict: dict) -> str:
+    host = settings_dict.get("HOST") or ""
+    port = settings_dict.get("PORT") or ""
+    user = quote(settings_dict.get("USER") or "")
+    password = quote(settings_dict.get("PASSWORD") or "")
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    netloc = quote(host, safe="") if host.startswith("/") else host + (f":{port}" if port else "")
+    return f"postgresql://{auth}{netloc}/{settings_dict['NAME']}"
+
+
+class WorkerProcess:
+    def __init__(self, *, db_settings: dict, smtp_port: int, log_path: Path, extra_env: dict | None = None):
+        self.log_path = log_path
+        self.env = dict(os.environ)
+        self.env.update({
+            "DATABASE_URL": database_url(db_settings),
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(smtp_port),
+            "LOG_LEVEL": "DEBUG",
+            "PROCRASTINATE_LOG_LEVEL": "INFO",
+            **(extra_env or {}),
+        })
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> WorkerProcess:
+        self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sequence.cli", "procrastinate", "worker", "--concurrency", "2"],
+            env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        time.sleep(0.5)
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"worker exited at start:\n{self.log_path.read_text()[-3000:]}")
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()
+
+    def output(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
