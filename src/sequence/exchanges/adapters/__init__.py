@@ -1,0 +1,1 @@
+"""ccxt adapters, one module per venue."""

@@ -1,0 +1,376 @@
+"""The generic ccxt adapter; venue subclasses fill in parameters and key introspection."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+
+import ccxt.async_support as ccxt_async
+
+from sequence.exchanges.clock import ServerClock, server_clock_for
+from sequence.exchanges.config import ExchangeConfig
+from sequence.exchanges.domain import (
+    Fill,
+    KeyInfo,
+    LedgerEntry,
+    Market,
+    MarketKind,
+    Order,
+    OrderRequest,
+    Position,
+    PositionMode,
+    PositionSide,
+    WalletBalance,
+)
+from sequence.exchanges.errors import (
+    ClockSkewError,
+    NotSupportedError,
+    OrderNotFoundError,
+    map_ccxt_error,
+    redact,
+)
+from sequence.exchanges.guard import AllowListedExchange, guard_request_path
+from sequence.exchanges.ratelimit import TokenBucket, rate_limiter_for
+from sequence.exchanges.secret import Credentials
+
+from . import parse
+
+__all__ = ["CcxtAdapter", "MarketCache", "default_market_cache"]
+
+
+class RedactingLogger:
+    """ccxt logs request headers (API key, OKX passphrase) at DEBUG: scrub them first."""
+
+    def __init__(self, logger: logging.Logger, secrets: Sequence[str]) -> None:
+        self._logger = logger
+        self._secrets = tuple(secrets)
+
+    def _log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
+        if not self._logger.isEnabledFor(level):
+            return
+        text = str(msg) % args if args else str(msg)
+        kwargs.pop("exc_info", None)
+        self._logger.log(level, "%s", redact(text, self._secrets), **kwargs)
+
+    def debug(self, msg: Any, *args: Any, **kwargs: Any) -> None:
+        self._log(logging.DEBUG, msg, *args, **kwargs)
+
+    def info(self, msg: Any, *args: Any, **kwargs: Any) -> None:
+        self._log(logging.INFO, msg, *args, **kwargs)
+
+    def warning(self, msg: Any, *args: Any, **kwargs: Any) -> None:
+        self._log(logging.WARNING, msg, *args, **kwargs)
+
+    def error(self, msg: Any, *args: Any, **kwargs: Any) -> None:
+        self._log(logging.ERROR, msg, *args, **kwargs)
+
+    exception = error
+
+    def isEnabledFor(self, level: int) -> bool:
+        return self._logger.isEnabledFor(level)
+
+
+class MarketCache:
+    """ccxt markets loaded once per (venue class, base URL, market kind), shared process-wide."""
+
+    def __init__(self) -> None:
+        self._data: dict[tuple, tuple[dict, dict | None, dict[str, Market]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> tuple[dict, dict | None, dict[str, Market]] | None:
+        with self._lock:
+            return self._data.get(key)
+
+    def put(self, key: tuple, markets: dict, currencies: dict | None,
+            parsed: dict[str, Market]) -> None:
+        with self._lock:
+            self._data[key] = (markets, currencies, parsed)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+_DEFAULT_CACHE = MarketCache()
+
+
+def default_market_cache() -> MarketCache:
+    return _DEFAULT_CACHE
+
+
+class CcxtAdapter:
+    """One account on one venue for one market kind, through an allow-listed ccxt instance."""
+
+    exchange: ClassVar[str]
+    kinds: ClassVar[frozenset[MarketKind]] = frozenset(MarketKind)
+    wallet_names: ClassVar[dict[MarketKind, str]] = {}
+    implicit_methods: ClassVar[frozenset[str]] = frozenset()
+    needs_passphrase: ClassVar[bool] = False
+
+    def __init__(self, config: ExchangeConfig, kind: MarketKind | str,
+                 credentials: Credentials | None = None, *,
+                 market_cache: MarketCache | None = None, session: Any = None) -> None:
+        if config.exchange != self.exchange:
+            raise ValueError(f"config is for {config.exchange}, adapter for {self.exchange}")
+        self.kind = MarketKind(kind)
+        if self.kind not in self.kinds:
+            raise NotSupportedError(f"{self.exchange}: {self.kind} markets are not supported",
+                                    exchange=self.exchange)
+        self.config = config
+        self._credentials = credentials
+        self._secrets = credentials.values() if credentials else ()
+        self._cache = market_cache or _DEFAULT_CACHE
+        self._markets: dict[str, Market] | None = None
+        self._raw = self._build(session)
+        self._ex = AllowListedExchange(self._raw, self.implicit_methods)
+        self._clock: ServerClock = server_clock_for(f"{self.ccxt_id}|{config.api_url or ''}")
+        self._raw.options["timeDifference"] = self._clock.time_difference
+
+    # ----------------------------------------------------------------- construction
+    @property
+    def ccxt_id(self) -> str:
+        return self.exchange
+
+    def ccxt_options(self) -> dict[str, Any]:
+        return {}
+
+    def _build(self, session: Any) -> Any:
+        cls = getattr(ccxt_async, self.ccxt_id)
+        cfg: dict[str, Any] = {
+            "enableRateLimit": True,
+            "timeout": self.config.timeout_ms,
+            "options": self.ccxt_options(),
+            # trade-only keys may not read currency/coin info; we do not need it
+            "has": {"fetchCurrencies": False},
+        }
+        if session is not None:
+            cfg["session"] = session
+        creds = self._credentials
+        if creds is not None:
+            cfg["apiKey"] = creds.api_key.reveal()
+            cfg["secret"] = creds.secret.reveal()
+            if creds.passphrase is not None:
+                cfg["password"] = creds.passphrase.reveal()
+        raw = cls(cfg)
+        if self.config.api_url:
+            self._rebase(raw, self.config.api_url.rstrip("/"))
+        rate = self.config.rate_per_second or 1000.0 / float(raw.rateLimit or 50)
+        bucket = rate_limiter_for(self.ccxt_id, self.config.egress_ip, rate_per_second=rate,
+                                  capacity=self.config.burst or max(rate, 1.0))
+        self.rate_limiter: TokenBucket = bucket
+
+        async def throttle(cost: float | None = None) -> None:
+            await bucket.acquire(cost if cost is not None else 1)
+
+        raw.throttle = throttle
+        raw.logger = RedactingLogger(raw.logger, self._secrets)
+        guard_request_path(raw)
+        return raw
+
+    @staticmethod
+    def _rebase(raw: Any, base: str) -> None:
+        def swap(value: Any) -> Any:
+            if isinstance(value, str):
+                return re.sub(r"^https?://[^/]+", base, value)
+            if isinstance(value, dict):
+                return {k: swap(v) for k, v in value.items()}
+            return value
+
+        urls = dict(raw.urls)
+        urls["api"] = swap(urls["api"])
+        raw.urls = urls
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.exchange} {self.kind}>"
+
+    # ----------------------------------------------------------------- plumbing
+    async def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        method = getattr(self._ex, name)  # the allow-list refuses anything else
+        for attempt in (0, 1):
+            try:
+                return await method(*args, **kwargs)
+            except Exception as exc:
+                err = map_ccxt_error(exc, self.exchange, self._secrets)
+                if isinstance(err, ClockSkewError) and attempt == 0:
+                    await self.sync_time(force=True)
+                    continue
+                raise err from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def sync_time(self, force: bool = False) -> int:
+        """Median server offset of a few samples; shared by all adapters of this venue."""
+        if force or (self.config.sync_time and not self._clock.synced):
+            try:
+                await self._clock.sync(lambda: self._ex.fetch_time(), self._raw.milliseconds,
+                                       self.config.time_sync_samples)
+            except Exception as exc:
+                raise map_ccxt_error(exc, self.exchange, self._secrets) from exc
+        self._raw.options["timeDifference"] = self._clock.time_difference
+        return self._clock.offset_ms
+
+    async def _private(self) -> None:
+        await self.sync_time()
+        await self.load_markets()
+
+    # ----------------------------------------------------------------- markets
+    def _cache_key(self) -> tuple:
+        return (self.ccxt_id, self.config.api_url or "", self.kind)
+
+    async def load_markets(self) -> Mapping[str, Market]:
+        if self._markets is not None:
+            return self._markets
+        cached = self._cache.get(self._cache_key())
+        if cached is not None:
+            markets, currencies, parsed = cached
+            self._ex.set_markets(markets, currencies)
+        else:
+            await self._call("load_markets")
+            parsed = {}
+            for m in self._raw.markets.values():
+                market = parse.parse_market(m, self._raw.precisionMode)
+                if market is not None and market.kind is self.kind:
+                    parsed[market.symbol] = market
+            self._cache.put(self._cache_key(), self._raw.markets, self._raw.currencies, parsed)
+        self._markets = parsed
+        return parsed
+
+    # ----------------------------------------------------------------- hooks
+    def balance_params(self) -> dict[str, Any]:
+        return {}
+
+    def order_params(self, request: OrderRequest) -> dict[str, Any]:
+        params: dict[str, Any] = {"clientOrderId": request.client_order_id}
+        if request.post_only:
+            params["postOnly"] = True
+        if request.reduce_only:
+            params["reduceOnly"] = True
+        return params
+
+    def position_side_of(self, order: dict) -> PositionSide | None:
+        return None
+
+    def client_id_of_trade(self, trade: dict) -> str | None:
+        return trade.get("clientOrderId")
+
+    def fills_params(self) -> dict[str, Any]:
+        return {}
+
+    def ledger_params(self) -> dict[str, Any]:
+        return {}
+
+    # ----------------------------------------------------------------- port
+    async def fetch_balance(self) -> WalletBalance:
+        await self._private()
+        raw = await self._call("fetch_balance", self.balance_params())
+        return WalletBalance(self.exchange, self.kind, self.wallet_names.get(self.kind, "trading"),
+                             parse.parse_balances(raw))
+
+    async def fetch_positions(self, symbols: Sequence[str] | None = None) -> list[Position]:
+        if self.kind is MarketKind.SPOT:
+            return []
+        await self._private()
+        raw = await self._call("fetch_positions", list(symbols) if symbols else None,
+                               self.positions_params())
+        return [p for p in map(parse.parse_position, raw) if p is not None]
+
+    def positions_params(self) -> dict[str, Any]:
+        return {}
+
+    def _order(self, raw: dict) -> Order:
+        return parse.parse_order(raw, self.position_side_of(raw))
+
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]:
+        await self._private()
+        raw = await self._call("fetch_open_orders", symbol, None, None,
+                               self.open_orders_params())
+        return [self._order(o) for o in raw]
+
+    def open_orders_params(self) -> dict[str, Any]:
+        return {}
+
+    async def create_order(self, request: OrderRequest) -> Order:
+        await self._private()
+        raw = await self._call("create_order", request.symbol, "limit", request.side.value,
+                               float(request.amount), float(request.price),
+                               self.order_params(request))
+        order = self._order(raw)
+        if order.client_order_id is None:  # most venues echo only the id on create
+            order = _replace(order, client_order_id=request.client_order_id)
+        return order
+
+    def cancel_params(self, client_order_id: str | None) -> dict[str, Any]:
+        return {"clientOrderId": client_order_id} if client_order_id else {}
+
+    async def cancel_order(self, symbol: str, *, order_id: str | None = None,
+                           client_order_id: str | None = None) -> None:
+        if not order_id and not client_order_id:
+            raise ValueError("pass order_id or client_order_id")
+        await self._private()
+        await self._call("cancel_order", order_id, symbol, self.cancel_params(
+            None if order_id else client_order_id))
+
+    async def fetch_order_by_client_id(self, symbol: str, client_order_id: str
+                                       ) -> Order | None:
+        await self._private()
+        try:
+            raw = await self._call("fetch_order", None, symbol,
+                                   {"clientOrderId": client_order_id})
+        except OrderNotFoundError:
+            return None
+        return self._order(raw) if raw else None
+
+    async def fetch_fills(self, since: datetime, symbol: str | None = None) -> list[Fill]:
+        await self._private()
+        raw = await self._call("fetch_my_trades", symbol, parse.ms(since), None,
+                               self.fills_params())
+        return [parse.parse_fill(t, self.client_id_of_trade(t)) for t in raw
+                if self.keep_trade(t)]
+
+    def keep_trade(self, trade: dict) -> bool:
+        return True
+
+    async def fetch_ledger(self, since: datetime, currency: str | None = None
+                           ) -> list[LedgerEntry]:
+        await self._private()
+        raw = await self._call("fetch_ledger", currency, parse.ms(since), None,
+                               self.ledger_params())
+        return [self.parse_ledger(e) for e in raw]
+
+    def parse_ledger(self, entry: dict) -> LedgerEntry:
+        return parse.parse_ledger_entry(entry)
+
+    async def fetch_position_mode(self, symbol: str | None = None) -> PositionMode:
+        if self.kind is MarketKind.SPOT:
+            return PositionMode.ONE_WAY
+        await self._private()
+        info = await self._call("fetch_position_mode", symbol)
+        return PositionMode.HEDGE if info.get("hedged") else PositionMode.ONE_WAY
+
+    async def set_position_mode(self, mode: PositionMode, symbol: str | None = None) -> None:
+        if self.kind is MarketKind.SPOT:
+            raise NotSupportedError(f"{self.exchange}: spot has no position mode",
+                                    exchange=self.exchange)
+        await self._private()
+        await self._call("set_position_mode", PositionMode(mode) is PositionMode.HEDGE, symbol)
+
+    async def fetch_key_info(self) -> KeyInfo:
+        raise NotSupportedError(f"{self.exchange}: no key introspection", exchange=self.exchange)
+
+    async def close(self) -> None:
+        await self._raw.close()
+
+    async def __aenter__(self) -> CcxtAdapter:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+def _replace(order: Order, **changes: Any) -> Order:
+    from dataclasses import replace
+
+    return replace(order, **changes)

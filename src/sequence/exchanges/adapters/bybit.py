@@ -1,0 +1,180 @@
+"""Bybit v5 (unified trading account) adapter."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sequence.exchanges.domain import (
+    KeyInfo,
+    LedgerEntry,
+    LedgerKind,
+    MarketKind,
+    OrderRequest,
+    PositionMode,
+    PositionSide,
+)
+
+from . import parse
+from .base import CcxtAdapter
+
+# permissions.Wallet entries that move funds out of (or between) accounts
+BYBIT_WITHDRAW = ("Withdraw",)
+BYBIT_TRANSFER = ("AccountTransfer", "SubMemberTransfer", "SubMemberTransferList")
+
+_LEDGER_TYPES = {
+    "TRANSFER_IN": LedgerKind.TRANSFER,
+    "TRANSFER_OUT": LedgerKind.TRANSFER,
+    "TRADE": LedgerKind.TRADE,
+    "SETTLEMENT": LedgerKind.FUNDING,
+    "DELIVERY": LedgerKind.TRADE,
+    "LIQUIDATION": LedgerKind.TRADE,
+    "BONUS": LedgerKind.OTHER,
+    "FEE_REFUND": LedgerKind.FEE,
+    "INTEREST": LedgerKind.FEE,
+    "CURRENCY_BUY": LedgerKind.TRADE,
+    "CURRENCY_SELL": LedgerKind.TRADE,
+}
+
+
+class BybitAdapter(CcxtAdapter):
+    exchange = "bybit"
+    wallet_names = {
+        MarketKind.SPOT: "Unified Trading account",
+        MarketKind.LINEAR: "Unified Trading account",
+        MarketKind.INVERSE: "Unified Trading account",
+    }
+    implicit_methods = frozenset({"private_get_v5_user_query_api"})
+    funding_hint = ("Move funds from your Funding account to your Unified Trading account "
+                    "(Assets → Transfer) and submit again.")
+
+    def ccxt_options(self) -> dict[str, Any]:
+        types = {MarketKind.SPOT: "spot", MarketKind.LINEAR: "linear",
+                 MarketKind.INVERSE: "inverse"}[self.kind]
+        return {
+            # UTA: skip the /v5/user/query-api + /v5/account/info probe on the first call
+            "enableUnifiedAccount": True,
+            "enableUnifiedMargin": False,
+            "fetchMarkets": {"types": [types]},
+            "defaultType": "spot" if self.kind is MarketKind.SPOT else "swap",
+            "defaultSubType": "inverse" if self.kind is MarketKind.INVERSE else "linear",
+        }
+
+    @staticmethod
+    def _rebase(raw: Any, base: str) -> None:
+        urls = dict(raw.urls)
+        urls["api"] = dict.fromkeys(("spot", "futures", "v2", "public", "private"), base)
+        raw.urls = urls
+
+    def _type_params(self) -> dict[str, Any]:
+        if self.kind is MarketKind.SPOT:
+            return {"type": "spot"}
+        return {"type": "swap", "subType": self.kind.value}
+
+    def balance_params(self) -> dict[str, Any]:
+        return self._type_params()  # -> accountType=UNIFIED
+
+    def positions_params(self) -> dict[str, Any]:
+        return self._type_params()
+
+    def open_orders_params(self) -> dict[str, Any]:
+        return self._type_params()
+
+    def fills_params(self) -> dict[str, Any]:
+        return {**self._type_params(), "execType": "Trade"}
+
+    def order_params(self, request: OrderRequest) -> dict[str, Any]:
+        params = super().order_params(request)
+        if request.position_side is not None:
+            params["positionIdx"] = 1 if request.position_side is PositionSide.LONG else 2
+        return params
+
+    def position_side_of(self, order: dict) -> PositionSide | None:
+        idx = str((order.get("info") or {}).get("positionIdx", ""))
+        return {"1": PositionSide.LONG, "2": PositionSide.SHORT}.get(idx)
+
+    def client_id_of_trade(self, trade: dict) -> str | None:
+        return (trade.get("info") or {}).get("orderLinkId") or None
+
+    def keep_trade(self, trade: dict) -> bool:
+        """Funding and settlement rows of /v5/execution/list are ledger entries, not fills."""
+        return (trade.get("info") or {}).get("execType", "Trade") == "Trade"
+
+    async def fetch_order_by_client_id(self, symbol, client_order_id):
+        await self._private()
+        params = {**self._type_params(), "orderLinkId": client_order_id}
+        found = await self._call("fetch_open_orders", symbol, None, None, params)
+        if not found:
+            found = await self._call("fetch_canceled_and_closed_orders", symbol, None, None,
+                                     params)
+        found = [o for o in found if o.get("clientOrderId") == client_order_id]
+        return self._order(found[0]) if found else None
+
+    def cancel_params(self, client_order_id: str | None) -> dict[str, Any]:
+        params = self._type_params()
+        if client_order_id:
+            params["orderLinkId"] = client_order_id
+        return params
+
+    async def fetch_position_mode(self, symbol: str | None = None) -> PositionMode:
+        """Bybit has no read endpoint: positions carry ``positionIdx`` (0 one-way, 1/2 hedge)."""
+        if self.kind is not MarketKind.LINEAR:
+            return PositionMode.ONE_WAY  # spot; inverse is one-way only on UTA 2.0
+        await self._private()
+        raw = await self._call("fetch_positions", [symbol] if symbol else None,
+                               self._type_params())
+        for p in raw:
+            if str((p.get("info") or {}).get("positionIdx", "0")) in ("1", "2"):
+                return PositionMode.HEDGE
+        return PositionMode.ONE_WAY
+
+    def parse_ledger(self, entry: dict) -> LedgerEntry:
+        raw_type = (entry.get("info") or {}).get("type")
+        out = parse.parse_ledger_entry(entry, _LEDGER_TYPES.get(raw_type or ""))
+        if raw_type:
+            out = _with_type(out, raw_type)
+        return out
+
+    async def fetch_key_info(self) -> KeyInfo:
+        response = await self._call("private_get_v5_user_query_api")
+        return parse_bybit_key(response.get("result") or {})
+
+
+def _with_type(entry: LedgerEntry, raw_type: str) -> LedgerEntry:
+    from dataclasses import replace
+
+    return replace(entry, exchange_type=raw_type)
+
+
+def _iso(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def parse_bybit_key(result: dict) -> KeyInfo:
+    perms = result.get("permissions") or {}
+    flat = tuple(f"{group}:{p}" for group, items in sorted(perms.items()) for p in (items or []))
+    wallet = set(perms.get("Wallet") or [])
+    read_only = str(result.get("readOnly", "0")) == "1"
+    contract = set(perms.get("ContractTrade") or [])
+    spot = set(perms.get("Spot") or [])
+    ips = tuple(ip for ip in (result.get("ips") or []) if ip and ip != "*")
+    is_master = result.get("isMaster")
+    return KeyInfo(
+        exchange="bybit",
+        permissions=flat,
+        can_trade_spot=not read_only and "SpotTrade" in spot,
+        can_trade_derivatives=not read_only and {"Order", "Position"} <= contract,
+        withdraw_permissions=tuple(f"Wallet:{p}" for p in BYBIT_WITHDRAW if p in wallet),
+        transfer_permissions=tuple(f"Wallet:{p}" for p in BYBIT_TRANSFER if p in wallet),
+        read_only=read_only,
+        ips=ips,
+        expires_at=_iso(result.get("expiredAt")),
+        is_subaccount=None if is_master is None else not bool(is_master),
+        unified=None if result.get("uta") is None else str(result.get("uta")) == "1",
+        label=result.get("note") or None,
+    )

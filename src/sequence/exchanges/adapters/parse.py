@@ -1,0 +1,222 @@
+"""ccxt unified structures -> our Decimal domain objects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sequence.exchanges.domain import (
+    Balance,
+    Fill,
+    LedgerEntry,
+    LedgerKind,
+    Market,
+    MarketKind,
+    Order,
+    OrderStatus,
+    Position,
+    PositionSide,
+    Side,
+)
+
+DECIMAL_PLACES = 2  # ccxt.base.decimal_to_precision.DECIMAL_PLACES
+SIGNIFICANT_DIGITS = 3
+
+
+def dec(value: Any) -> Decimal | None:
+    """ccxt numbers (float, int or str) -> Decimal via their shortest repr; None stays None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, Decimal):
+        return value
+    try:
+        out = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return out if out.is_finite() else None
+
+
+def dec0(value: Any) -> Decimal:
+    out = dec(value)
+    return out if out is not None else Decimal(0)
+
+
+def ts(ms: Any) -> datetime | None:
+    if ms is None:
+        return None
+    try:
+        return datetime.fromtimestamp(int(ms) / 1000, tz=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def ms(when: datetime) -> int:
+    if when.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware UTC datetime")
+    return int(when.timestamp() * 1000)
+
+
+def market_kind(m: dict) -> MarketKind | None:
+    if m.get("spot"):
+        return MarketKind.SPOT
+    if m.get("swap") and m.get("linear"):
+        return MarketKind.LINEAR
+    if m.get("swap") and m.get("inverse"):
+        return MarketKind.INVERSE
+    return None
+
+
+def _step(value: Any, mode: int) -> Decimal | None:
+    d = dec(value)
+    if d is None:
+        return None
+    if mode == DECIMAL_PLACES:
+        return Decimal(1).scaleb(-int(d))
+    return d
+
+
+def parse_market(m: dict, precision_mode: int) -> Market | None:
+    kind = market_kind(m)
+    if kind is None:
+        return None
+    precision = m.get("precision") or {}
+    limits = m.get("limits") or {}
+    return Market(
+        symbol=m["symbol"],
+        exchange_symbol=str(m.get("id")),
+        kind=kind,
+        base=m.get("base"),
+        quote=m.get("quote"),
+        settle=m.get("settle"),
+        contract_size=dec(m.get("contractSize")) if kind is not MarketKind.SPOT else None,
+        price_tick=_step(precision.get("price"), precision_mode),
+        amount_step=_step(precision.get("amount"), precision_mode),
+        min_amount=dec((limits.get("amount") or {}).get("min")),
+        min_cost=dec((limits.get("cost") or {}).get("min")),
+        active=m.get("active") is not False,
+    )
+
+
+def parse_balances(raw: dict) -> dict[str, Balance]:
+    out = {}
+    totals = raw.get("total") or {}
+    for code, total in totals.items():
+        if total is None:
+            continue
+        free = (raw.get("free") or {}).get(code)
+        used = (raw.get("used") or {}).get(code)
+        t = dec0(total)
+        f = dec(free)
+        u = dec(used)
+        if f is None and u is not None:
+            f = t - u
+        if u is None and f is not None:
+            u = t - f
+        out[code.upper()] = Balance(code.upper(), t, f if f is not None else t,
+                                    u if u is not None else Decimal(0))
+    return out
+
+
+def parse_position(p: dict) -> Position | None:
+    size = dec0(p.get("contracts"))
+    if size == 0:
+        return None
+    side = p.get("side")
+    if side not in ("long", "short"):
+        return None
+    return Position(
+        symbol=p["symbol"],
+        side=PositionSide(side),
+        size=abs(size),
+        entry_price=dec(p.get("entryPrice")),
+        mark_price=dec(p.get("markPrice")),
+        unrealized_pnl=dec(p.get("unrealizedPnl")),
+        leverage=dec(p.get("leverage")),
+        hedged=bool(p.get("hedged")),
+        liquidation_price=dec(p.get("liquidationPrice")),
+    )
+
+
+_STATUS = {
+    "open": OrderStatus.OPEN,
+    "closed": OrderStatus.FILLED,
+    "canceled": OrderStatus.CANCELED,
+    "cancelled": OrderStatus.CANCELED,
+    "rejected": OrderStatus.REJECTED,
+    "expired": OrderStatus.EXPIRED,
+}
+
+
+def parse_order(o: dict, position_side: PositionSide | None = None) -> Order:
+    side = o.get("side")
+    return Order(
+        id=str(o.get("id")) if o.get("id") is not None else "",
+        client_order_id=o.get("clientOrderId") or None,
+        symbol=o.get("symbol"),
+        side=Side(side) if side in ("buy", "sell") else None,
+        type=o.get("type"),
+        price=dec(o.get("price")),
+        amount=dec(o.get("amount")),
+        filled=dec(o.get("filled")),
+        remaining=dec(o.get("remaining")),
+        status=_STATUS.get(o.get("status") or "", OrderStatus.UNKNOWN),
+        post_only=o.get("postOnly"),
+        reduce_only=o.get("reduceOnly"),
+        position_side=position_side,
+        timestamp=ts(o.get("timestamp")),
+    )
+
+
+def parse_fill(t: dict, client_order_id: str | None = None) -> Fill:
+    fee = t.get("fee") or {}
+    side = t.get("side")
+    taker_or_maker = t.get("takerOrMaker")
+    return Fill(
+        id=str(t.get("id")),
+        order_id=str(t["order"]) if t.get("order") is not None else None,
+        client_order_id=client_order_id or t.get("clientOrderId") or None,
+        symbol=t.get("symbol"),
+        side=Side(side) if side in ("buy", "sell") else None,
+        price=dec0(t.get("price")),
+        amount=dec0(t.get("amount")),
+        cost=dec(t.get("cost")),
+        fee=dec(fee.get("cost")),
+        fee_currency=fee.get("currency"),
+        maker=None if taker_or_maker is None else taker_or_maker == "maker",
+        timestamp=ts(t.get("timestamp")),
+    )
+
+
+_LEDGER = {
+    "trade": LedgerKind.TRADE,
+    "transfer": LedgerKind.TRANSFER,
+    "fee": LedgerKind.FEE,
+    "funding": LedgerKind.FUNDING,
+    "settlement": LedgerKind.FUNDING,
+    "rebate": LedgerKind.FEE,
+}
+
+
+def parse_ledger_entry(e: dict, kind: LedgerKind | None = None) -> LedgerEntry:
+    raw_type = e.get("type")
+    if kind is None:
+        if raw_type == "transaction":
+            kind = LedgerKind.DEPOSIT if e.get("direction") == "in" else LedgerKind.WITHDRAWAL
+        elif raw_type in ("deposit", "withdrawal"):
+            kind = LedgerKind(raw_type)
+        else:
+            kind = _LEDGER.get(raw_type or "", LedgerKind.OTHER)
+    amount = abs(dec0(e.get("amount")))
+    if e.get("direction") == "out":
+        amount = -amount
+    return LedgerEntry(
+        id=str(e["id"]) if e.get("id") is not None else None,
+        kind=kind,
+        currency=e.get("currency"),
+        amount=amount,
+        balance_after=dec(e.get("after")),
+        timestamp=ts(e.get("timestamp")),
+        reference_id=str(e["referenceId"]) if e.get("referenceId") else None,
+        exchange_type=raw_type,
+    )

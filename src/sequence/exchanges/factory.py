@@ -1,0 +1,38 @@
+"""Build the adapter for an exchange and market kind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sequence.exchanges.adapters.base import CcxtAdapter, MarketCache
+from sequence.exchanges.adapters.binance import BinanceAdapter, BinanceUsAdapter
+from sequence.exchanges.adapters.bybit import BybitAdapter
+from sequence.exchanges.adapters.kraken import KrakenAdapter
+from sequence.exchanges.adapters.kucoin import KucoinAdapter
+from sequence.exchanges.adapters.okx import OkxAdapter
+from sequence.exchanges.config import ExchangeConfig
+from sequence.exchanges.domain import MarketKind
+from sequence.exchanges.secret import Credentials
+
+__all__ = ["ADAPTERS", "create_adapter"]
+
+ADAPTERS: dict[str, type[CcxtAdapter]] = {
+    "bybit": BybitAdapter,
+    "okx": OkxAdapter,
+    "kucoin": KucoinAdapter,
+    "kraken": KrakenAdapter,
+    "binance": BinanceAdapter,
+    "binanceus": BinanceUsAdapter,
+}
+
+
+def create_adapter(config: ExchangeConfig, kind: MarketKind | str,
+                   credentials: Credentials | None = None, *,
+                   market_cache: MarketCache | None = None, session: Any = None) -> CcxtAdapter:
+    """The adapter (an :class:`~sequence.exchanges.port.ExchangePort`) for one account.
+
+    ``session``: an aiohttp ``ClientSession`` to share between instances (optional).
+    Close the adapter with ``await adapter.close()`` or ``async with``.
+    """
+    return ADAPTERS[config.exchange](config, kind, credentials, market_cache=market_cache,
+                                     session=session)
