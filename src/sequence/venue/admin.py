@@ -1,0 +1,254 @@
+"""The admin JSON API under ``/admin/`` (loopback clients only; see server.py).
+
+All bodies and answers are JSON objects; amounts are decimal strings. Errors:
+``{"error": "..."}`` with HTTP 400 (bad input) or 404 (unknown account).
+
+==========================  ==========================================================
+POST /admin/accounts        {name, parent_id?} -> account
+GET  /admin/accounts        -> {accounts: [...]}
+GET  /admin/accounts/{id}   -> account with wallets, positions, open orders
+POST /admin/fund            {account_id, coin, amount, wallet?=trading}: credit a wallet
+POST /admin/keys            {account_id, exchange, permissions?, ips?, expires_at?,
+                             read_only?, label?, passphrase?} -> key (with secret)
+POST /admin/deposit         {account_id, coin, amount, wallet?=funding, status?}
+POST /admin/withdraw        {account_id, coin, amount, wallet?=funding, address?}
+POST /admin/transfer        {account_id, coin, amount, from_wallet, to_wallet,
+                             to_account_id?}
+POST /admin/faults          {kind, path?, method?, count?, probability?, ms?, status?,
+                             seconds?} -> fault; DELETE /admin/faults clears all
+GET  /admin/faults          -> {faults: [...]}
+GET  /admin/clock           -> {market_ms, speed, last_price, candles_done, feed}
+POST /admin/clock           {speed?, advance_ms?, advance_candles?, set_ms?}
+POST /admin/feed            {candles? (a path), seed?, price?, rebase?, speed?}
+POST /admin/price           {} -> same as GET /admin/clock (forces a sync)
+==========================  ==========================================================
+
+``fund`` books the amount as a transfer into the wallet (Bybit ledger type
+``TRANSFER_IN``, OKX bill type 1); ``deposit`` also writes a deposit record
+(visible in the exchanges' deposit history).
+"""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+from sequence.venue.engine import Account, Venue, VenueError, fmt
+from sequence.venue.feed import MINUTE_MS
+from sequence.venue.server import STATE_KEY, Fault, State, set_feed
+
+
+def _json(data, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status)
+
+
+def _state(request: web.Request) -> State:
+    return request.app[STATE_KEY]
+
+
+async def _body(request: web.Request) -> dict:
+    raw = await request.read()
+    if not raw:
+        return {}
+    data = json.loads(raw)
+    if not isinstance(data, dict):
+        raise ValueError("body must be a JSON object")
+    return data
+
+
+def account_json(venue: Venue, acct: Account, detail: bool = False) -> dict:
+    out = {"id": acct.id, "name": acct.name, "parent_id": acct.parent_id,
+           "created": acct.created}
+    if detail:
+        out["wallets"] = {w: {c: fmt(v) for c, v in b.items()} for w, b in acct.wallets.items()}
+        out["positions"] = [
+            {"market": p.market.key, "idx": p.idx, "side": p.side, "size": fmt(p.size),
+             "entry": fmt(p.entry), "realized": fmt(p.realized)}
+            for p in acct.positions.values() if p.size > 0]
+        out["open_orders"] = [
+            {"id": o.id, "link_id": o.link_id, "market": o.market.key, "side": o.side,
+             "price": fmt(o.price), "qty": fmt(o.qty), "reduce_only": o.reduce_only,
+             "position_idx": o.position_idx} for o in acct.open_orders.values()]
+        out["hedge"] = {k: v for k, v in acct.hedge.items() if v}
+        out["executions"] = len(acct.executions)
+    return out
+
+
+def handler(fn):
+    async def wrapped(request: web.Request) -> web.Response:
+        try:
+            body = await _body(request) if request.method in ("POST", "PUT") else {}
+            return _json(fn(request, _state(request), body))
+        except VenueError as e:
+            return _json({"error": e.message, "kind": e.kind},
+                         status=404 if e.kind == "not_found" else 400)
+        except (ValueError, TypeError, KeyError) as e:
+            return _json({"error": f"bad request: {e}"}, status=400)
+
+    return wrapped
+
+
+def _need(body: dict, *names: str) -> None:
+    missing = [n for n in names if body.get(n) in (None, "")]
+    if missing:
+        raise ValueError("missing " + ", ".join(missing))
+
+
+@handler
+def create_account(request, state: State, body):
+    _need(body, "name")
+    acct = state.venue.create_account(str(body["name"]), body.get("parent_id"))
+    return account_json(state.venue, acct)
+
+
+@handler
+def list_accounts(request, state: State, body):
+    return {"accounts": [account_json(state.venue, a) for a in state.venue.accounts.values()]}
+
+
+@handler
+def get_account(request, state: State, body):
+    acct = state.venue.account(request.match_info["id"])
+    return account_json(state.venue, acct, detail=True)
+
+
+def _transfer_json(t) -> dict:
+    return {"id": t.id, "kind": t.kind, "account_id": t.account_id, "coin": t.coin,
+            "amount": fmt(t.amount), "time": t.time, "status": t.status,
+            "from_wallet": t.from_wallet, "to_wallet": t.to_wallet,
+            "to_account_id": t.to_account_id}
+
+
+@handler
+def fund(request, state: State, body):
+    _need(body, "account_id", "coin", "amount")
+    v = state.venue
+    acct = v.account(body["account_id"])
+    wallet = body.get("wallet", "trading")
+    v._check_wallet(wallet)
+    amount = v._positive(body["amount"])
+    v._book_entry(acct, str(body["coin"]), "TRANSFER_IN", amount, wallet=wallet, note="fund")
+    return {"account_id": acct.id, "coin": body["coin"], "wallet": wallet,
+            "balance": fmt(acct.balance(str(body["coin"]), wallet))}
+
+
+@handler
+def deposit(request, state: State, body):
+    _need(body, "account_id", "coin", "amount")
+    t = state.venue.deposit(body["account_id"], str(body["coin"]), body["amount"],
+                            wallet=body.get("wallet", "funding"),
+                            status=body.get("status", "success"))
+    return _transfer_json(t)
+
+
+@handler
+def withdraw(request, state: State, body):
+    _need(body, "account_id", "coin", "amount")
+    t = state.venue.withdraw(body["account_id"], str(body["coin"]), body["amount"],
+                             wallet=body.get("wallet", "funding"),
+                             address=body.get("address", "TXsimulatedaddress"))
+    return _transfer_json(t)
+
+
+@handler
+def transfer(request, state: State, body):
+    _need(body, "account_id", "coin", "amount", "from_wallet", "to_wallet")
+    t = state.venue.transfer(body["account_id"], str(body["coin"]), body["amount"],
+                             from_wallet=body["from_wallet"], to_wallet=body["to_wallet"],
+                             to_account_id=body.get("to_account_id"))
+    return _transfer_json(t)
+
+
+@handler
+def create_key(request, state: State, body):
+    _need(body, "account_id", "exchange")
+    expires = body.get("expires_at")
+    key = state.venue.create_key(
+        str(body["account_id"]), exchange=str(body["exchange"]),
+        permissions=body.get("permissions"), ips=body.get("ips") or [],
+        expires_at=int(expires) if expires not in (None, "") else None,
+        read_only=bool(body.get("read_only", False)), label=str(body.get("label", "")),
+        passphrase=body.get("passphrase"))
+    return key.public()
+
+
+@handler
+def add_fault(request, state: State, body):
+    _need(body, "kind")
+    if body["kind"] not in ("latency", "http_5xx", "timeout", "drop"):
+        raise ValueError("kind must be latency, http_5xx, timeout or drop")
+    state.fault_ids += 1
+    f = Fault(kind=body["kind"], path=str(body.get("path", "")),
+              method=str(body.get("method", "")),
+              count=int(body["count"]) if body.get("count") is not None else None,
+              probability=float(body.get("probability", 1.0)), ms=int(body.get("ms", 0)),
+              status=int(body.get("status", 503)), seconds=float(body.get("seconds", 30.0)),
+              id=state.fault_ids)
+    state.faults.append(f)
+    return f.public()
+
+
+@handler
+def list_faults(request, state: State, body):
+    return {"faults": [f.public() for f in state.faults]}
+
+
+@handler
+def clear_faults(request, state: State, body):
+    n = len(state.faults)
+    state.faults.clear()
+    return {"cleared": n}
+
+
+def _clock_json(v: Venue) -> dict:
+    return {"market_ms": v.now(), "speed": v.clock.speed, "last_price": fmt(v.last_price),
+            "candles_done": v.candles_done, "feed": v.feed.describe(),
+            "wall_ms": v.wall_ms()}
+
+
+@handler
+def get_clock(request, state: State, body):
+    return _clock_json(state.venue)
+
+
+@handler
+def set_clock(request, state: State, body):
+    v = state.venue
+    if body.get("speed") is not None:
+        v.clock.set_speed(float(body["speed"]))
+    if body.get("advance_ms") is not None:
+        v.clock.advance(int(body["advance_ms"]))
+    if body.get("advance_candles") is not None:
+        v.clock.advance(int(body["advance_candles"]) * MINUTE_MS)
+    if body.get("set_ms") is not None:
+        v.clock.set_time(int(body["set_ms"]))
+    v.sync()
+    return _clock_json(v)
+
+
+@handler
+def set_feed_handler(request, state: State, body):
+    v = state.venue
+    set_feed(v, body.get("candles"), seed=int(body.get("seed", 1)),
+             price=float(body.get("price", 30000.0)), rebase=bool(body.get("rebase", True)),
+             speed=float(body["speed"]) if body.get("speed") is not None else None)
+    return _clock_json(v)
+
+
+def register(app: web.Application) -> None:
+    r = app.router
+    r.add_post("/admin/accounts", create_account)
+    r.add_get("/admin/accounts", list_accounts)
+    r.add_get("/admin/accounts/{id}", get_account)
+    r.add_post("/admin/fund", fund)
+    r.add_post("/admin/keys", create_key)
+    r.add_post("/admin/deposit", deposit)
+    r.add_post("/admin/withdraw", withdraw)
+    r.add_post("/admin/transfer", transfer)
+    r.add_post("/admin/faults", add_fault)
+    r.add_get("/admin/faults", list_faults)
+    r.add_delete("/admin/faults", clear_faults)
+    r.add_get("/admin/clock", get_clock)
+    r.add_post("/admin/clock", set_clock)
+    r.add_post("/admin/feed", set_feed_handler)

@@ -1,0 +1,5 @@
+"""OKX v5 (placeholder, filled in next)."""
+
+
+def register(app) -> None:
+    pass

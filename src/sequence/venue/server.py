@@ -1,0 +1,216 @@
+"""The HTTP face of the simulated exchange: Bybit v5, OKX v5 and the admin API on one port.
+
+``/v5/...`` is Bybit, ``/api/v5/...`` is OKX, ``/admin/...`` is the JSON admin
+API (answered only to loopback clients, and the server refuses to bind anything
+but a loopback address). Every request first brings the market up to the
+market clock (:meth:`Venue.sync`); a background task does the same every
+``tick`` seconds so resting orders fill while nobody asks.
+
+Faults (set through the admin API) apply to the exchange paths only:
+
+- ``latency``: sleep ``ms`` before answering;
+- ``http_5xx``: answer ``status`` (default 503) without doing anything;
+- ``timeout``: do nothing, hold the connection ``seconds`` (default 30), then close it;
+- ``drop``: do the work (e.g. accept the order), then close the connection
+  without an answer ("drop the response after accepting an order").
+
+Each fault has ``path`` (a prefix, default every exchange path), ``method``
+(optional), ``count`` (times to fire, default unlimited) and ``probability``
+(default 1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from sequence.venue.engine import Venue
+from sequence.venue.feed import CandleFeed, MarketClock, RandomWalkFeed
+
+log = logging.getLogger("sequence.venue")
+
+STATE_KEY = web.AppKey("venue_state", object)
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+@dataclass
+class Fault:
+    kind: str  # latency | http_5xx | timeout | drop
+    path: str = ""
+    method: str = ""
+    count: int | None = None
+    probability: float = 1.0
+    ms: int = 0
+    status: int = 503
+    seconds: float = 30.0
+    fired: int = 0
+    id: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.count is not None and self.fired >= self.count:
+            return False
+        if self.method and self.method.upper() != method:
+            return False
+        if self.path and not path.startswith(self.path):
+            return False
+        return self.probability >= 1 or random.random() < self.probability  # noqa: S311
+
+    def public(self) -> dict:
+        return {"id": self.id, "kind": self.kind, "path": self.path, "method": self.method,
+                "count": self.count, "probability": self.probability, "ms": self.ms,
+                "status": self.status, "seconds": self.seconds, "fired": self.fired}
+
+
+@dataclass
+class State:
+    venue: Venue
+    faults: list[Fault] = field(default_factory=list)
+    fault_ids: int = 0
+    started_wall: float = field(default_factory=time.time)
+    requests: int = 0
+
+
+def build_venue(candles: str | None = None, *, speed: float = 1.0, seed: int = 1,
+                price: float = 30000.0, rebase: bool = True) -> Venue:
+    feed = CandleFeed(candles, rebase=rebase) if candles else RandomWalkFeed(seed=seed, price=price)
+    clock = MarketClock(feed.start_ms, speed)
+    return Venue(feed, clock)
+
+
+def set_feed(venue: Venue, candles: str | None, *, seed: int = 1, price: float = 30000.0,
+             rebase: bool = True, speed: float | None = None) -> None:
+    """Replace the price source; the market clock restarts at the new feed's start."""
+    feed = CandleFeed(candles, rebase=rebase) if candles else RandomWalkFeed(seed=seed, price=price)
+    from decimal import Decimal
+
+    venue.feed = feed
+    venue.clock = MarketClock(feed.start_ms, venue.clock.speed if speed is None else speed)
+    venue.last_price = Decimal(str(feed.first_open()))
+
+
+def _exchange_path(path: str) -> bool:
+    return path.startswith(("/v5/", "/api/v5/"))
+
+
+@web.middleware
+async def venue_middleware(request: web.Request, handler):
+    state: State = request.app[STATE_KEY]
+    path = request.path
+    if path.startswith("/admin"):
+        if not is_loopback(request.remote or ""):
+            return web.json_response({"error": "admin API is for loopback clients only"},
+                                     status=403)
+        state.venue.sync()
+        return await handler(request)
+    state.requests += 1
+    fault = None
+    if state.faults and _exchange_path(path):
+        for f in state.faults:
+            if f.matches(request.method, path):
+                f.fired += 1
+                fault = f
+                break
+    if fault is not None:
+        if fault.kind == "latency":
+            await asyncio.sleep(fault.ms / 1000)
+        elif fault.kind == "http_5xx":
+            return web.Response(status=fault.status, text="Service Unavailable")
+        elif fault.kind == "timeout":
+            await asyncio.sleep(fault.seconds)
+            if request.transport is not None:
+                request.transport.close()
+            raise asyncio.CancelledError
+    state.venue.sync()
+    response = await handler(request)
+    if fault is not None and fault.kind == "drop":
+        if request.transport is not None:
+            request.transport.abort()
+        raise asyncio.CancelledError
+    return response
+
+
+async def _ticker(app: web.Application):
+    state: State = app[STATE_KEY]
+    tick = app.get("tick", 0.2)
+
+    async def loop():
+        while True:
+            await asyncio.sleep(tick)
+            try:
+                state.venue.sync()
+            except Exception:  # keep ticking; the error is logged
+                log.exception("market sync failed")
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _not_found(request: web.Request) -> web.Response:
+    if request.path.startswith("/api/v5/"):
+        return web.json_response({"code": "50115", "msg": "Invalid request method.", "data": []},
+                                 status=404)
+    return web.json_response({"retCode": 10017, "retMsg": "route not found",
+                              "result": {}, "retExtInfo": {}, "time": int(time.time() * 1000)},
+                             status=404)
+
+
+def make_app(venue: Venue, *, tick: float = 0.2) -> web.Application:
+    from sequence.venue import admin, bybit, okx
+
+    app = web.Application(middlewares=[venue_middleware], client_max_size=1 << 20)
+    app[STATE_KEY] = State(venue)
+    app["tick"] = tick
+    bybit.register(app)
+    okx.register(app)
+    admin.register(app)
+    app.router.add_route("*", "/{tail:.*}", _not_found)
+    app.cleanup_ctx.append(_ticker)
+    return app
+
+
+def json_body(raw: bytes) -> dict:
+    if not raw:
+        return {}
+    data = json.loads(raw)
+    if not isinstance(data, dict):
+        raise ValueError("body must be a JSON object")
+    return data
+
+
+async def serve(host: str, port: int, venue: Venue, *, tick: float = 0.2,
+                ready=None, stop: asyncio.Event | None = None) -> None:
+    """Serve until ``stop`` is set (or forever). ``ready(port)`` is called once bound."""
+    if not is_loopback(host):
+        raise ValueError("the simulated exchange binds loopback addresses only")
+    app = make_app(venue, tick=tick)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_address=True, backlog=1024)
+    await site.start()
+    bound = runner.addresses[0][1]
+    if ready is not None:
+        ready(bound)
+    try:
+        if stop is None:
+            await asyncio.Event().wait()
+        else:
+            await stop.wait()
+    finally:
+        await runner.cleanup()

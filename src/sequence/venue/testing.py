@@ -1,0 +1,258 @@
+"""Run the simulated exchange inside a test, and drive it: a stable API for every team.
+
+Usage::
+
+    from sequence.venue.testing import running_venue
+
+    with running_venue(candles="tests/data/candles/binanceus_BTCUSDT_1m_2023-03.csv.gz",
+                       speed=0) as venue:
+        venue.url                                   # "http://127.0.0.1:PORT"
+        acct = venue.admin.create_account(name="alice")          # -> account id (str)
+        sub = venue.admin.create_account(name="bot1", parent_id=acct)
+        venue.admin.fund(sub, "USDT", "1000", wallet="trading")  # credit a wallet
+        key = venue.admin.create_key(sub, exchange="bybit")      # or exchange="okx"
+        key.api_key, key.secret, key.passphrase                  # passphrase: OKX only
+        venue.admin.advance(candles=10)             # step the market clock (speed=0: paused)
+        venue.admin.fault("drop", path="/v5/order/create", count=1)
+        ex = venue.ccxt_bybit(key)                  # a configured ccxt.async_support.bybit
+        ...                                         # (close it: await ex.close())
+
+``running_venue(candles=None, *, speed=1.0, seed=1, price=30000.0, rebase=True,
+tick=0.05)``: ``candles`` is a candle file (CSV or .csv.gz) replayed as the
+price feed; ``None`` means a seeded random walk from ``price``. ``speed`` is
+market seconds per wall second (0 = paused: only :meth:`AdminClient.advance`
+moves the market). ``rebase`` shifts the file's timestamps so its first
+candle starts now. The server runs in a daemon thread with its own event loop,
+binds 127.0.0.1 on a free port, and stops when the block exits.
+
+Pointing real ccxt at it (only the base URL changes; these are the options
+of our production configuration, EXCHANGES.md section 8)::
+
+    import ccxt.async_support as ccxt
+    ex = ccxt.bybit({"apiKey": key.api_key, "secret": key.secret,
+                     "options": {"fetchMarkets": {"types": ["linear", "inverse", "spot"]},
+                                 "enableUnifiedAccount": True, "enableUnifiedMargin": False}})
+    ex.urls["api"] = {k: venue.url for k in ("spot", "futures", "v2", "public", "private")}
+    ex.has["fetchCurrencies"] = False   # optional: /v5/asset/coin/query-info is served too
+
+    ex = ccxt.okx({"apiKey": key.api_key, "secret": key.secret, "password": key.passphrase})
+    ex.urls["api"] = {"rest": venue.url}
+    ex.has["fetchCurrencies"] = False   # OKX currencies need /asset/currencies: not served
+    ex.options["fetchMarkets"] = {"types": ["spot", "swap"]}
+
+:func:`ccxt_bybit` and :func:`ccxt_okx` build exactly these. Markets served:
+``BTC/USDT`` (spot), ``BTC/USDT:USDT`` (linear perpetual) and ``BTC/USD:BTC``
+(inverse perpetual; Bybit: one-way only), all priced by the one feed.
+
+The admin client is synchronous (urllib), so it can be used from sync tests or,
+briefly, from async ones. Every method raises :class:`AdminError` on an error
+answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sequence.venue.server import build_venue, serve
+
+
+class AdminError(RuntimeError):
+    """The admin API refused a call (HTTP status in ``status``)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Key:
+    api_key: str
+    secret: str
+    passphrase: str
+    exchange: str
+    account_id: str
+    permissions: dict
+    ips: list
+    expires_at: int | None
+
+
+class AdminClient:
+    """Synchronous client of the ``/admin/`` JSON API at ``url``."""
+
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+
+    def call(self, method: str, path: str, body: dict | None = None) -> dict:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(  # noqa: S310 - our own loopback URL
+            self.url + path, data=data, method=method,
+            headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
+                return json.loads(resp.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            try:
+                msg = json.loads(e.read()).get("error", e.reason)
+            except ValueError:
+                msg = str(e.reason)
+            raise AdminError(e.code, msg) from None
+
+    # accounts and money
+    def create_account(self, name: str, parent_id: str | None = None) -> str:
+        return self.call("POST", "/admin/accounts", {"name": name, "parent_id": parent_id})["id"]
+
+    def account(self, account_id: str) -> dict:
+        return self.call("GET", f"/admin/accounts/{account_id}")
+
+    def fund(self, account_id: str, coin: str, amount, wallet: str = "trading") -> dict:
+        return self.call("POST", "/admin/fund", {"account_id": account_id, "coin": coin,
+                                                 "amount": str(amount), "wallet": wallet})
+
+    def deposit(self, account_id: str, coin: str, amount, wallet: str = "funding") -> dict:
+        return self.call("POST", "/admin/deposit", {"account_id": account_id, "coin": coin,
+                                                    "amount": str(amount), "wallet": wallet})
+
+    def withdraw(self, account_id: str, coin: str, amount, wallet: str = "funding",
+                 address: str = "TXsimulatedaddress") -> dict:
+        return self.call("POST", "/admin/withdraw", {"account_id": account_id, "coin": coin,
+                                                     "amount": str(amount), "wallet": wallet,
+                                                     "address": address})
+
+    def transfer(self, account_id: str, coin: str, amount, from_wallet: str, to_wallet: str,
+                 to_account_id: str | None = None) -> dict:
+        return self.call("POST", "/admin/transfer", {
+            "account_id": account_id, "coin": coin, "amount": str(amount),
+            "from_wallet": from_wallet, "to_wallet": to_wallet, "to_account_id": to_account_id})
+
+    # keys
+    def create_key(self, account_id: str, exchange: str = "bybit", permissions=None,
+                   ips: list[str] | None = None, expires_at: int | None = None,
+                   read_only: bool = False, label: str = "", passphrase: str | None = None) -> Key:
+        """``permissions``: Bybit a dict like query-api's (``{"ContractTrade": ["Order",
+        "Position"], "Spot": ["SpotTrade"], "Wallet": ["Withdraw"]}``); OKX a list of
+        ``read_only``, ``trade``, ``withdraw``. ``expires_at``: epoch ms (wall clock)."""
+        d = self.call("POST", "/admin/keys", {
+            "account_id": account_id, "exchange": exchange, "permissions": permissions,
+            "ips": ips or [], "expires_at": expires_at, "read_only": read_only,
+            "label": label, "passphrase": passphrase})
+        return Key(d["api_key"], d["secret"], d["passphrase"], d["exchange"], d["account_id"],
+                   d["permissions"], d["ips"], d["expires_at"])
+
+    # faults, clock, feed
+    def fault(self, kind: str, **options) -> dict:
+        """kind: latency (ms=), http_5xx (status=), timeout (seconds=), drop; plus
+        path= (prefix), method=, count=, probability=."""
+        return self.call("POST", "/admin/faults", {"kind": kind, **options})
+
+    def clear_faults(self) -> dict:
+        return self.call("DELETE", "/admin/faults")
+
+    def clock(self) -> dict:
+        return self.call("GET", "/admin/clock")
+
+    def set_speed(self, speed: float) -> dict:
+        return self.call("POST", "/admin/clock", {"speed": speed})
+
+    def advance(self, candles: int = 0, ms: int = 0) -> dict:
+        return self.call("POST", "/admin/clock", {"advance_candles": candles, "advance_ms": ms})
+
+    def set_feed(self, candles: str | None = None, **options) -> dict:
+        return self.call("POST", "/admin/feed", {"candles": candles, **options})
+
+
+@dataclass
+class RunningVenue:
+    url: str
+    port: int
+    admin: AdminClient
+
+    def ccxt_bybit(self, key: Key, **config):
+        return ccxt_bybit(self.url, key, **config)
+
+    def ccxt_okx(self, key: Key, **config):
+        return ccxt_okx(self.url, key, **config)
+
+
+def ccxt_bybit(url: str, key: Key | None = None, **config):
+    """A ccxt.async_support.bybit pointed at ``url`` with our production options."""
+    import ccxt.async_support as ccxt
+
+    options = {"fetchMarkets": {"types": ["linear", "inverse", "spot"]},
+               "enableUnifiedAccount": True, "enableUnifiedMargin": False}
+    options.update(config.pop("options", {}))
+    cfg = {"options": options, **config}
+    if key is not None:
+        cfg.update(apiKey=key.api_key, secret=key.secret)
+    ex = ccxt.bybit(cfg)
+    ex.urls["api"] = dict.fromkeys(("spot", "futures", "v2", "public", "private"), url)
+    ex.has["fetchCurrencies"] = False
+    return ex
+
+
+def ccxt_okx(url: str, key: Key | None = None, **config):
+    """A ccxt.async_support.okx pointed at ``url``."""
+    import ccxt.async_support as ccxt
+
+    options = {"fetchMarkets": {"types": ["spot", "swap"]}}
+    options.update(config.pop("options", {}))
+    cfg = {"options": options, **config}
+    if key is not None:
+        cfg.update(apiKey=key.api_key, secret=key.secret, password=key.passphrase)
+    ex = ccxt.okx(cfg)
+    ex.urls["api"] = {"rest": url}
+    ex.has["fetchCurrencies"] = False
+    return ex
+
+
+@contextlib.contextmanager
+def running_venue(candles: str | None = None, *, speed: float = 1.0, seed: int = 1,
+                  price: float = 30000.0, rebase: bool = True,
+                  tick: float = 0.05) -> Iterator[RunningVenue]:
+    """Serve a fresh simulated exchange on 127.0.0.1:<free port> for the block."""
+    venue = build_venue(candles, speed=speed, seed=seed, price=price, rebase=rebase)
+    bound: dict = {}
+    ready = threading.Event()
+    loop = asyncio.new_event_loop()
+    stop_holder: dict = {}
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        stop_holder["stop"] = stop
+
+        def on_ready(port: int) -> None:
+            bound["port"] = port
+            ready.set()
+
+        await serve("127.0.0.1", 0, venue, tick=tick, ready=on_ready, stop=stop)
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(main())
+        except BaseException as e:  # surfaced to the caller below
+            bound["error"] = e
+            ready.set()
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=run, name="venue-server", daemon=True)
+    thread.start()
+    if not ready.wait(15) or "error" in bound:
+        raise RuntimeError(f"simulated exchange did not start: {bound.get('error')}")
+    url = f"http://127.0.0.1:{bound['port']}"
+    try:
+        yield RunningVenue(url, bound["port"], AdminClient(url))
+    finally:
+        stop = stop_holder.get("stop")
+        if stop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
