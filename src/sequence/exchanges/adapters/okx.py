@@ -35,6 +35,7 @@ class OkxAdapter(CcxtAdapter):
             "fetchMarkets": {"types": ["spot" if self.kind is MarketKind.SPOT else "swap"]},
             "defaultType": "spot" if self.kind is MarketKind.SPOT else "swap",
             "timeDifference": 0,
+            "createOrder": "privatePostTradeOrder",  # one order per request, not the batch API
         }
 
     def balance_params(self) -> dict[str, Any]:
