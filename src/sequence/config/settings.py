@@ -86,6 +86,12 @@ TEMPLATES = [
 def _database() -> dict:
     url = env_secret("DATABASE_URL")
     if not url:
+        # A local cluster started by `sequence run` serves other commands too (e.g. `sequence demo_mail`).
+        from sequence.runtime.embedded_pg import running_url
+        from sequence.runtime.paths import var_dir
+
+        url = running_url(var_dir() / "pg", "sequence")
+    if not url:
         raise ImproperlyConfigured(
             "DATABASE_URL is not set. `sequence run` and `sequence test` start a private "
             "PostgreSQL and set it; otherwise point it at your server, "

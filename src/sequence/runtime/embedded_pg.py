@@ -70,3 +70,16 @@ def ensure_database(server, database: str, timeout: float = 30.0) -> None:
             if time.monotonic() > deadline:
                 raise DatabaseStartError(f"PostgreSQL did not accept connections: {exc}") from exc
             time.sleep(0.2)
+
+
+def running_url(pgdata: Path, database: str) -> str | None:
+    """The socket URL of a server already running on `pgdata` (e.g. under `sequence run`), else None."""
+    import os
+
+    try:
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+        pid, socket_dir = int(lines[0]), lines[4].strip()
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return None
+    return f"postgresql://postgres@{quote(socket_dir, safe='')}/{database}"

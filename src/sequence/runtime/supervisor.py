@@ -1,0 +1,158 @@
+"""`sequence run`: the whole platform with a demo, in one terminal.
+
+Starts (or reuses) the embedded PostgreSQL under var/pg unless DATABASE_URL
+is set, the local SMTP sink unless EMAIL_HOST is set, migrates, seeds the
+demo, then runs the web server, the job worker and the simulated exchange as
+child processes. Ctrl-C stops them all. Demo passwords are generated once,
+kept in var/demo-logins.json and printed at every start (DEMO_PASSWORD
+overrides both).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from importlib.util import find_spec
+from pathlib import Path
+
+from sequence.runtime import embedded_pg
+from sequence.runtime.paths import var_dir
+
+DEMO_USERS = ("operator@example.com", "client@example.com")
+
+
+def demo_passwords(var: Path) -> dict[str, str]:
+    override = os.environ.get("DEMO_PASSWORD")
+    if override:
+        return dict.fromkeys(DEMO_USERS, override)
+    path = var / "demo-logins.json"
+    if path.exists():
+        stored = json.loads(path.read_text())
+        if set(stored) == set(DEMO_USERS):
+            return stored
+    stored = {user: secrets.token_urlsafe(12) for user in DEMO_USERS}
+    path.write_text(json.dumps(stored, indent=1))
+    path.chmod(0o600)
+    return stored
+
+
+class Children:
+    def __init__(self) -> None:
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str, cmd: list[str], env: dict) -> None:
+        self.procs[name] = subprocess.Popen(cmd, env=env, start_new_session=True)
+
+    def first_dead(self) -> tuple[str, int] | None:
+        for name, proc in self.procs.items():
+            if proc.poll() is not None:
+                return name, proc.returncode
+        return None
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for proc in self.procs.values():
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+def run_step(cmd: list[str], env: dict, what: str) -> None:
+    if subprocess.call(cmd, env=env) != 0:
+        raise SystemExit(f"sequence run: {what} failed (see above)")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="sequence run", description="The platform with a demo.")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--smtp-port", type=int, default=int(os.environ.get("SMTP_SINK_PORT", "8025")))
+    parser.add_argument("--venue-port", type=int, default=int(os.environ.get("VENUE_PORT", "8100")))
+    args = parser.parse_args(argv)
+
+    var = var_dir()
+    env = dict(os.environ)
+    env.setdefault("SEQUENCE_DEMO", "1")
+    env.setdefault("SITE_URL", f"http://127.0.0.1:{args.port}")
+    env.setdefault("SECURE_COOKIES", "0")  # plain HTTP on loopback; production sits behind TLS
+    env.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+    env["SEQUENCE_VAR"] = str(var)
+    py = sys.executable
+    children = Children()
+    server = None
+
+    def shutdown(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, shutdown)
+    try:
+        if not env.get("DATABASE_URL"):
+            print(f"Starting the embedded PostgreSQL ({var / 'pg'})...", flush=True)
+            try:
+                server = embedded_pg.start(var / "pg")
+                embedded_pg.ensure_database(server, "sequence")
+            except embedded_pg.DatabaseStartError as exc:
+                print(exc, file=sys.stderr)
+                return 2
+            env["DATABASE_URL"] = embedded_pg.socket_url(server, "sequence")
+        if not env.get("EMAIL_HOST"):
+            env.update(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(args.smtp_port), DEMO_MAILDIR=str(var / "mail"))
+            children.start("smtp-sink", [py, "-m", "sequence.runtime.smtp_sink", "--port", str(args.smtp_port),
+                                         "--maildir", str(var / "mail")], env)
+        passwords = demo_passwords(var)
+        seq = [py, "-m", "sequence.cli"]
+        run_step([*seq, "migrate", "--noinput", "-v", "0"], env, "migrating the database")
+        run_step([*seq, "collectstatic", "--noinput", "-v", "0"], env, "collecting static files")
+        seed_env = dict(env, DEMO_OPERATOR_PASSWORD=passwords[DEMO_USERS[0]],
+                        DEMO_CLIENT_PASSWORD=passwords[DEMO_USERS[1]],
+                        VENUE_URL=f"http://127.0.0.1:{args.venue_port}")
+        if find_spec("sequence.venue.cli"):
+            env["VENUE_URL"] = seed_env["VENUE_URL"]
+            children.start("venue", [*seq, "venue", "serve", "--port", str(args.venue_port)], env)
+        run_step([*seq, "seed_demo"], seed_env, "seeding the demo")
+        children.start("worker", [*seq, "procrastinate", "worker"], env)
+        children.start("web", [str(Path(py).with_name("gunicorn")), "sequence.config.wsgi",
+                               "--bind", f"127.0.0.1:{args.port}", "--workers", "2", "--threads", "4",
+                               "--access-logfile", "-", "--log-level", "warning"], env)
+        banner(args.port, passwords)
+        while True:
+            dead = children.first_dead()
+            if dead:
+                print(f"sequence run: the {dead[0]} process stopped (exit {dead[1]}); stopping the rest.",
+                      file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("\nStopping...", flush=True)
+        return 0
+    finally:
+        children.stop()
+        if server is not None:
+            server.cleanup()
+
+
+def banner(port: int, passwords: dict[str, str]) -> None:
+    url = f"http://127.0.0.1:{port}/"
+    lines = [
+        "",
+        f"  Sequence is running at {url}",
+        "",
+        "  Demo logins (demo only: passwords are printed here on purpose):",
+        *(f"    {user:24} {password}" for user, password in passwords.items()),
+        "",
+        f"  Emails (sign-in codes too) land in the demo mailbox: {url}ops/demo/mailbox/",
+        "  Sign in as the operator first (its code is there too, from a private window), or read",
+        "  the newest mail in this terminal with: .venv/bin/sequence demo_mail",
+        "  Press Ctrl-C to stop everything.",
+        "",
+    ]
+    print("\n".join(lines), flush=True)
