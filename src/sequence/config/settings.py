@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "sequence.accounts",
     "sequence.notifications",
     "sequence.ops",
+    "sequence.vault",
+    "sequence.catalog",
+    "sequence.onboarding",
     "sequence.web",
 ]
 
