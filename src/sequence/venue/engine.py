@@ -348,7 +348,7 @@ class Venue:
         self._ids = itertools.count(int(time.time() * 1000) * 1000)
         self._uids = itertools.count(100200300)
         self._books: dict[str, tuple[list, list]] = {k: ([], []) for k in self.markets}
-        self._wall_ms = wall_ms or (lambda: int(time.time() * 1000))
+        self._wall_fn = wall_ms  # None: the real wall clock (keeps the venue picklable)
 
     # ------------------------------------------------------------------ time
     def now(self) -> int:
@@ -356,7 +356,9 @@ class Venue:
         return self.clock.now_ms()
 
     def wall_ms(self) -> int:
-        return self._wall_ms()
+        if self._wall_fn is not None:
+            return self._wall_fn()
+        return int(time.time() * 1000)
 
     def sync(self) -> int:
         """Process every candle the market clock has completed; returns how many."""

@@ -111,6 +111,12 @@ class MarketClock:
         self._wall0 = time.monotonic()
         self._speed = float(speed)
 
+    def __getstate__(self) -> dict:
+        return {"market": self.now_ms(), "speed": self._speed}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["market"], state["speed"])
+
     @property
     def speed(self) -> float:
         return self._speed

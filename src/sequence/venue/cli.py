@@ -1,0 +1,249 @@
+"""``sequence venue ...``: serve the simulated exchange, and administer a running one.
+
+    sequence venue serve --port 8700 [--candles FILE] [--speed X] [--seed N] [--price P]
+                         [--state FILE]
+    sequence venue account create --name alice [--parent ID]
+    sequence venue account show ID
+    sequence venue fund --account ID --coin USDT --amount 1000 [--wallet trading|funding]
+    sequence venue key create --account ID --exchange bybit|okx [--permissions JSON|LIST]
+                         [--ips 1.2.3.4,...] [--expires EPOCH_MS|+DAYSd] [--read-only]
+    sequence venue deposit|withdraw --account ID --coin C --amount A [--wallet W]
+    sequence venue transfer --account ID --coin C --amount A --from W --to W [--to-account ID]
+    sequence venue fault add --kind drop|http_5xx|timeout|latency [--path P] [--count N]
+                         [--ms N] [--status N] [--seconds S] [--probability P]
+    sequence venue fault clear | fault list
+    sequence venue clock [--speed X] [--advance-candles N]
+    sequence venue feed [--candles FILE] [--seed N]
+
+Admin commands take ``--url`` (default http://127.0.0.1:8700). Every command
+prints JSON. Bad flags or an unreachable server: a message on stderr, exit 2.
+``--state FILE`` (serve): the state is pickled to FILE on shutdown and loaded
+from it at start when it exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import pickle
+import signal
+import sys
+import time
+import urllib.error
+
+DEFAULT_URL = "http://127.0.0.1:8700"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # exit 2 with a message, no traceback
+        self.print_usage(sys.stderr)
+        print(f"sequence venue: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="sequence venue", description="The simulated exchange (Bybit v5, OKX v5).")
+    sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("serve", help="serve on 127.0.0.1")
+    s.add_argument("--port", type=int, default=8700)
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--candles", help="candle file (csv or csv.gz); default a random walk")
+    s.add_argument("--speed", type=float, default=1.0, help="market seconds per wall second")
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--price", type=float, default=30000.0)
+    s.add_argument("--no-rebase", action="store_true", help="keep the file's timestamps")
+    s.add_argument("--state", help="pickle file: loaded at start if present, saved on exit")
+
+    def admin(name: str, **kw):
+        a = sub.add_parser(name, **kw)
+        a.add_argument("--url", default=os.environ.get("SEQUENCE_VENUE_URL", DEFAULT_URL))
+        return a
+
+    acc = admin("account", help="accounts and sub-accounts")
+    acc.add_argument("action", choices=["create", "show", "list"])
+    acc.add_argument("id", nargs="?")
+    acc.add_argument("--name")
+    acc.add_argument("--parent")
+
+    for name in ("fund", "deposit", "withdraw"):
+        a = admin(name)
+        a.add_argument("--account", required=True)
+        a.add_argument("--coin", required=True)
+        a.add_argument("--amount", required=True)
+        a.add_argument("--wallet", default="trading" if name == "fund" else "funding")
+
+    t = admin("transfer")
+    t.add_argument("--account", required=True)
+    t.add_argument("--coin", required=True)
+    t.add_argument("--amount", required=True)
+    t.add_argument("--from", dest="from_wallet", required=True)
+    t.add_argument("--to", dest="to_wallet", required=True)
+    t.add_argument("--to-account")
+
+    k = admin("key", help="API keys")
+    k.add_argument("action", choices=["create"])
+    k.add_argument("--account", required=True)
+    k.add_argument("--exchange", choices=["bybit", "okx"], required=True)
+    k.add_argument("--permissions", help='bybit: JSON object; okx: "read_only,trade"')
+    k.add_argument("--ips", default="", help="comma-separated whitelist")
+    k.add_argument("--expires", help="epoch ms, or +Nd (days from now)")
+    k.add_argument("--read-only", action="store_true")
+    k.add_argument("--label", default="")
+    k.add_argument("--passphrase")
+
+    f = admin("fault", help="fault injection")
+    f.add_argument("action", choices=["add", "list", "clear"])
+    f.add_argument("--kind", choices=["drop", "http_5xx", "timeout", "latency"])
+    f.add_argument("--path", default="")
+    f.add_argument("--method", default="")
+    f.add_argument("--count", type=int)
+    f.add_argument("--probability", type=float, default=1.0)
+    f.add_argument("--ms", type=int, default=0)
+    f.add_argument("--status", type=int, default=503)
+    f.add_argument("--seconds", type=float, default=30.0)
+
+    c = admin("clock", help="show or set the market clock")
+    c.add_argument("--speed", type=float)
+    c.add_argument("--advance-candles", type=int)
+    c.add_argument("--advance-ms", type=int)
+
+    fe = admin("feed", help="set the price source")
+    fe.add_argument("--candles")
+    fe.add_argument("--seed", type=int, default=1)
+    fe.add_argument("--price", type=float, default=30000.0)
+    fe.add_argument("--speed", type=float)
+    return p
+
+
+def _expires(text: str | None) -> int | None:
+    if not text:
+        return None
+    if text.startswith("+") and text.endswith("d"):
+        return int(time.time() * 1000) + int(float(text[1:-1]) * 86_400_000)
+    return int(text)
+
+
+def _permissions(text: str | None, exchange: str):
+    if not text:
+        return None
+    if exchange == "bybit":
+        return json.loads(text)
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
+def _admin_call(args) -> dict:
+    from sequence.venue.testing import AdminClient
+
+    c = AdminClient(args.url)
+    cmd = args.cmd
+    if cmd == "account":
+        if args.action == "create":
+            if not args.name:
+                raise ValueError("--name is required")
+            return c.call("POST", "/admin/accounts", {"name": args.name, "parent_id": args.parent})
+        if args.action == "list":
+            return c.call("GET", "/admin/accounts")
+        if not args.id:
+            raise ValueError("account show needs an id")
+        return c.account(args.id)
+    if cmd in ("fund", "deposit", "withdraw"):
+        return c.call("POST", f"/admin/{cmd}", {"account_id": args.account, "coin": args.coin,
+                                                "amount": args.amount, "wallet": args.wallet})
+    if cmd == "transfer":
+        return c.transfer(args.account, args.coin, args.amount, args.from_wallet, args.to_wallet,
+                          args.to_account)
+    if cmd == "key":
+        ips = [i.strip() for i in args.ips.split(",") if i.strip()]
+        return c.call("POST", "/admin/keys", {
+            "account_id": args.account, "exchange": args.exchange,
+            "permissions": _permissions(args.permissions, args.exchange), "ips": ips,
+            "expires_at": _expires(args.expires), "read_only": args.read_only,
+            "label": args.label, "passphrase": args.passphrase})
+    if cmd == "fault":
+        if args.action == "list":
+            return c.call("GET", "/admin/faults")
+        if args.action == "clear":
+            return c.clear_faults()
+        if not args.kind:
+            raise ValueError("fault add needs --kind")
+        return c.fault(args.kind, path=args.path, method=args.method, count=args.count,
+                       probability=args.probability, ms=args.ms, status=args.status,
+                       seconds=args.seconds)
+    if cmd == "clock":
+        body = {"speed": args.speed, "advance_candles": args.advance_candles,
+                "advance_ms": args.advance_ms}
+        if all(v is None for v in body.values()):
+            return c.clock()
+        return c.call("POST", "/admin/clock", body)
+    if cmd == "feed":
+        return c.set_feed(args.candles, seed=args.seed, price=args.price, speed=args.speed)
+    raise ValueError(f"unknown command {cmd}")
+
+
+def _serve(args) -> int:
+    from sequence.venue.server import build_venue, is_loopback, serve
+
+    if not is_loopback(args.host):
+        print("sequence venue: --host must be a loopback address", file=sys.stderr)
+        return 2
+    venue = None
+    if args.state and os.path.exists(args.state):
+        with open(args.state, "rb") as fh:
+            venue = pickle.load(fh)  # noqa: S301 - our own state file
+        venue.clock.set_speed(args.speed)
+    if venue is None:
+        venue = build_venue(args.candles, speed=args.speed, seed=args.seed, price=args.price,
+                            rebase=not args.no_rebase)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+
+        def ready(port: int) -> None:
+            print(json.dumps({"url": f"http://{args.host}:{port}", "port": port}), flush=True)
+
+        await serve(args.host, args.port, venue, ready=ready, stop=stop)
+
+    try:
+        asyncio.run(main())
+    except OSError as e:
+        print(f"sequence venue: cannot serve on {args.host}:{args.port}: {e}", file=sys.stderr)
+        return 2
+    if args.state:
+        with open(args.state, "wb") as fh:
+            pickle.dump(venue, fh)
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+    if args.cmd == "serve":
+        try:
+            return _serve(args)
+        except (ValueError, OSError) as e:
+            print(f"sequence venue: {e}", file=sys.stderr)
+            return 2
+    try:
+        out = _admin_call(args)
+    except urllib.error.URLError as e:
+        print(f"sequence venue: no simulated exchange at {args.url} ({e.reason})",
+              file=sys.stderr)
+        return 2
+    except (ConnectionError, TimeoutError) as e:
+        print(f"sequence venue: no simulated exchange at {args.url} ({e})", file=sys.stderr)
+        return 2
+    except Exception as e:  # AdminError, bad JSON in --permissions, ...
+        print(f"sequence venue: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps(out, indent=2))
+    return 0
