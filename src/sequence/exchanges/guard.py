@@ -29,6 +29,8 @@ ALLOWED_UNIFIED_METHODS: frozenset[str] = frozenset({
     "fetch_canceled_and_closed_orders", "fetch_order", "fetch_open_order",
     "fetch_closed_order", "create_order", "cancel_order", "fetch_my_trades", "fetch_ledger",
     "fetch_position_mode", "set_position_mode", "close", "market", "milliseconds",
+    # read-only history (GET): needed for the ledger where the venue has no unified one
+    "fetch_deposits", "fetch_withdrawals",
 })
 # Plain data attributes (read-only use).
 _ALLOWED_DATA = frozenset({

@@ -78,17 +78,17 @@ class MarketCache:
     """ccxt markets loaded once per (venue class, base URL, market kind), shared process-wide."""
 
     def __init__(self) -> None:
-        self._data: dict[tuple, tuple[dict, dict | None, dict[str, Market]]] = {}
+        self._data: dict[tuple, tuple[dict, dict | None, dict[str, Market], dict]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> tuple[dict, dict | None, dict[str, Market]] | None:
+    def get(self, key: tuple) -> tuple[dict, dict | None, dict[str, Market], dict] | None:
         with self._lock:
             return self._data.get(key)
 
     def put(self, key: tuple, markets: dict, currencies: dict | None,
-            parsed: dict[str, Market]) -> None:
+            parsed: dict[str, Market], helpers: dict | None = None) -> None:
         with self._lock:
-            self._data[key] = (markets, currencies, parsed)
+            self._data[key] = (markets, currencies, parsed, helpers or {})
 
     def clear(self) -> None:
         with self._lock:
@@ -225,8 +225,10 @@ class CcxtAdapter:
             return self._markets
         cached = self._cache.get(self._cache_key())
         if cached is not None:
-            markets, currencies, parsed = cached
+            markets, currencies, parsed, helpers = cached
             self._ex.set_markets(markets, currencies)
+            # venue-specific lookup tables ccxt builds while loading (Kraken altnames)
+            self._raw.options.update(helpers)
         else:
             await self._call("load_markets")
             parsed = {}
@@ -234,7 +236,11 @@ class CcxtAdapter:
                 market = parse.parse_market(m, self._raw.precisionMode)
                 if market is not None and market.kind is self.kind:
                     parsed[market.symbol] = market
-            self._cache.put(self._cache_key(), self._raw.markets, self._raw.currencies, parsed)
+            helpers = {k: self._raw.options.get(k)
+                       for k in self._raw.options.get("marketHelperProps") or ()
+                       if k in self._raw.options}
+            self._cache.put(self._cache_key(), self._raw.markets, self._raw.currencies, parsed,
+                            helpers)
         self._markets = parsed
         return parsed
 

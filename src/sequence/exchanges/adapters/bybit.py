@@ -51,14 +51,16 @@ class BybitAdapter(CcxtAdapter):
     def ccxt_options(self) -> dict[str, Any]:
         types = {MarketKind.SPOT: "spot", MarketKind.LINEAR: "linear",
                  MarketKind.INVERSE: "inverse"}[self.kind]
-        return {
+        options: dict[str, Any] = {
             # UTA: skip the /v5/user/query-api + /v5/account/info probe on the first call
             "enableUnifiedAccount": True,
             "enableUnifiedMargin": False,
             "fetchMarkets": {"types": [types]},
             "defaultType": "spot" if self.kind is MarketKind.SPOT else "swap",
-            "defaultSubType": "inverse" if self.kind is MarketKind.INVERSE else "linear",
         }
+        if self.kind is not MarketKind.SPOT:
+            options["defaultSubType"] = self.kind.value
+        return options
 
     @staticmethod
     def _rebase(raw: Any, base: str) -> None:

@@ -1,7 +1,79 @@
+"""Kraken spot adapter. Kraken Futures uses separate keys and has no key introspection."""
+
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
+from sequence.exchanges.domain import KeyInfo, MarketKind, Order
+
+from . import parse
 from .base import CcxtAdapter
 
 
 class KrakenAdapter(CcxtAdapter):
     exchange = "kraken"
+    kinds = frozenset({MarketKind.SPOT})
+    wallet_names = {MarketKind.SPOT: "Spot wallet"}
+    implicit_methods = frozenset({"private_post_getapikeyinfo"})
+    funding_hint = "Deposit the missing amount to your Kraken spot wallet and submit again."
+
+    def ccxt_options(self) -> dict[str, Any]:
+        return {"timeDifference": 0}
+
+    async def fetch_order_by_client_id(self, symbol: str, client_order_id: str
+                                       ) -> Order | None:
+        """OpenOrders/ClosedOrders filtered by ``cl_ord_id`` (QueryOrders needs a txid)."""
+        await self._private()
+        params = {"cl_ord_id": client_order_id}
+        for name in ("fetch_open_orders", "fetch_closed_orders"):
+            found = await self._call(name, symbol, None, None, params)
+            found = [o for o in found if _cid(o) == client_order_id]
+            if found:
+                return self._order(found[0])
+        return None
+
+    def _order(self, raw: dict) -> Order:
+        order = super()._order(raw)
+        if order.client_order_id is None and _cid(raw):
+            from dataclasses import replace
+
+            order = replace(order, client_order_id=_cid(raw))
+        return order
+
+    def client_id_of_trade(self, trade: dict) -> str | None:
+        return (trade.get("info") or {}).get("cl_ord_id") or None
+
+    async def fetch_key_info(self) -> KeyInfo:
+        response = await self._call("private_post_getapikeyinfo")
+        return parse_kraken_key(response.get("result") or {})
+
+
+def _cid(order: dict) -> str | None:
+    return order.get("clientOrderId") or (order.get("info") or {}).get("cl_ord_id") or None
+
+
+def parse_kraken_key(result: dict) -> KeyInfo:
+    perms = tuple(result.get("permissions") or ())
+    until = str(result.get("validUntil") or "0")
+    expires = None
+    if until not in ("", "0"):
+        try:
+            expires = datetime.fromtimestamp(int(until), tz=UTC)
+        except ValueError:
+            expires = parse.ts(None)
+    ips = tuple(ip for ip in (result.get("ipAllowlist") or []) if ip)
+    trade = "create-modify-orders" in perms or "modify-trades" in perms
+    return KeyInfo(
+        exchange="kraken",
+        permissions=perms,
+        can_trade_spot=trade,
+        can_trade_derivatives=False,
+        withdraw_permissions=("withdraw-funds",) if "withdraw-funds" in perms else (),
+        transfer_permissions=(),
+        read_only=not trade,
+        ips=ips,
+        expires_at=expires,
+        is_subaccount=None,
+        label=result.get("name") or None,
+    )
