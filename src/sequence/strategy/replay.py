@@ -28,6 +28,7 @@ class Fill:
     kind: str
     price: float
     qty: float
+    balance_before: float = 0.0  # B just before the fill
 
     def as_tuple(self) -> tuple[int, int, int, float, float]:
         return (self.index, SIDE_CODES[self.side], KIND_CODES[self.kind], self.price, self.qty)
@@ -74,8 +75,8 @@ def replay(p: Params, candles: Iterable[Sequence[float]]) -> ReplayResult:
             tp = next(o for o in orders if o.kind == "take_profit")
             hit = h >= tp.price if side == "long" else lo <= tp.price
             if hit:
+                fills.append(Fill(i, side, "take_profit", tp.price, tp.qty, balance))
                 book, balance = apply_fill(p, book, balance, tp)
-                fills.append(Fill(i, side, "take_profit", tp.price, tp.qty))
                 closes += 1
                 continue
             while True:
@@ -85,15 +86,15 @@ def replay(p: Params, candles: Iterable[Sequence[float]]) -> ReplayResult:
                 touched = lo <= dca.price if side == "long" else h >= dca.price
                 if not touched:
                     break
+                fills.append(Fill(i, side, "dca", dca.price, dca.qty, balance))
                 book, balance = apply_fill(p, book, balance, dca)
-                fills.append(Fill(i, side, "dca", dca.price, dca.qty))
                 orders = _orders_of(p, book, balance, last_close, side)
         last_close = c
         for side in sides:
             if book.side(side).flat:
                 entry = _orders_of(p, book, balance, c, side)[0]
+                fills.append(Fill(i, side, "entry", entry.price, entry.qty, balance))
                 book, balance = apply_fill(p, book, balance, entry)
-                fills.append(Fill(i, side, "entry", entry.price, entry.qty))
         e = equity(p, book, balance, c)
         if e > peak:
             peak = e
