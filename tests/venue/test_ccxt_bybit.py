@@ -68,7 +68,7 @@ def test_orders_by_client_id_trades_and_ledger(venue, funded):
         closed = await ex.fetch_closed_orders(LIN)
         return o, opened, by_cid, canceled, after, po_after, mkt, trades, ledger, closed
 
-    o, opened, by_cid, canceled, after, po_after, mkt, trades, ledger, closed = run(venue, key, fn)
+    o, opened, by_cid, _canceled, after, po_after, mkt, trades, ledger, closed = run(venue, key, fn)
     assert o["clientOrderId"] == "seqA1"
     assert [x["id"] for x in opened] == [o["id"]]
     assert by_cid["id"] == o["id"] and by_cid["status"] == "open"
