@@ -1,0 +1,20 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "strategy"))
+from _sq_data import MAIN_SET  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory, monkeypatch):
+    """The binary candle cache goes to a temp dir, never into tests/data."""
+    monkeypatch.setenv("SEQUENCE_CACHE", str(tmp_path_factory.getbasetemp() / "candle-cache"))
+
+
+@pytest.fixture(scope="session")
+def main_rows():
+    from sequence.core.candles import load_rows
+
+    return load_rows(MAIN_SET)

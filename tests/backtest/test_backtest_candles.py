@@ -1,0 +1,89 @@
+"""Candle files: every rejection names the line; the binary cache parses a file once."""
+
+import gzip
+import os
+
+import pytest
+from _sq_data import MAIN_SET
+
+from sequence.backtest.data import cache_dir, load_candles
+from sequence.core.candles import CandleFileError, load_rows
+
+HEADER = "timestamp,open,high,low,close,volume\n"
+GOOD = "0,10,11,9,10.5,1\n60000,10.5,12,10,11,2\n"
+
+BAD = [
+    ("timestamp,open,high,low,volume\n0,1,2,0.5,1,1\n", 1, "missing column(s) close"),
+    (HEADER + "0,10,11,9,10.5,1\n60000,10.5,abc,10,11,2\n", 3, "column 'high': not a number"),
+    (HEADER + "0,10,11,9,10.5,1\n60000,10.5,12,10,,2\n", 3, "column 'close': not a number"),
+    (HEADER + "0,10,11,9,10.5,1\n60000,10.5,9,10,9.5,2\n", 3, "high 9.0 is below low 10.0"),
+    (HEADER + "0,10,11,9,10.5,1\n60000,0,12,10,11,2\n", 3, "prices must be positive"),
+    (HEADER + "0,10,11,-9,10.5,1\n", 2, "prices must be positive"),
+    (HEADER + GOOD + "30000,10,11,9,10,1\n", 4, "unsorted timestamp 30000"),
+    (HEADER + GOOD + "60000,10,11,9,10,1\n", 4, "duplicate timestamp 60000"),
+    (HEADER + "0,10,11,9,10.5\n", 2, "expected 6 columns, found 5"),
+    (HEADER + "x,10,11,9,10.5,1\n", 2, "column 'timestamp': not a number"),
+    (HEADER + "0,nan,11,9,10.5,1\n", 2, "not a finite number"),
+    ("", 1, "empty file"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "words"), BAD)
+@pytest.mark.parametrize("gz", [False, True], ids=["csv", "gz"])
+def test_rejections_name_the_line(tmp_path, text, line, words, gz):
+    f = tmp_path / ("bad.csv.gz" if gz else "bad.csv")
+    f.write_bytes(gzip.compress(text.encode()) if gz else text.encode())
+    for load in (load_rows, load_candles):
+        with pytest.raises(CandleFileError) as e:
+            load(f)
+        assert e.value.line == line, load
+        assert words in str(e.value)
+        assert f"line {line}" in str(e.value)
+        assert str(f) in str(e.value)
+
+
+def test_gaps_are_normal_and_columns_may_be_reordered(tmp_path):
+    f = tmp_path / "c.csv"
+    f.write_text("open,high,low,close,volume,timestamp\n1,2,0.5,1.5,3,0\n1.5,2,1,1,0,600000\n")
+    assert load_rows(f) == [(0, 1.0, 2.0, 0.5, 1.5, 3.0), (600000, 1.5, 2.0, 1.0, 1.0, 0.0)]
+    assert load_candles(f).rows() == load_rows(f)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(CandleFileError, match="no such file"):
+        load_candles(tmp_path / "nope.csv")
+    with pytest.raises(CandleFileError, match="cannot read"):
+        load_rows(tmp_path / "nope.csv")
+
+
+def test_cache_is_written_once_outside_tests_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEQUENCE_CACHE", str(tmp_path / "cache"))
+    first = load_candles(MAIN_SET)
+    assert not first.from_cache
+    assert cache_dir() == tmp_path / "cache"
+    files = sorted(p.name for p in (tmp_path / "cache").iterdir())
+    assert len([f for f in files if f.endswith(".f64")]) == 1
+    assert len([f for f in files if f.startswith("stat-")]) == 1
+    second = load_candles(MAIN_SET)
+    assert second.from_cache
+    assert second.rows() == first.rows() == load_rows(MAIN_SET)
+    assert len(second) == 30240
+    assert not [p for p in MAIN_SET.parent.iterdir() if p.suffix == ".f64"]
+
+
+def test_a_changed_file_is_parsed_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEQUENCE_CACHE", str(tmp_path / "cache"))
+    f = tmp_path / "c.csv"
+    f.write_text(HEADER + GOOD)
+    assert len(load_candles(f)) == 2
+    f.write_text(HEADER + GOOD + "120000,11,12,10,11,1\n")
+    os.utime(f, ns=(1, 1))
+    got = load_candles(f)
+    assert len(got) == 3
+    assert not got.from_cache
+
+
+def test_numpy_columns(tmp_path):
+    c = load_candles(MAIN_SET, numpy=True)
+    assert c.close.dtype.name == "float64"
+    assert float(c.ts[0]) == 1677628800000.0
