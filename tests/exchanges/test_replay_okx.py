@@ -61,7 +61,7 @@ def test_sync_time_median(make_adapter):
 
 @pytest.mark.parametrize("description", ["spot balance"])
 def test_fetch_balance_trading_account(make_adapter, description):
-    for case in [c for c in (fixture_case("okx", "fetchBalance", description),)]:
+    for case in (fixture_case("okx", "fetchBalance", description),):
         adapter, http = okx(make_adapter)
         http.add("/api/v5/account/balance", case["httpResponse"])
         wallet = run(adapter.fetch_balance())

@@ -55,9 +55,7 @@ class VerificationResult:
 
 
 def _amount(value: Decimal) -> str:
-    text = format(value.normalize(), "f") if value == value.to_integral() else format(
-        value.normalize(), "f")
-    return text
+    return format(value.normalize(), "f")
 
 
 async def verify_key(exchange: str, market: MarketKind | str, credentials: Credentials,
