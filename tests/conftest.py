@@ -20,12 +20,29 @@ def smtp_sink():
 
 
 @pytest.fixture(scope="session")
-def worker_process(django_db_setup, django_db_blocker, smtp_sink, tmp_path_factory):
+def venue():
+    """The simulated exchange on 127.0.0.1 (Bybit and OKX protocols), paused market clock."""
+    from sequence.venue.testing import running_venue
+
+    with running_venue(candles=None, speed=0, price=30000.0) as running:
+        yield running
+
+
+@pytest.fixture
+def venue_settings(settings, venue):
+    settings.BYBIT_API_URL = settings.OKX_API_URL = venue.url
+    settings.EGRESS_IPS = ["127.0.0.1"]
+    return venue
+
+
+@pytest.fixture(scope="session")
+def worker_process(django_db_setup, django_db_blocker, smtp_sink, venue, tmp_path_factory):
     from django.db import connection
 
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
-    worker = WorkerProcess(db_settings=connection.settings_dict, smtp_port=smtp_sink.port,
-                           log_path=log_path).start()
+    worker = WorkerProcess(db_settings=connection.settings_dict, smtp_port=smtp_sink.port, log_path=log_path,
+                           extra_env={"BYBIT_API_URL": venue.url, "OKX_API_URL": venue.url,
+                                      "EGRESS_IPS": "127.0.0.1"}).start()
     yield worker
     worker.stop()
 

@@ -18,3 +18,27 @@ def code_from(msg) -> str:
     match = CODE_RE.search(text_of(msg))
     assert match, text_of(msg)
     return match.group(1)
+
+
+def signed_in(client, user):
+    """Sign in through the real views, with the code the delivering job would send."""
+    from sequence.accounts.services import signin_code_prepare_email
+    from sequence.notifications.models import OutboundEmail
+
+    post_password(client, user.email)
+    email = OutboundEmail.objects.filter(user=user, kind="signin_code").latest("pk")
+    code = signin_code_prepare_email(email)["code"]
+    response = client.post("/signin/code/", {"code": code})
+    assert response.status_code == 302, response.content
+    return response
+
+
+def signed_in_via_email(client, user, smtp_sink):
+    """Sign in when a real worker delivers the code (it, not the test, makes the code)."""
+    smtp_sink.clear()
+    post_password(client, user.email)
+    code = code_from(smtp_sink.to(user.email, "sign-in code"))
+    response = client.post("/signin/code/", {"code": code})
+    assert response.status_code == 302, response.content
+    smtp_sink.clear()
+    return response

@@ -14,8 +14,7 @@ from django.utils import timezone
 from sequence.accounts import services
 from sequence.accounts.models import RecoveryCode, SigninChallenge, User
 from sequence.notifications.models import OutboundEmail
-from tests.accounts.helpers import post_password
-from tests.accounts.test_web_rules import signed_in
+from tests.accounts.helpers import post_password, signed_in
 
 pytestmark = pytest.mark.django_db
 

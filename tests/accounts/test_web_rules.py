@@ -11,21 +11,9 @@ from django.utils import timezone
 
 from sequence.notifications.models import OutboundEmail
 from sequence.ops.models import AuditEvent
-from tests.accounts.helpers import post_password
+from tests.accounts.helpers import post_password, signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(client, user):
-    """Sign in through the real views, with the code the delivering job would send."""
-    from sequence.accounts.services import signin_code_prepare_email
-
-    post_password(client, user.email)
-    email = OutboundEmail.objects.filter(user=user, kind="signin_code").latest("pk")
-    code = signin_code_prepare_email(email)["code"]
-    response = client.post("/signin/code/", {"code": code})
-    assert response.status_code == 302, response.content
-    return response
 
 
 def test_home_page_has_sign_in(client):
