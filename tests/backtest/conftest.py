@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "strategy"))
-from _sq_data import MAIN_SET  # noqa: E402
+from _sq_data import MAIN_SET
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ approx = pytest.approx
 
 def test_linear_long_cycle():
     p = Params()
-    (long_entry, short_entry) = decide(p, Book(), 10000.0, 20000.0)
+    (long_entry, _short_entry) = decide(p, Book(), 10000.0, 20000.0)
     assert long_entry == Order("long", "entry", 20000.0, 0.005)  # 10000*1*0.01/20000
     book, b = apply_fill(p, Book(), 10000.0, long_entry)
     assert b == approx(9999.98)  # fee 0.0002*0.005*20000 = 0.02
@@ -55,7 +55,7 @@ def test_inverse_long_cycle():
     assert tp.price == approx(20100.0)
     assert dca.price == approx(19800.0)
     assert dca.qty == approx(200.0)  # min(200*1, (1*B - 200/20000)*19800)
-    book2, b2 = apply_fill(p, book, b, dca)
+    book2, _b2 = apply_fill(p, book, b, dca)
     # harmonic average: 400 / (200/20000 + 200/19800) = 19899.497487...
     assert book2.long.a == approx(400 / (200 / 20000 + 200 / 19800))
     _, b3 = apply_fill(p, book, b, tp)

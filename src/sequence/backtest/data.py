@@ -29,7 +29,7 @@ from typing import Any
 
 from sequence.core.candles import COLUMNS, CandleFileError, load_rows
 
-__all__ = ["Candles", "CandleFileError", "cache_dir", "load_candles"]
+__all__ = ["CandleFileError", "Candles", "cache_dir", "load_candles"]
 
 MAGIC = b"SEQC"
 VERSION = 1

@@ -16,7 +16,6 @@ import struct
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sequence.backtest.data import Candles
 from sequence.backtest.engine import BacktestResult
@@ -150,7 +149,7 @@ def _panels(params: Params, candles: Candles, result: BacktestResult) -> tuple[l
         usd = [e * c for e, c in zip(eq, close, strict=True)]
         panels.append(
             _Panel("Equity in USD (equity x close)", [("USD", *_minmax(usd, spans))],
-                   ["#72b7b2"], [])  # fmt: skip
+                   ["#72b7b2"], [])
         )
     dd = [-x * 100 for x in _drawdown(eq, params.starting_balance)]
     panels.append(

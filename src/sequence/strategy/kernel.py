@@ -51,7 +51,7 @@ def pack(p: Params) -> list[float]:
     ]
 
 
-def simulate(h, l, c, p, fills, series):  # noqa: E741, C901, PLR0912, PLR0915
+def simulate(h, l, c, p, fills, series):  # noqa: E741
     """Run the strategy over candles ``h, l, c``; return ``(fills, closes, B, E, max_dd)``.
 
     ``p`` is :func:`pack`'s vector. ``fills`` (flat, length a multiple of 5)
@@ -121,10 +121,7 @@ def simulate(h, l, c, p, fills, series):  # noqa: E741, C901, PLR0912, PLR0915
                     flat_pending = True
                 else:
                     while kl < max_dca:
-                        if coin:
-                            cost = ql / al
-                        else:
-                            cost = ql * al
+                        cost = ql / al if coin else ql * al
                         we = cost / b
                         lvl = al * (1.0 - spacing * mult ** float(kl) * (1.0 + wew * we / wel))
                         if lo > lvl:
@@ -176,10 +173,7 @@ def simulate(h, l, c, p, fills, series):  # noqa: E741, C901, PLR0912, PLR0915
                     flat_pending = True
                 else:
                     while ks < max_dca:
-                        if coin:
-                            cost = qs / as_
-                        else:
-                            cost = qs * as_
+                        cost = qs / as_ if coin else qs * as_
                         we = cost / b
                         lvl = as_ * (1.0 + spacing * mult ** float(ks) * (1.0 + wew * we / wel))
                         if hi < lvl:
@@ -256,10 +250,7 @@ def simulate(h, l, c, p, fills, series):  # noqa: E741, C901, PLR0912, PLR0915
             if ql > 0.0:
                 up = al * (1.0 + markup)
                 if kl < max_dca:
-                    if coin:
-                        cost = ql / al
-                    else:
-                        cost = ql * al
+                    cost = ql / al if coin else ql * al
                     we = cost / b
                     lvl = al * (1.0 - spacing * mult ** float(kl) * (1.0 + wew * we / wel))
                     if coin:
@@ -273,10 +264,7 @@ def simulate(h, l, c, p, fills, series):  # noqa: E741, C901, PLR0912, PLR0915
                 if tp > dn:
                     dn = tp
                 if ks < max_dca:
-                    if coin:
-                        cost = qs / as_
-                    else:
-                        cost = qs * as_
+                    cost = qs / as_ if coin else qs * as_
                     we = cost / b
                     lvl = as_ * (1.0 + spacing * mult ** float(ks) * (1.0 + wew * we / wel))
                     if coin:
