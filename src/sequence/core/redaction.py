@@ -8,6 +8,7 @@ logging filter that masks anything shaped like a known secret field
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
 
@@ -21,33 +22,59 @@ def redact(text: str) -> str:
     return _PAIR.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
 
 
-class Secret:
-    """A string that does not leak through str(), repr(), f-strings or logging."""
+_MASK = "Secret('**********')"
 
-    __slots__ = ("_value",)
+
+class Secret:
+    """Wraps a credential string; only :meth:`reveal` returns it.
+
+    ``repr``/``str``/``format`` print a fixed mask, so an accidental log line, f-string or
+    exception message never carries the value (nautilus ``SecureString``).
+    """
+
+    __slots__ = ("__value",)
 
     def __init__(self, value: str) -> None:
-        self._value = value
+        if isinstance(value, Secret):
+            value = value.reveal()
+        if not isinstance(value, str):
+            raise TypeError("Secret expects a str")
+        self.__value = value
 
     def reveal(self) -> str:
-        return self._value
+        return self.__value
 
     def masked(self, visible: int = 4) -> str:
-        return mask_tail(self._value, visible)
+        return mask_tail(self.__value, visible)
+
+    def last4(self) -> str:
+        """The last four characters, the only part a page may show."""
+        return self.__value[-4:] if len(self.__value) >= 8 else ""
+
+    def __bool__(self) -> bool:
+        return bool(self.__value)
+
+    def __len__(self) -> int:
+        return len(self.__value)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return hmac.compare_digest(self.__value.encode(), other.__value.encode())
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self.__value))
 
     def __repr__(self) -> str:
-        return "Secret('***')"
+        return _MASK
 
     __str__ = __repr__
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
+    def __format__(self, spec: str) -> str:
+        return _MASK
 
-    def __hash__(self) -> int:
-        return hash(("Secret", self._value))
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
+    def __reduce__(self):  # never pickle the value (job arguments, caches)
+        raise TypeError("Secret cannot be pickled")
 
 
 def mask_tail(value: str, visible: int = 4) -> str:
