@@ -46,7 +46,7 @@ def test_context_is_bound_to_purpose_owner_row_and_field():
                   context_for("totp", 7, "c0ffee", "api_secret")):  # another purpose
         with pytest.raises(UnsealError, match="wrong row or field"):
             private.open(sealed, other)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must not contain"):
         context_for("a:b", 1, 2, "f")
 
 

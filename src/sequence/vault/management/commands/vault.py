@@ -17,8 +17,7 @@ class Command(BaseCommand):
     help = "The vault: " + HELP.replace("\n", "; ")
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="action", metavar="{keygen,rotate,status}", required=True,
-                                    parser_class=type(parser), called_from_command_line=parser.called_from_command_line)
+        sub = parser.add_subparsers(dest="action", metavar="{keygen,rotate,status}", required=True)
         keygen = sub.add_parser("keygen", help="print a new key pair (VAULT_PUBLIC_KEY / VAULT_PRIVATE_KEYS)")
         keygen.add_argument("--kid", default="", help="key id: 1-16 letters or digits (default: v + UTC time)")
         rotate = sub.add_parser("rotate", help="re-seal values whose kid is not the current public kid")
