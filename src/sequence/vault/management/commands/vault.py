@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from sequence.core.sealing import SealingKeyError, generate_keypair
 
@@ -26,7 +27,11 @@ class Command(BaseCommand):
         status.add_argument("--json", dest="as_json", action="store_true", help="machine-readable output")
 
     def handle(self, *args, action: str, **options):
-        return getattr(self, f"do_{action}")(**options) or ""
+        try:
+            return getattr(self, f"do_{action}")(**options) or ""
+        except DatabaseError as exc:
+            raise CommandError(f"the database is not ready ({type(exc).__name__}): "
+                               "is DATABASE_URL right, and was `sequence migrate` run?") from None
 
     def do_keygen(self, kid: str = "", **_):
         from sequence.vault.keys import new_kid
