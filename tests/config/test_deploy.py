@@ -15,12 +15,17 @@ from tests.support.worker import database_url
 def test_check_deploy_is_clean_with_production_settings():
     from django.db import connection
 
+    from sequence.core.sealing import generate_keypair
+
+    public, private = generate_keypair("k1")
     env = {k: v for k, v in os.environ.items() if k not in {"SECURE_COOKIES", "SECURE_SSL_REDIRECT", "DEBUG"}}
     env.update(
         SECRET_KEY="x9" * 40 + "-production-grade-secret-key-for-the-check",
         FIELD_ENCRYPTION_KEY="k1:" + "A" * 43 + "=",
         ALLOWED_HOSTS="sequence.example.com",
         SEQUENCE_DEMO="0",
+        VAULT_PUBLIC_KEY=public,
+        VAULT_PRIVATE_KEYS=private,
         DATABASE_URL=database_url(connection.settings_dict),
     )
     result = subprocess.run(

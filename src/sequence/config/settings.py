@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "sequence.ops",
     "sequence.vault",
     "sequence.catalog",
+    "sequence.trading",
     "sequence.onboarding",
     "sequence.web",
 ]
@@ -220,3 +221,26 @@ LOGGING = {
 }
 
 TEST_RUNNER = "django.test.runner.DiscoverRunner"
+
+# Exchanges. Each *_API_URL replaces the real exchange's host (the demo and tests point
+# them at the simulated exchange); unset means the real exchange.
+BYBIT_API_URL = env_str("BYBIT_API_URL", "")
+OKX_API_URL = env_str("OKX_API_URL", "")
+KUCOIN_API_URL = env_str("KUCOIN_API_URL", "")
+KRAKEN_API_URL = env_str("KRAKEN_API_URL", "")
+BINANCE_API_URL = env_str("BINANCE_API_URL", "")
+BINANCEUS_API_URL = env_str("BINANCEUS_API_URL", "")
+# The platform's public egress addresses: clients whitelist them on their keys.
+EGRESS_IPS = env_list("EGRESS_IPS", ["127.0.0.1"] if DEMO else [])
+KEY_VALIDITY_DAYS = env_int("KEY_VALIDITY_DAYS", 90)
+
+# The versions of the terms and the risk disclosure a client agrees to at submission.
+TERMS_VERSION = env_str("TERMS_VERSION", "2026-11-01")
+RISK_DISCLOSURE_VERSION = env_str("RISK_DISCLOSURE_VERSION", "2026-11-01")
+
+# Vault (sealed exchange credentials). Keys are "kid:base64(32 raw bytes)"; `sequence vault keygen`
+# prints a pair. VAULT_PUBLIC_KEY goes to web and workers (new values are sealed to it);
+# VAULT_PRIVATE_KEYS ("kid:base64[,...]", newest first, every kid that may still appear) to the
+# workers only. Both unset (a laptop, the demo): a pair is generated once under var/vault-keys.json.
+VAULT_PUBLIC_KEY = env_secret("VAULT_PUBLIC_KEY")
+VAULT_PRIVATE_KEYS = env_secret("VAULT_PRIVATE_KEYS")

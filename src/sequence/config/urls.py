@@ -3,5 +3,6 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("sequence.web.urls")),
     path("", include("sequence.accounts.urls")),
+    path("", include("sequence.onboarding.urls")),
     path("ops/", include("sequence.ops.urls")),
 ]

@@ -18,15 +18,21 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10
 
 
-def email_enqueue(*, kind: str, user, dedup_key: str, context: dict | None = None) -> OutboundEmail:
-    """Queue one email inside the caller's transaction; idempotent per dedup_key."""
+def email_enqueue(*, kind: str, user, dedup_key: str, context: dict | None = None,
+                  to: str | None = None) -> OutboundEmail:
+    """Queue one email inside the caller's transaction; idempotent per dedup_key.
+
+    `user` is whom the email is about; it goes to them unless `to` names another
+    address (e.g. support), in which case the client's anti-phishing code is left out.
+    """
     get_kind(kind)  # unknown kinds fail here, in the caller's transaction
     from sequence.notifications.tasks import deliver_email
 
     with transaction.atomic():
         email, created = OutboundEmail.objects.get_or_create(
             dedup_key=f"{kind}:{dedup_key}",
-            defaults={"kind": kind, "user": user, "to_address": user.email, "context": context or {}},
+            defaults={"kind": kind, "user": user, "to_address": to or user.email,
+                      "context": {**(context or {}), "internal": bool(to)}},
         )
         if created:
             # Deferred through Django's connection: the job exists only if we commit.
@@ -38,7 +44,7 @@ def render_email(email: OutboundEmail, extra: dict) -> tuple[str, str, str]:
     kind = get_kind(email.kind)
     context = {
         "user": email.user,
-        "anti_phishing_code": email.user.anti_phishing_code,
+        "anti_phishing_code": "" if email.context.get("internal") else email.user.anti_phishing_code,
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
         "support_email": settings.SUPPORT_EMAIL,

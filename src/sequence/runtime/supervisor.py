@@ -67,6 +67,36 @@ class Children:
                 os.killpg(proc.pid, signal.SIGKILL)
 
 
+def split_vault_keys(env: dict) -> tuple[dict, dict]:
+    """The web process gets only the vault's public key; the worker both (DESIGN.md section 7).
+
+    With no keys configured (the demo), the pair generated under var/ is handed out that way.
+    """
+    if env.get("VAULT_PUBLIC_KEY") or env.get("VAULT_PRIVATE_KEYS") or env.get("VAULT_PRIVATE_KEYS_FILE"):
+        return env, env
+    from sequence.vault.keys import local_pair
+
+    public, private = local_pair()
+    worker = dict(env, VAULT_PUBLIC_KEY=public, VAULT_PRIVATE_KEYS=private)
+    web = dict(env, VAULT_PUBLIC_KEY=public)
+    return worker, web
+
+
+def wait_for_http(url: str, what: str, timeout: float = 30.0) -> None:
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own loopback service
+                return
+        except (urllib.error.URLError, OSError) as exc:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"sequence run: {what} did not start at {url}: {exc}") from None
+            time.sleep(0.2)
+
+
 def run_step(cmd: list[str], env: dict, what: str) -> None:
     if subprocess.call(cmd, env=env) != 0:
         raise SystemExit(f"sequence run: {what} failed (see above)")
@@ -115,14 +145,22 @@ def main(argv: list[str]) -> int:
         seed_env = dict(env, DEMO_OPERATOR_PASSWORD=passwords[DEMO_USERS[0]],
                         DEMO_CLIENT_PASSWORD=passwords[DEMO_USERS[1]],
                         VENUE_URL=f"http://127.0.0.1:{args.venue_port}")
-        if find_spec("sequence.venue.cli"):
-            env["VENUE_URL"] = seed_env["VENUE_URL"]
-            children.start("venue", [*seq, "venue", "serve", "--port", str(args.venue_port)], env)
+        if find_spec("sequence.venue.cli") and not env.get("BYBIT_API_URL"):
+            venue_url = seed_env["VENUE_URL"]
+            env.update(VENUE_URL=venue_url, BYBIT_API_URL=venue_url, OKX_API_URL=venue_url)
+            candles = Path(__file__).with_name("demo_data") / "binanceus_BTCUSDT_1m_2023-03.csv.gz"
+            children.start("venue", [*seq, "venue", "serve", "--port", str(args.venue_port),
+                                     "--candles", str(candles), "--speed", "10",
+                                     "--state", str(var / "venue-state.pkl")], env)
+            wait_for_http(f"{venue_url}/admin/clock", "the simulated exchange")
+        else:
+            seed_env.pop("VENUE_URL")
         run_step([*seq, "seed_demo"], seed_env, "seeding the demo")
-        children.start("worker", [*seq, "procrastinate", "worker"], env)
+        worker_env, web_env = split_vault_keys(env)
+        children.start("worker", [*seq, "procrastinate", "worker"], worker_env)
         children.start("web", [str(Path(py).with_name("gunicorn")), "sequence.config.wsgi",
                                "--bind", f"127.0.0.1:{args.port}", "--workers", "2", "--threads", "4",
-                               "--access-logfile", "-", "--log-level", "warning"], env)
+                               "--access-logfile", "-", "--log-level", "warning"], web_env)
         banner(args.port, passwords)
         while True:
             dead = children.first_dead()

@@ -6,5 +6,6 @@ app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
-    path("submit/", views.submission_placeholder, name="submit"),
+    path("legal/terms/", views.legal, {"doc": "terms"}, name="terms"),
+    path("legal/risk/", views.legal, {"doc": "risk"}, name="risk"),
 ]

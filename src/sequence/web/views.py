@@ -10,11 +10,21 @@ def home(request):
 
 @login_required
 def dashboard(request):
-    return render(request, "web/dashboard.html", {"user": request.user})
+    from django.conf import settings
+
+    from sequence.onboarding.selectors import bots_for_dashboard
+
+    demo_keys = []
+    if settings.DEMO and not request.user.is_operator:
+        from sequence.ops.demo_exchange import load_demo_keys
+
+        demo_keys = load_demo_keys()
+    return render(request, "web/dashboard.html", {"user": request.user, "rows": bots_for_dashboard(request.user),
+                                                  "demo_keys": demo_keys})
 
 
-@login_required
-def submission_placeholder(request):
-    """Where "Add Strategy" and "Refresh API" lead until the key submission page lands."""
-    kind = "refresh" if request.GET.get("type") == "refresh" else "new"
-    return render(request, "web/submission_soon.html", {"kind": kind})
+def legal(request, doc: str):
+    from django.conf import settings
+
+    version = settings.TERMS_VERSION if doc == "terms" else settings.RISK_DISCLOSURE_VERSION
+    return render(request, f"web/legal_{doc}.html", {"version": version})

@@ -37,3 +37,14 @@ class Command(BaseCommand):
                     user.set_password(password)
                     user.save(update_fields=["password"])
         self.stdout.write("Demo people ready: " + ", ".join(p[0] for p in DEMO_PEOPLE))
+        from sequence.catalog.demo import seed_catalog
+
+        seed_catalog()
+        self.stdout.write("Demo catalogue ready.")
+        venue_url = os.environ.get("VENUE_URL")
+        if venue_url:
+            from sequence.ops.demo_exchange import ensure_demo_exchange
+
+            keys = ensure_demo_exchange(venue_url)
+            self.stdout.write(f"Demo exchange account ready on the simulated exchange ({len(keys)} Bybit keys "
+                              "shown on the demo client's dashboard).")

@@ -1,0 +1,76 @@
+"""Writes of the catalogue: strategies (validated parameters), offerings, invite grants."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from sequence.catalog.models import Exchange, InviteGrant, Offering, Strategy
+from sequence.ops.services import audit_record
+
+# The exchanges the platform knows, in the guide's order. Binance connects through support.
+EXCHANGES = [
+    dict(slug="bybit", name="Bybit", sort_order=1,
+         notice="Create the key on the dedicated sub-account, with trade permissions only (no Withdraw, no Transfer)."),
+    dict(slug="okx", name="OKX", sort_order=2,
+         notice="Keep the passphrase you chose when creating the key: OKX cannot show it again."),
+    dict(slug="kucoin", name="KuCoin", sort_order=3,
+         notice="Give the key General and Trade permissions only (no Transfer)."),
+    dict(slug="kraken", name="Kraken", sort_order=4, flag_for_operator=True,
+         notice="Kraken keys need a check by our team: please contact support after submitting."),
+    dict(slug="binance", name="Binance International", sort_order=5,
+         connection=Exchange.Connection.CONTACT_SUPPORT,
+         notice="Binance connects through an alternate connection method: we will send your request to support."),
+    dict(slug="binanceus", name="Binance US", sort_order=6,
+         connection=Exchange.Connection.CONTACT_SUPPORT,
+         notice="Binance US connects through an alternate connection method: we will send your request to support."),
+]
+
+
+def exchanges_ensure() -> None:
+    for spec in EXCHANGES:
+        Exchange.objects.update_or_create(slug=spec["slug"], defaults={k: v for k, v in spec.items() if k != "slug"})
+
+
+def validate_strategy_params(params: dict) -> dict:
+    """The strategy package's own validation, with its field-naming messages."""
+    from sequence.strategy.params import Params, ParamsError
+
+    try:
+        Params.from_mapping(params)
+    except ParamsError as exc:
+        raise ValidationError(f"Strategy parameters: {exc}") from None
+    return params
+
+
+@transaction.atomic
+def strategy_upsert(*, slug: str, name: str, base_currency: str, min_balance: Decimal, params: dict,
+                    invite_only: bool = False, description: str = "", actor=None) -> Strategy:
+    validate_strategy_params(params)
+    strategy = Strategy.objects.filter(slug=slug).first()
+    if strategy is not None and strategy.params != params:
+        strategy.version += 1
+    strategy = strategy or Strategy(slug=slug)
+    strategy.name, strategy.base_currency, strategy.min_balance = name, base_currency, Decimal(min_balance)
+    strategy.params, strategy.invite_only, strategy.description = params, invite_only, description
+    strategy.full_clean()
+    strategy.save()
+    audit_record(actor=actor, action="catalog.strategy_saved", target=strategy,
+                 data={"version": strategy.version, "invite_only": invite_only})
+    return strategy
+
+
+def offering_ensure(*, strategy: Strategy, exchange_slug: str, market: str, symbol: str) -> Offering:
+    offering, _ = Offering.objects.update_or_create(
+        strategy=strategy, exchange_id=exchange_slug, market=market, defaults={"symbol": symbol, "active": True})
+    return offering
+
+
+@transaction.atomic
+def invite_grant(*, user, strategy: Strategy, actor=None) -> InviteGrant:
+    grant, created = InviteGrant.objects.get_or_create(user=user, strategy=strategy, defaults={"granted_by": actor})
+    if created:
+        audit_record(actor=actor, action="catalog.invite_granted", target=strategy, data={"user": user.email})
+    return grant

@@ -1,0 +1,20 @@
+"""Which credential fields each exchange's key form asks for, with the guide's labels (step 8).
+
+The per-exchange field lists belong to the exchange layer (`CREDENTIAL_FIELDS`);
+this module adds only what the web form needs on top.
+"""
+
+from __future__ import annotations
+
+from sequence.exchanges.credentials import CREDENTIAL_FIELDS
+
+LABELS = {
+    "api_name": "API Name",
+    "passphrase": "Passphrase",
+    "api_key": "API Key",
+    "api_secret": "API Secret",
+    "private_key": "Private Key",
+}
+# api_name is the key's label on the exchange: not a secret. Everything else is.
+SECRET_FIELDS = ("passphrase", "api_key", "api_secret", "private_key")
+FIELDS_BY_EXCHANGE = CREDENTIAL_FIELDS

@@ -1,0 +1,196 @@
+"""Writes of onboarding: store a submission, verify it, hand a refresh over.
+
+`submission_create` is one transaction: sealed credentials, the submission,
+the bot, an audit event, the "keys received" email and the verification job.
+If anything fails nothing is stored and nothing is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from sequence.accounts.models import User
+from sequence.accounts.services import anti_phishing_code_set
+from sequence.catalog.models import Exchange
+from sequence.catalog.selectors import user_is_invited
+from sequence.notifications.services import email_enqueue
+from sequence.onboarding.models import Submission
+from sequence.ops.services import audit_record
+from sequence.trading.models import Bot, BotStatus
+from sequence.vault.services import credential_destroy, credential_open, credential_store
+
+log = logging.getLogger(__name__)
+
+OPEN_STATES = (Submission.Status.SUBMITTED, Submission.Status.VERIFYING, Submission.Status.NEEDS_ATTENTION)
+MAX_VERIFY_ATTEMPTS = 5
+
+
+class EligibilityError(ValidationError):
+    pass
+
+
+def _defer_verification(submission: Submission) -> None:
+    from sequence.onboarding.tasks import verify_submission
+
+    # One lock per bot: verification never interleaves with another job on the same bot.
+    verify_submission.configure(lock=f"bot:{submission.bot_id}").defer(submission_id=str(submission.pk))
+
+
+@transaction.atomic
+def submission_create(*, user: User, data: dict, request=None) -> tuple[Submission, bool]:
+    """Store one submitted form; returns (submission, created). A repeated form token returns the first."""
+    User.objects.select_for_update().filter(pk=user.pk).first()  # serialise a double click
+    existing = Submission.objects.filter(user=user, form_token=data["form_token"]).first()
+    if existing is not None:
+        return existing, False
+    offering = data["offering"]
+    exchange: Exchange = offering.exchange
+    if not user_is_invited(user=user, strategy=offering.strategy):
+        raise EligibilityError(f"“{offering.strategy.name}” is Invite Only. Please contact us to check your "
+                               f"eligibility: {settings.SUPPORT_EMAIL}")
+    anti_phishing_code_set(user=user, code=data["anti_phishing_code"], request=request)
+
+    if data["kind"] == Submission.Kind.REFRESH:
+        bot = Bot.objects.select_for_update().get(pk=data["bot_obj"].pk, user=user)
+    else:
+        bot = Bot.objects.create(user=user, offering=offering, status=BotStatus.SUBMITTED)
+
+    flags: list[str] = []
+    credential = None
+    status = Submission.Status.SUBMITTED
+    if exchange.connection == Exchange.Connection.CONTACT_SUPPORT:
+        status = Submission.Status.CONTACT_SUPPORT
+        flags.append("alternate_connection")
+    else:
+        credential = credential_store(owner=user, exchange=exchange.slug, fields=data["credential_values"],
+                                      label=data.get("api_name", ""))
+    if exchange.flag_for_operator:
+        flags.append(f"{exchange.slug}_contact_support")
+
+    _supersede_open_submissions(bot)
+    submission = Submission.objects.create(
+        user=user, form_token=data["form_token"], kind=data["kind"], bot=bot, offering=offering,
+        credential=credential, api_name=data.get("api_name", ""),
+        key_tail=credential.key_tail if credential else "", status=status,
+        funded_confirmed=data["funded"], terms_version=settings.TERMS_VERSION,
+        risk_version=settings.RISK_DISCLOSURE_VERSION, agreed_at=timezone.now(), operator_flags=flags,
+    )
+    audit_record(actor=user, action=f"onboarding.submitted_{data['kind']}", target=submission, request=request,
+                 data={"exchange": exchange.slug, "market": offering.market, "strategy": offering.strategy.slug,
+                       "key_tail": submission.key_tail, "flags": flags, "terms": settings.TERMS_VERSION})
+    context = {"exchange": exchange.name, "strategy": offering.strategy.name, "market": offering.get_market_display(),
+               "kind": data["kind"], "key_tail": submission.key_tail,
+               "contact_support": status == Submission.Status.CONTACT_SUPPORT or bool(flags),
+               "exchange_notice": exchange.notice}
+    email_enqueue(kind="keys_received", user=user, dedup_key=str(submission.pk), context=context)
+    if status == Submission.Status.CONTACT_SUPPORT:
+        email_enqueue(kind="support_connection_request", user=user, to=settings.SUPPORT_EMAIL,
+                      dedup_key=str(submission.pk), context={**context, "client": user.email})
+    else:
+        _defer_verification(submission)
+    return submission, True
+
+
+def _supersede_open_submissions(bot: Bot) -> None:
+    """A newer form replaces older ones still in flight; their unused keys are destroyed."""
+    for old in Submission.objects.select_for_update().filter(bot=bot, status__in=OPEN_STATES):
+        old.status = Submission.Status.SUPERSEDED
+        old.save(update_fields=["status"])
+        if old.credential_id and old.credential_id != bot.credential_id:
+            credential_destroy(credential=old.credential, reason="superseded by a newer submission")
+
+
+@transaction.atomic
+def submission_recheck(*, submission: Submission, user: User, request=None) -> bool:
+    """The client fixed the key on the exchange: verify again."""
+    submission = Submission.objects.select_for_update().get(pk=submission.pk, user=user)
+    if submission.status != Submission.Status.NEEDS_ATTENTION:
+        return False
+    submission.status = Submission.Status.VERIFYING
+    submission.verification_attempts = 0
+    submission.save(update_fields=["status", "verification_attempts"])
+    if submission.kind == Submission.Kind.NEW:
+        Bot.objects.filter(pk=submission.bot_id).update(status=BotStatus.VERIFYING)
+    audit_record(actor=user, action="onboarding.recheck_requested", target=submission, request=request)
+    _defer_verification(submission)
+    return True
+
+
+def submission_verify(*, submission_id: str) -> str:
+    """Run by the verification job: check the key against the exchange and record what was found."""
+    from sequence.onboarding.verification import VerificationUnavailable, check_submission
+
+    with transaction.atomic():
+        submission = Submission.objects.select_for_update().select_related(
+            "offering__strategy", "offering__exchange", "bot").get(pk=submission_id)
+        if submission.status not in (Submission.Status.SUBMITTED, Submission.Status.VERIFYING):
+            return submission.status
+        submission.status = Submission.Status.VERIFYING
+        submission.verification_attempts += 1
+        submission.save(update_fields=["status", "verification_attempts"])
+        if submission.kind == Submission.Kind.NEW:
+            Bot.objects.filter(pk=submission.bot_id).update(status=BotStatus.VERIFYING)
+    secrets = credential_open(credential=submission.credential, purpose="verify submission",
+                              actor="verification worker")
+    try:
+        outcome = check_submission(submission=submission, secrets=secrets)
+    except VerificationUnavailable as exc:
+        if submission.verification_attempts < MAX_VERIFY_ATTEMPTS:
+            raise  # the job retries with back-off
+        outcome = {"ok": False, "problems": [{"code": "exchange_unreachable", "message": str(exc)}], "facts": {}}
+    except Exception:
+        # Never leave a client's submission stuck in "verifying": say so, and keep the trace for us.
+        log.exception("verification of submission %s failed unexpectedly", submission_id)
+        outcome = {"ok": False, "facts": {}, "problems": [{"code": "internal_error", "message": (
+            "We could not finish checking your key because of an error on our side. The trading team "
+            "has been told; you can also press “Check again” in a few minutes.")}]}
+    return submission_record_verification(submission_id=submission_id, outcome=outcome)
+
+
+@transaction.atomic
+def submission_record_verification(*, submission_id: str, outcome: dict) -> str:
+    submission = Submission.objects.select_for_update().select_related(
+        "offering__exchange", "offering__strategy").get(pk=submission_id)
+    if submission.status != Submission.Status.VERIFYING:
+        return submission.status  # superseded meanwhile: its result no longer matters
+    bot = Bot.objects.select_for_update().get(pk=submission.bot_id)
+    now = timezone.now()
+    submission.verification = {**outcome, "checked_at": now.isoformat()}
+    context = {"exchange": submission.offering.exchange.name, "strategy": submission.offering.strategy.name,
+               "market": submission.offering.get_market_display(), "key_tail": submission.key_tail}
+    if outcome["ok"]:
+        submission.status = Submission.Status.VERIFIED
+        submission.verified_at = now
+        expires = outcome.get("facts", {}).get("expires_at")
+        old_credential = bot.credential if submission.kind == Submission.Kind.REFRESH else None
+        bot.credential = submission.credential
+        bot.key_expires_at = (timezone.datetime.fromisoformat(expires) if expires
+                              else now + timedelta(days=settings.KEY_VALIDITY_DAYS))
+        bot.key_expiry_source = "exchange" if expires else "assumed"
+        if submission.kind == Submission.Kind.NEW:
+            bot.status = BotStatus.AWAITING_LAUNCH
+        bot.save()
+        if old_credential is not None and old_credential.pk != submission.credential_id:
+            credential_destroy(credential=old_credential, reason="replaced by an API refresh")
+            email_enqueue(kind="api_refreshed", user=submission.user, dedup_key=str(submission.pk),
+                          context=context)
+        action = "onboarding.verified"
+    else:
+        submission.status = Submission.Status.NEEDS_ATTENTION
+        if submission.kind == Submission.Kind.NEW:
+            bot.status = BotStatus.NEEDS_ATTENTION
+            bot.save(update_fields=["status"])
+        email_enqueue(kind="keys_issue", user=submission.user,
+                      dedup_key=f"{submission.pk}:{submission.verification_attempts}:{now.timestamp()}",
+                      context={**context, "problems": outcome["problems"], "kind": submission.kind})
+        action = "onboarding.verification_failed"
+    submission.save(update_fields=["status", "verification", "verified_at"])
+    audit_record(actor=None, action=action, target=submission,
+                 data={"problems": [p["code"] for p in outcome.get("problems", [])]})
+    return submission.status

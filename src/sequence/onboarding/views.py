@@ -1,0 +1,76 @@
+"""The API submission page (guide steps 6-12). Thin: the work is in services."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from sequence.accounts.decorators import recent_second_factor_required, second_factor_fresh
+from sequence.catalog.models import Exchange, Offering
+from sequence.catalog.services import EXCHANGES
+from sequence.onboarding import services
+from sequence.onboarding.fields import FIELDS_BY_EXCHANGE
+from sequence.onboarding.forms import SubmissionForm
+from sequence.onboarding.models import Submission
+from sequence.onboarding.selectors import refreshable_bots
+
+SECRET_POST_FIELDS = ("passphrase", "api_key", "api_secret", "private_key")
+
+
+def _form(request, data=None):
+    offerings = Offering.objects.filter(active=True, strategy__active=True).select_related("strategy", "exchange")
+    exchanges = Exchange.objects.all()
+    kind = "refresh" if request.GET.get("type") == "refresh" else "new"
+    initial = {"registered_email": request.user.email, "kind": kind, "form_token": uuid.uuid4(),
+               "anti_phishing_code": request.user.anti_phishing_code}
+    return SubmissionForm(data, user=request.user, offerings=offerings, bots=refreshable_bots(request.user),
+                          exchanges=exchanges, initial=initial)
+
+
+@never_cache
+@sensitive_post_parameters(*SECRET_POST_FIELDS)
+@recent_second_factor_required
+def submit(request):
+    form = _form(request, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not second_factor_fresh(request):  # pragma: no cover - the decorator sends stale sessions away
+            return redirect("accounts:reauth")
+        try:
+            submission, _created = services.submission_create(user=request.user, data=form.cleaned_data,
+                                                              request=request)
+        except services.EligibilityError as exc:
+            form.add_error("offering", exc.message)
+        else:
+            return redirect("onboarding:submitted", pk=submission.pk)
+    offerings = form.fields["offering"].queryset
+    return render(request, "onboarding/submit.html", {
+        "form": form,
+        "offering_meta": [{"id": o.pk, "exchange": o.exchange_id, "market": o.market} for o in offerings],
+        "fields_by_exchange": {k: list(v) for k, v in FIELDS_BY_EXCHANGE.items()},
+        "exchanges": Exchange.objects.all(),
+        "notices": {e["slug"]: e.get("notice", "") for e in EXCHANGES},
+    })
+
+
+@login_required
+def submitted(request, pk):
+    submission = get_object_or_404(Submission.objects.select_related("offering__exchange", "offering__strategy"),
+                                   pk=pk, user=request.user)
+    return render(request, "onboarding/submitted.html", {"submission": submission})
+
+
+@login_required
+@require_POST
+def recheck(request, pk):
+    submission = get_object_or_404(Submission, pk=pk, user=request.user)
+    if services.submission_recheck(submission=submission, user=request.user, request=request):
+        messages.success(request, "We are checking your key again. This page updates in a moment.")
+    else:
+        messages.info(request, "This submission is not waiting for a fix.")
+    return redirect("onboarding:submitted", pk=submission.pk)
