@@ -80,7 +80,13 @@ def operator(make_user):
     return make_user("operator@example.com", is_operator=True, anti_phishing_code="opscode")
 
 
-@pytest.fixture(scope="session")
+def pytest_collection_modifyitems(items):
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread
+    while it is open, and asyncio.run() in other tests must not find one."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
+@pytest.fixture(scope="module")
 def browser():
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop shares the thread
     from playwright.sync_api import sync_playwright
