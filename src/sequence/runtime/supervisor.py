@@ -161,6 +161,7 @@ def main(argv: list[str]) -> int:
         children.start("web", [str(Path(py).with_name("gunicorn")), "sequence.config.wsgi",
                                "--bind", f"127.0.0.1:{args.port}", "--workers", "2", "--threads", "4",
                                "--access-logfile", "-", "--log-level", "warning"], web_env)
+        wait_for_http(f"http://127.0.0.1:{args.port}/", "the web server", timeout=60)
         banner(args.port, passwords)
         while True:
             dead = children.first_dead()
