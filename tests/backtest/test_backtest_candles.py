@@ -4,7 +4,7 @@ import gzip
 import os
 
 import pytest
-from _sq_data import MAIN_SET
+from tests.support.strategy_data import MAIN_SET
 
 from sequence.backtest.data import cache_dir, load_candles
 from sequence.core.candles import CandleFileError, load_rows

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _sq_data import MAIN_SET, SECOND
+from tests.support.strategy_data import MAIN_SET, SECOND
 
 from sequence.backtest.cli import main
 

@@ -1,7 +1,7 @@
 """The two known answers of DESIGN.md section 3, for every implementation."""
 
 import pytest
-from _sq_data import SECOND
+from tests.support.strategy_data import SECOND
 
 from sequence.strategy.kernel import pack, simulate
 from sequence.strategy.params import Params

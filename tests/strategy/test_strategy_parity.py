@@ -1,7 +1,7 @@
 """decide() replayed candle by candle and the kernel (plain and compiled) agree fill by fill."""
 
 import pytest
-from _sq_data import CANDLES, SECOND
+from tests.support.strategy_data import CANDLES, SECOND
 
 from sequence.core.candles import load_rows
 from sequence.strategy.kernel import pack, simulate

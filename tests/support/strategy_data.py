@@ -1,4 +1,4 @@
-"""Shared test data for tests/strategy and tests/backtest (imported by name)."""
+"""Shared test data for tests/strategy and tests/backtest."""
 
 from pathlib import Path
 
