@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 
 from sequence.accounts.decorators import recent_second_factor_required, second_factor_fresh
 from sequence.catalog.models import Exchange, Offering
-from sequence.catalog.services import EXCHANGES
 from sequence.onboarding import services
 from sequence.onboarding.fields import FIELDS_BY_EXCHANGE
 from sequence.onboarding.forms import SubmissionForm
@@ -54,7 +53,7 @@ def submit(request):
         "offering_meta": [{"id": o.pk, "exchange": o.exchange_id, "market": o.market} for o in offerings],
         "fields_by_exchange": {k: list(v) for k, v in FIELDS_BY_EXCHANGE.items()},
         "exchanges": Exchange.objects.all(),
-        "notices": {e["slug"]: e.get("notice", "") for e in EXCHANGES},
+        "has_bots": len(form.bots) > 0,
     })
 
 

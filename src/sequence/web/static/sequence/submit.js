@@ -22,6 +22,7 @@
     var market = checked("market");
     var refresh = checked("kind") === "refresh";
     show("field-bot", refresh);
+    form.querySelectorAll("[data-when-refresh]").forEach(function (p) { p.hidden = !refresh; });
     ["field-market", "field-exchange", "field-offering"].forEach(function (id) { show(id, !refresh); });
     var wanted = fieldsBy[exchange] || [];
     credentialFields.forEach(function (name) { show("field-" + name, refresh || !exchange || wanted.indexOf(name) >= 0); });
