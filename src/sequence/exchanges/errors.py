@@ -143,6 +143,9 @@ _IP_WORDS = re.compile(r"\bIP\b.*(not|whitelist|allow)|unmatched ip|invalid ip",
 _CODE_RE = re.compile(
     r'"(?:retCode|code|ret_code|sCode)"\s*:\s*"?(-?\d+)"?|"error"\s*:\s*\[\s*"([A-Z]\w+:[^"]*)"'
 )
+# OKX order calls answer {"code":"1","data":[{"sCode":"51016",...}]}: the envelope's "1"
+# ("all operations failed") says nothing; the per-order sCode is the venue's real code.
+_SCODE_RE = re.compile(r'"sCode"\s*:\s*"?(-?\d+)"?')
 
 
 def _codes(message: str) -> set[str]:
@@ -176,7 +179,8 @@ def map_ccxt_error(
         return exc
     message = redact(str(exc), secrets)
     codes = _codes(message)
-    code = sorted(codes)[0] if codes else None
+    order_codes = sorted({c for c in _SCODE_RE.findall(message) if c != "0"})
+    code = order_codes[0] if order_codes else (sorted(codes)[0] if codes else None)
 
     def has(table: dict[str, frozenset[str]]) -> bool:
         return bool(codes & table.get(exchange, frozenset()))

@@ -14,6 +14,7 @@ from sequence.exchanges.domain import (
     PositionMode,
     PositionSide,
 )
+from sequence.exchanges.errors import NotSupportedError
 
 from . import parse
 from .base import CcxtAdapter
@@ -129,6 +130,14 @@ class BybitAdapter(CcxtAdapter):
             if str((p.get("info") or {}).get("positionIdx", "0")) in ("1", "2"):
                 return PositionMode.HEDGE
         return PositionMode.ONE_WAY
+
+    async def set_position_mode(self, mode: PositionMode, symbol: str | None = None) -> None:
+        """Inverse contracts are one-way only on UTA 2.0 (EXCHANGES.md section 5): refused
+        here, as spot is, instead of sending a request the venue rejects as a bad parameter."""
+        if self.kind is MarketKind.INVERSE and PositionMode(mode) is PositionMode.HEDGE:
+            raise NotSupportedError("bybit: inverse contracts support one-way mode only",
+                                    exchange=self.exchange)
+        await super().set_position_mode(mode, symbol)
 
     def parse_ledger(self, entry: dict) -> LedgerEntry:
         raw_type = (entry.get("info") or {}).get("type")
