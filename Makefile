@@ -27,13 +27,13 @@ browser:
 	@sh scripts/ensure-chromium
 
 test: install browser lint
-	$(BIN)/sequence test
+	$(BIN)/sequence test -m "not slow"
 
 bench: install
 	$(BIN)/python bench/run_all.py
 
 soak: install
-	$(BIN)/sequence test -m slow tests/soak
+	$(BIN)/sequence test -m slow -s tests/soak
 
 clean:
 	rm -rf $(VENV) var/test-*

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -23,6 +24,8 @@ class _Collect:
         self.sink = sink
 
     async def handle_DATA(self, server, session, envelope):
+        if self.sink.delay:
+            await asyncio.sleep(self.sink.delay)  # a slow mail server: jobs are caught mid-send
         msg = message_from_bytes(envelope.original_content or envelope.content, policy=default)
         with self.sink.cond:
             self.sink.messages.append(msg)
@@ -33,6 +36,7 @@ class _Collect:
 class SmtpSink:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.delay = 0.0
         self.cond = threading.Condition()
         self.port = free_port()
         self.controller = Controller(_Collect(self), hostname="127.0.0.1", port=self.port)

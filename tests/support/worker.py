@@ -30,6 +30,10 @@ class WorkerProcess:
             "EMAIL_PORT": str(smtp_port),
             "LOG_LEVEL": "DEBUG",
             "PROCRASTINATE_LOG_LEVEL": "INFO",
+            # find a dead worker's jobs within seconds, not the production half-minute
+            "WORKER_HEARTBEAT_SECONDS": "1",
+            "STALLED_WORKER_SECONDS": "4",
+            "STALLED_SCAN_CRON": "* * * * * */2",
             **(extra_env or {}),
         })
         self.proc: subprocess.Popen | None = None
@@ -44,6 +48,12 @@ class WorkerProcess:
         if self.proc.poll() is not None:
             raise RuntimeError(f"worker exited at start:\n{self.log_path.read_text()[-3000:]}")
         return self
+
+    def kill(self) -> None:
+        """kill -9: no clean shutdown, jobs in flight stay 'doing'."""
+        self.proc.kill()
+        self.proc.wait(10)
+        self.log.close()
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

@@ -205,6 +205,19 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
 
 
+# A killed worker's jobs ("doing" with no heartbeat) are put back in the queue by the
+# ops.retry_stalled_jobs periodic task: at-least-once for every job, emails included.
+WORKER_HEARTBEAT_SECONDS = float(env_int("WORKER_HEARTBEAT_SECONDS", 10))
+STALLED_WORKER_SECONDS = float(env_int("STALLED_WORKER_SECONDS", 30))
+STALLED_SCAN_CRON = env_str("STALLED_SCAN_CRON", "* * * * *")  # a 6th field is seconds
+if WORKER_HEARTBEAT_SECONDS * 2 > STALLED_WORKER_SECONDS:
+    raise ImproperlyConfigured("STALLED_WORKER_SECONDS must be at least twice WORKER_HEARTBEAT_SECONDS, "
+                               "or live workers' jobs would be taken for stalled ones")
+PROCRASTINATE_WORKER_DEFAULTS = {
+    "update_heartbeat_interval": WORKER_HEARTBEAT_SECONDS,
+    "stalled_worker_timeout": STALLED_WORKER_SECONDS,
+}
+
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,

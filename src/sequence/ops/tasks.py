@@ -1,0 +1,29 @@
+"""Platform housekeeping jobs (Procrastinate)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from procrastinate.contrib.django import app
+
+log = logging.getLogger(__name__)
+
+
+@app.periodic(cron=settings.STALLED_SCAN_CRON, periodic_id="retry_stalled_jobs")
+@app.task(name="ops.retry_stalled_jobs", queue="housekeeping", queueing_lock="retry_stalled_jobs",
+          pass_context=True)
+async def retry_stalled_jobs(context, timestamp: int) -> int:
+    """Requeue the jobs of workers that stopped sending heartbeats (killed, machine lost).
+
+    Every job handler is idempotent (emails are deduplicated by their outbox row, engine
+    steps reconcile first), so running a job again is safe; losing it is not.
+    """
+    stalled = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=settings.STALLED_WORKER_SECONDS)
+    count = 0
+    for job in stalled:
+        await app.job_manager.retry_job(job)
+        count += 1
+    if count:
+        log.warning("requeued %d job(s) of stalled workers", count)
+    return count
