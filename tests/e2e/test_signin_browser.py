@@ -35,6 +35,7 @@ def test_client_signs_in_end_to_end_desktop_and_phone(live_server, browser, alic
     box = add.bounding_box()
     assert box["x"] > 640 and box["y"] < 200
     assert "bluefalcon" in page.content()
+    assert page.title() == "Dashboard · Sequence"
     assert code not in page.content()
     page.screenshot(path=str(ARTIFACTS / "dashboard-desktop.png"), full_page=True)
 

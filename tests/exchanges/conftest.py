@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -8,6 +9,7 @@ from sequence.exchanges.adapters.base import MarketCache
 from sequence.exchanges.config import ExchangeConfig
 from sequence.exchanges.factory import create_adapter
 from sequence.exchanges.secret import Credentials
+from sequence.venue import testing
 
 # Canary credentials: tests assert these strings never show up in reprs, errors or logs.
 CANARY_KEY = "CANARYKEYx7Qm2Lr9Tz4W"
@@ -37,3 +39,34 @@ def make_adapter(creds):
                               market_cache=cache)
 
     return make
+
+
+# --- over HTTP against the simulated exchange -----------------------------------------------
+
+TRADE_ONLY = {"ContractTrade": ["Order", "Position"], "Spot": ["SpotTrade"], "Wallet": []}
+
+
+@pytest.fixture(scope="module")
+def venue():
+    with testing.running_venue(price=30000.0, speed=0) as v:
+        yield v
+
+
+def emulator_adapter(venue, exchange, kind, key):
+    """Our adapter for `key`, pointed at the simulated exchange (only the base URL differs)."""
+    creds = Credentials.of(key.api_key, key.secret, key.passphrase or None)
+    return create_adapter(ExchangeConfig(exchange, api_url=venue.url, egress_ip="test"),
+                          kind, creds, market_cache=MarketCache())
+
+
+def venue_account(venue, exchange, usdt="1000", **key):
+    """A funded account (USDT and 1 BTC in the trading wallet) and a trade-only key on it."""
+    acct = venue.admin.create_account(name=f"{exchange}-{time.monotonic_ns()}")
+    venue.admin.fund(acct, "USDT", usdt, wallet="trading")
+    venue.admin.fund(acct, "BTC", "1", wallet="trading")
+    if exchange == "bybit":
+        key.setdefault("permissions", TRADE_ONLY)
+    else:
+        key.setdefault("permissions", ["read_only", "trade"])
+    key.setdefault("ips", ["127.0.0.1"])
+    return venue.admin.create_key(acct, exchange=exchange, **key)

@@ -5,13 +5,14 @@ Only the base URL differs from production (``ExchangeConfig.api_url``).
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from conftest import run
+from conftest import TRADE_ONLY, run
+from conftest import emulator_adapter as _adapter
+from conftest import venue_account as _account
 from sequence.exchanges.adapters.base import MarketCache
 from sequence.exchanges.config import ExchangeConfig
 from sequence.exchanges.domain import (
@@ -28,31 +29,6 @@ from sequence.exchanges.verify import verify_key
 
 testing = pytest.importorskip("sequence.venue.testing")
 EGRESS = ("127.0.0.1",)
-TRADE_ONLY = {"ContractTrade": ["Order", "Position"], "Spot": ["SpotTrade"], "Wallet": []}
-
-
-@pytest.fixture(scope="module")
-def venue():
-    with testing.running_venue(price=30000.0, speed=0) as v:
-        yield v
-
-
-def _adapter(venue, exchange, kind, key):
-    creds = Credentials.of(key.api_key, key.secret, key.passphrase or None)
-    return create_adapter(ExchangeConfig(exchange, api_url=venue.url, egress_ip="test"),
-                          kind, creds, market_cache=MarketCache())
-
-
-def _account(venue, exchange, usdt="1000", **key):
-    acct = venue.admin.create_account(name=f"{exchange}-{time.monotonic_ns()}")
-    venue.admin.fund(acct, "USDT", usdt, wallet="trading")
-    venue.admin.fund(acct, "BTC", "1", wallet="trading")
-    if exchange == "bybit":
-        key.setdefault("permissions", TRADE_ONLY)
-    else:
-        key.setdefault("permissions", ["read_only", "trade"])
-    key.setdefault("ips", ["127.0.0.1"])
-    return venue.admin.create_key(acct, exchange=exchange, **key)
 
 
 @pytest.mark.parametrize("exchange", ["bybit", "okx"])

@@ -11,14 +11,13 @@ so each ``advance(candles=n)`` reaches known prices.
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 import pytest
 
+from conftest import emulator_adapter as _adapter
 from conftest import run
-from sequence.exchanges.adapters.base import MarketCache
-from sequence.exchanges.config import ExchangeConfig
+from conftest import venue_account as _account
 from sequence.exchanges.domain import (
     MarketKind,
     OrderRequest,
@@ -35,11 +34,8 @@ from sequence.exchanges.errors import (
     RetryableError,
     map_ccxt_error,
 )
-from sequence.exchanges.factory import create_adapter
-from sequence.exchanges.secret import Credentials
 
 testing = pytest.importorskip("sequence.venue.testing")
-TRADE_ONLY = {"ContractTrade": ["Order", "Position"], "Spot": ["SpotTrade"], "Wallet": []}
 LIN = "BTC/USDT:USDT"
 INV = "BTC/USD:BTC"
 D = Decimal
@@ -73,30 +69,6 @@ def scripted(candle_file):
     """A fresh venue per test replaying SCRIPT, paused: only advance() moves the market."""
     with testing.running_venue(candle_file, speed=0) as v:
         yield v
-
-
-@pytest.fixture(scope="module")
-def venue():
-    with testing.running_venue(price=30000.0, speed=0) as v:
-        yield v
-
-
-def _adapter(venue, exchange, kind, key):
-    creds = Credentials.of(key.api_key, key.secret, key.passphrase or None)
-    return create_adapter(ExchangeConfig(exchange, api_url=venue.url, egress_ip="test"),
-                          kind, creds, market_cache=MarketCache())
-
-
-def _account(venue, exchange, usdt="1000", **key):
-    acct = venue.admin.create_account(name=f"{exchange}-{time.monotonic_ns()}")
-    venue.admin.fund(acct, "USDT", usdt, wallet="trading")
-    venue.admin.fund(acct, "BTC", "1", wallet="trading")
-    if exchange == "bybit":
-        key.setdefault("permissions", TRADE_ONLY)
-    else:
-        key.setdefault("permissions", ["read_only", "trade"])
-    key.setdefault("ips", ["127.0.0.1"])
-    return venue.admin.create_key(acct, exchange=exchange, **key)
 
 
 def _qty(exchange: str) -> Decimal:
