@@ -38,7 +38,7 @@ def fill_form(page, *, exchange_label, offering, key):
     page.get_by_label("Exchange", exact=True).select_option(label=exchange_label)  # step 7
     strategy = page.get_by_label("Strategy", exact=True)
     # several exchanges offer a strategy of the same name: the visible option is this exchange's
-    assert strategy.locator(f'option[value="{offering.pk}"]').inner_text() == offering.strategy.name
+    assert strategy.locator(f'option[value="{offering.pk}"]').inner_text().startswith(offering.strategy.name)
     strategy.select_option(value=str(offering.pk))
     if key.passphrase:  # step 8
         page.get_by_label("API Name", exact=True).fill("sequence bot")
@@ -50,6 +50,7 @@ def fill_form(page, *, exchange_label, offering, key):
     assert page.get_by_label("Anti-phishing code").input_value() == "bluefalcon"  # step 9
     page.get_by_label("I have funded the dedicated sub-account").check()  # step 10
     page.get_by_label("I have read and agree").check()  # step 11
+    page.screenshot(path=str(ARTIFACTS / f"form-{exchange_label.lower()}.png"), full_page=True)
     page.get_by_role("button", name="Submit Information").click()
     page.get_by_role("heading", name="Keys received").wait_for()  # step 12
 

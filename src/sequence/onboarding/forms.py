@@ -17,8 +17,10 @@ FUNDED_WARNING = ("Only check the box if you have funded the dedicated sub-accou
 
 class OfferingChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Offering) -> str:
-        label = obj.strategy.name
-        if obj.strategy.invite_only:
+        strategy = obj.strategy
+        minimum = f"{strategy.min_balance.normalize():f}"
+        label = f"{strategy.name} · {strategy.base_currency} base, minimum {minimum} {strategy.base_currency}"
+        if strategy.invite_only:
             label += " (Invite Only)"
         return label
 
