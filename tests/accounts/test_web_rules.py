@@ -31,15 +31,19 @@ def test_wrong_password_is_refused_without_saying_which_part(client, alice):
 
 
 def test_password_guessing_locks_the_account_for_that_address(client, alice):
-    for _ in range(5):
-        post_password(client, "alice@example.com", "guess guess guess")
-    locked = post_password(client, "alice@example.com")  # even the right password now
-    assert locked.status_code == 429
-    assert b"Too many attempts" in locked.content
-    assert not OutboundEmail.objects.filter(kind="signin_code").exists()
-    # another address is not locked out by the attacker's guesses
-    elsewhere = Client(REMOTE_ADDR="10.9.9.9")
-    assert post_password(elsewhere, "alice@example.com").status_code == 302
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as traveller:
+        for _ in range(5):
+            post_password(client, "alice@example.com", "guess guess guess")
+        # past the short per-account delay (1 s after 5 failures), the address stays locked
+        traveller.shift(timedelta(seconds=5))
+        locked = post_password(client, "alice@example.com")  # even the right password now
+        assert locked.status_code == 429
+        assert b"from your address is paused for 15 minutes" in locked.content
+        assert not OutboundEmail.objects.filter(kind="signin_code").exists()
+        # another address is not locked out by the attacker's guesses
+        elsewhere = Client(REMOTE_ADDR="10.9.9.9")
+        assert post_password(elsewhere, "alice@example.com").status_code == 302
 
 
 def test_post_without_csrf_token_is_rejected(alice):
@@ -116,3 +120,47 @@ def test_clients_cannot_open_operator_pages(client, alice, settings):
     settings.DEMO = True
     signed_in(client, alice)
     assert client.get("/ops/demo/mailbox/").status_code == 403
+
+
+def from_address(n: int) -> Client:
+    return Client(REMOTE_ADDR=f"10.{n // 60000}.{n // 250 % 240}.{n % 250 + 1}")
+
+
+def test_guessing_from_many_addresses_meets_doubling_delays(alice):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as traveller:
+        for n in range(5):  # free tries, each from another address (axes counts per address)
+            assert b"do not match" in post_password(from_address(n), "alice@example.com", "guess").content
+        waited = post_password(from_address(99), "alice@example.com")  # even the right password
+        assert waited.status_code == 429 and b"wait 1 second" in waited.content
+        traveller.shift(timedelta(seconds=2))
+        post_password(from_address(6), "alice@example.com", "guess")  # 6th failure: 2 s
+        traveller.shift(timedelta(seconds=1))
+        assert b"wait 1 second" in post_password(from_address(7), "alice@example.com").content
+        traveller.shift(timedelta(seconds=2))
+        assert post_password(from_address(8), "alice@example.com").url == "/signin/code/"
+    alice.refresh_from_db()
+    assert alice.failed_signins == 0 and alice.signin_blocked_until is None
+
+
+def test_a_hundred_failures_close_the_account_until_a_password_reset(alice, settings):
+    settings.SIGNIN_MAX_DELAY_SECONDS = 1
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as traveller:
+        for n in range(100):
+            traveller.shift(timedelta(seconds=2))
+            post_password(from_address(n), "alice@example.com", "guess")
+        traveller.shift(timedelta(days=30))
+        closed = post_password(from_address(500), "alice@example.com")
+    assert closed.status_code == 429 and b"until the password is reset" in closed.content
+    assert AuditEvent.objects.filter(action="signin.account_locked").count() == 1
+    from sequence.accounts.services import password_changed
+
+    password_changed(user=alice)  # what completing the emailed reset does
+    assert post_password(from_address(501), "alice@example.com").url == "/signin/code/"
+
+
+def test_unknown_emails_are_never_throttled_or_revealed(client):
+    for n in range(8):
+        response = post_password(from_address(n), "nobody@example.com", "guess")
+        assert b"do not match an account" in response.content

@@ -50,6 +50,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     totp_pending_sealed = models.BinaryField(null=True, blank=True, editable=False)
     totp_confirmed_at = models.DateTimeField(null=True, blank=True)
     totp_last_step = models.BigIntegerField(default=0)
+    # Consecutive wrong passwords from anywhere (django-axes counts per address): doubling
+    # delays, and past the cap only a password reset by email opens the account again.
+    failed_signins = models.PositiveIntegerField(default=0)
+    signin_blocked_until = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 

@@ -78,11 +78,55 @@ def anti_phishing_code_set(*, user: User, code: str, request=None) -> User:
     return user
 
 
+# --- password guessing, per account ------------------------------------------------------------
+
+FOREVER = timedelta(days=3650)
+
+
+def signin_wait(*, email: str) -> float | None:
+    """Seconds this account must wait before another password try; None when it may try now.
+    `inf` means only a password reset opens it again."""
+    user = User.objects.filter(email__iexact=normalize_email(email)).only(
+        "failed_signins", "signin_blocked_until").first()
+    if user is None or user.signin_blocked_until is None:
+        return None
+    if user.failed_signins >= settings.SIGNIN_FAILURE_CAP:
+        return float("inf")
+    left = (user.signin_blocked_until - timezone.now()).total_seconds()
+    return left if left > 0 else None
+
+
+def signin_failure_record(*, email: str, request=None) -> None:
+    """One more consecutive wrong password for this account (unknown emails: nothing to record)."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(email__iexact=normalize_email(email)).first()
+        if user is None:
+            return
+        user.failed_signins += 1
+        over = user.failed_signins - settings.SIGNIN_FREE_FAILURES
+        if user.failed_signins >= settings.SIGNIN_FAILURE_CAP:
+            user.signin_blocked_until = timezone.now() + FOREVER
+        elif over >= 0:
+            delay = min(2**over, settings.SIGNIN_MAX_DELAY_SECONDS)
+            user.signin_blocked_until = timezone.now() + timedelta(seconds=delay)
+        user.save(update_fields=["failed_signins", "signin_blocked_until"])
+        if user.failed_signins == settings.SIGNIN_FAILURE_CAP:
+            audit_record(actor=None, action="signin.account_locked", target=user, request=request,
+                         data={"failures": user.failed_signins})
+
+
+def signin_failures_clear(*, user: User) -> None:
+    """Start counting afresh (the database row decides, not a possibly stale in-memory user)."""
+    User.objects.filter(pk=user.pk).exclude(failed_signins=0, signin_blocked_until=None).update(
+        failed_signins=0, signin_blocked_until=None)
+
+
 # --- email code --------------------------------------------------------------------------------
 
 @transaction.atomic
 def signin_challenge_start(*, user: User, request=None) -> SigninChallenge:
     """Open the second-factor step after a correct password; supersede older open steps."""
+    signin_failures_clear(user=user)
     now = timezone.now()
     SigninChallenge.objects.filter(user=user, used_at__isnull=True, superseded_at__isnull=True).update(
         superseded_at=now
@@ -280,5 +324,6 @@ def password_reset_prepare_email(email) -> dict | None:
 
 @transaction.atomic
 def password_changed(*, user: User, request=None) -> None:
+    signin_failures_clear(user=user)
     audit_record(actor=user, action="account.password_changed", target=user, request=request)
     email_enqueue(kind="password_changed", user=user, dedup_key=f"{user.pk}:{timezone.now().isoformat()}")

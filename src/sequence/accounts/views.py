@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import segno
@@ -50,10 +51,17 @@ def signin(request):
     form = SigninForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email = normalize_email(form.cleaned_data["email"])
+        wait = services.signin_wait(email=email)
+        if wait is not None:  # the password is not even checked while the account waits
+            reset_needed = math.isinf(wait)
+            return render(request, "accounts/locked_out.html", {
+                "reset_needed": reset_needed, "wait_seconds": None if reset_needed else math.ceil(wait)},
+                status=429)
         user = authenticate(request, email=email, password=form.cleaned_data["password"])
         if getattr(request, "axes_locked_out", False):
             return render(request, "accounts/locked_out.html", status=429)
         if user is None:
+            services.signin_failure_record(email=email, request=request)
             form.add_error(None, "That email and password do not match an account.")
         else:
             challenge = services.signin_challenge_start(user=user, request=request)

@@ -176,6 +176,11 @@ SIGNIN_CODE_TTL_SECONDS = 10 * 60
 SIGNIN_CODE_MAX_ATTEMPTS = 5
 SIGNIN_CODE_RESEND_SECONDS = 60
 SECOND_FACTOR_FRESH_SECONDS = 15 * 60
+# Per account, whatever the address: free tries, then delays doubling from 1 s (capped),
+# and after SIGNIN_FAILURE_CAP consecutive failures a password reset is needed.
+SIGNIN_FREE_FAILURES = 5
+SIGNIN_MAX_DELAY_SECONDS = 15 * 60
+SIGNIN_FAILURE_CAP = 100
 
 # Email: Django's own names. `sequence run` points them at its local sink.
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
