@@ -4,10 +4,10 @@ import gzip
 import os
 
 import pytest
-from tests.support.strategy_data import MAIN_SET
 
 from sequence.backtest.data import cache_dir, load_candles
 from sequence.core.candles import CandleFileError, load_rows
+from tests.support.strategy_data import MAIN_SET
 
 HEADER = "timestamp,open,high,low,close,volume\n"
 GOOD = "0,10,11,9,10.5,1\n60000,10.5,12,10,11,2\n"

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.support.strategy_data import MAIN_SET, SECOND
 
 from sequence.backtest.cli import main
+from tests.support.strategy_data import MAIN_SET, SECOND
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 KEYS = {"candles", "fills", "closes", "final_balance", "final_equity", "max_drawdown", "core_seconds"}

@@ -10,9 +10,6 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import TRADE_ONLY, run
-from conftest import emulator_adapter as _adapter
-from conftest import venue_account as _account
 from sequence.exchanges.adapters.base import MarketCache
 from sequence.exchanges.config import ExchangeConfig
 from sequence.exchanges.domain import (
@@ -26,6 +23,9 @@ from sequence.exchanges.errors import AuthenticationError, DuplicateClientOrderI
 from sequence.exchanges.factory import create_adapter
 from sequence.exchanges.secret import Credentials
 from sequence.exchanges.verify import verify_key
+from tests.exchanges.conftest import TRADE_ONLY, run
+from tests.exchanges.conftest import emulator_adapter as _adapter
+from tests.exchanges.conftest import venue_account as _account
 
 testing = pytest.importorskip("sequence.venue.testing")
 EGRESS = ("127.0.0.1",)

@@ -15,9 +15,6 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import emulator_adapter as _adapter
-from conftest import run
-from conftest import venue_account as _account
 from sequence.exchanges.domain import (
     MarketKind,
     OrderRequest,
@@ -34,6 +31,9 @@ from sequence.exchanges.errors import (
     RetryableError,
     map_ccxt_error,
 )
+from tests.exchanges.conftest import emulator_adapter as _adapter
+from tests.exchanges.conftest import run
+from tests.exchanges.conftest import venue_account as _account
 
 testing = pytest.importorskip("sequence.venue.testing")
 LIN = "BTC/USDT:USDT"

@@ -11,9 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from fakehttp import FakeHttp, fixture_case, local
 
-from conftest import run
 from sequence.exchanges.domain import (
     LedgerKind,
     MarketKind,
@@ -23,6 +21,8 @@ from sequence.exchanges.domain import (
     PositionSide,
     Side,
 )
+from tests.exchanges.conftest import run
+from tests.exchanges.fakehttp import FakeHttp, fixture_case, local
 
 INSTRUMENTS = local("bybit_instruments.json")
 SINCE = datetime(2023, 1, 1, tzinfo=UTC)

@@ -7,9 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from fakehttp import FakeHttp, fixture_case, local
 
-from conftest import run
 from sequence.exchanges.domain import (
     LedgerKind,
     MarketKind,
@@ -19,6 +17,8 @@ from sequence.exchanges.domain import (
     PositionSide,
     Side,
 )
+from tests.exchanges.conftest import run
+from tests.exchanges.fakehttp import FakeHttp, fixture_case, local
 
 INSTRUMENTS = local("okx_instruments.json")
 SINCE = datetime(2023, 1, 1, tzinfo=UTC)

@@ -11,10 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from fakehttp import FakeHttp
-from seed import seed
 
-from conftest import run
 from sequence.exchanges.domain import (
     LedgerKind,
     OrderRequest,
@@ -24,6 +21,9 @@ from sequence.exchanges.domain import (
     Side,
 )
 from sequence.exchanges.secret import Credentials
+from tests.exchanges.conftest import run
+from tests.exchanges.fakehttp import FakeHttp
+from tests.exchanges.seed import seed
 
 SINCE = datetime(2024, 1, 1, tzinfo=UTC)
 SINCE_MS = str(int(SINCE.timestamp() * 1000))

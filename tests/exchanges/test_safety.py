@@ -9,10 +9,7 @@ from decimal import Decimal
 
 import ccxt
 import pytest
-from fakehttp import FakeHttp
-from seed import seed
 
-from conftest import CANARY_KEY, CANARY_PASS, CANARY_SECRET, run
 from sequence.exchanges import errors
 from sequence.exchanges.credentials import check_credentials
 from sequence.exchanges.domain import OrderRequest, Side
@@ -20,6 +17,9 @@ from sequence.exchanges.guard import AllowListedExchange
 from sequence.exchanges.port import ExchangePort
 from sequence.exchanges.ratelimit import TokenBucket
 from sequence.exchanges.secret import Credentials, Secret
+from tests.exchanges.conftest import CANARY_KEY, CANARY_PASS, CANARY_SECRET, run
+from tests.exchanges.fakehttp import FakeHttp
+from tests.exchanges.seed import seed
 
 FORBIDDEN = ["withdraw", "transfer", "private_post_v5_asset_withdraw_create",
              "private_post_v5_asset_transfer_inter_transfer",

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from fakehttp import FakeHttp
-from seed import seed
 
-from conftest import run
 from sequence.exchanges.secret import Credentials
 from sequence.exchanges.verify import verify_key
+from tests.exchanges.conftest import run
+from tests.exchanges.fakehttp import FakeHttp
+from tests.exchanges.seed import seed
 
 EGRESS = ("203.0.113.7",)
 NOW = datetime(2025, 6, 1, tzinfo=UTC)

@@ -1,11 +1,11 @@
 """The two known answers of DESIGN.md section 3, for every implementation."""
 
 import pytest
-from tests.support.strategy_data import SECOND
 
 from sequence.strategy.kernel import pack, simulate
 from sequence.strategy.params import Params
 from sequence.strategy.replay import replay
+from tests.support.strategy_data import SECOND
 
 KNOWN = [
     ({}, (483, 191, 10181.997744, 8173.887739, 0.199002)),

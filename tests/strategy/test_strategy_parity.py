@@ -1,12 +1,12 @@
 """decide() replayed candle by candle and the kernel (plain and compiled) agree fill by fill."""
 
 import pytest
-from tests.support.strategy_data import CANDLES, SECOND
 
 from sequence.core.candles import load_rows
 from sequence.strategy.kernel import pack, simulate
 from sequence.strategy.params import Params
 from sequence.strategy.replay import replay
+from tests.support.strategy_data import CANDLES, SECOND
 
 FILES = sorted(CANDLES.glob("*.csv*"))
 ROWS = 6000  # replay is slow (about 15 µs a candle): full small files, the head of big ones
