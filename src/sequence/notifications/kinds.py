@@ -40,6 +40,8 @@ KINDS: dict[str, Kind] = {
         Kind("keys_issue", from_trading_team=True),
         Kind("api_refreshed", from_trading_team=True),
         Kind("support_connection_request"),
+        Kind("key_expiry_reminder", from_trading_team=True),
+        Kind("keys_expired", from_trading_team=True),
     ]
 }
 

@@ -54,3 +54,24 @@ class Submission(models.Model):
     @property
     def problems(self) -> list[dict]:
         return list(self.verification.get("problems", []))
+
+
+class KeyReminder(models.Model):
+    """One expiry notice for one credential and window, at most once (the unique constraint)."""
+
+    class Window(models.TextChoices):
+        TEN_DAYS = "10d", "10 days before expiry"
+        SEVEN_DAYS = "7d", "7 days before expiry"
+        EXPIRED = "expired", "Expired"
+
+    bot = models.ForeignKey("trading.Bot", on_delete=models.CASCADE, related_name="key_reminders")
+    credential = models.ForeignKey("vault.Credential", on_delete=models.CASCADE, related_name="+")
+    window = models.CharField(max_length=8, choices=Window.choices)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["credential", "window"], name="key_reminder_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_window_display()} for {self.bot_id}"

@@ -1,0 +1,75 @@
+"""Key lifecycle (SPEC D4): reminders 10 and 7 days before a key expires, and what expiry does.
+
+Each notice is a `KeyReminder` row inserted together with its email in one transaction; the
+unique (credential, window) constraint makes it happen exactly once however often, and on
+however many workers, the periodic job runs or crashes. A refreshed key is a new credential,
+so its own reminders start afresh.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from sequence.notifications.services import email_enqueue
+from sequence.onboarding.models import KeyReminder
+from sequence.ops.services import audit_record
+from sequence.trading.models import Bot, BotStatus
+
+WINDOWS = (  # (window, opens this long before expiry), latest first
+    (KeyReminder.Window.SEVEN_DAYS, timedelta(days=7)),
+    (KeyReminder.Window.TEN_DAYS, timedelta(days=10)),
+)
+STOPPED = (BotStatus.STOPPED,)
+
+
+def due_window(expires_at, now) -> str | None:
+    if expires_at <= now:
+        return KeyReminder.Window.EXPIRED
+    for window, before in WINDOWS:
+        if expires_at - now <= before:
+            return window
+    return None
+
+
+def key_reminders_run(*, now=None) -> dict[str, int]:
+    """Send every notice that is due; returns counts per window (0 when all were sent already)."""
+    now = now or timezone.now()
+    counts = dict.fromkeys(KeyReminder.Window.values, 0)
+    bots = (Bot.objects.filter(credential__isnull=False, key_expires_at__lte=now + timedelta(days=10))
+            .exclude(status__in=STOPPED).select_related("offering__strategy", "offering__exchange", "user"))
+    for bot in bots:
+        window = due_window(bot.key_expires_at, now)
+        if window is not None and _notify(bot, window, now):
+            counts[window] += 1
+    return counts
+
+
+def _notify(bot: Bot, window: str, now) -> bool:
+    try:
+        with transaction.atomic():
+            KeyReminder.objects.create(bot=bot, credential_id=bot.credential_id, window=window,
+                                       expires_at=bot.key_expires_at, created_at=now)
+            context = {"exchange": bot.offering.exchange.name, "strategy": bot.offering.strategy.name,
+                       "market": bot.offering.get_market_display(), "key_tail": bot.credential.key_tail,
+                       "expires_on": bot.key_expires_at.date().isoformat(),
+                       "days_left": max(0, math.ceil((bot.key_expires_at - now).total_seconds() / 86400))}
+            if window == KeyReminder.Window.EXPIRED:
+                locked = Bot.objects.select_for_update().get(pk=bot.pk)
+                new_status = BotStatus.PAUSED if locked.status == BotStatus.LIVE else BotStatus.NEEDS_ATTENTION
+                if locked.status != BotStatus.PAUSED:
+                    locked.status = new_status
+                    locked.save(update_fields=["status"])
+                email_enqueue(kind="keys_expired", user=bot.user, dedup_key=f"{bot.credential_id}",
+                              context={**context, "was_live": new_status == BotStatus.PAUSED})
+                audit_record(actor=None, action="keys.expired", target=bot, data={"status": locked.status})
+            else:
+                email_enqueue(kind="key_expiry_reminder", user=bot.user,
+                              dedup_key=f"{bot.credential_id}:{window}", context=context)
+                audit_record(actor=None, action=f"keys.reminder_{window}", target=bot)
+    except IntegrityError:
+        return False  # sent already (or by another worker just now)
+    return True
