@@ -49,9 +49,30 @@ def worker_process(django_db_setup, django_db_blocker, smtp_sink, venue, tmp_pat
 
 @pytest.fixture
 def worker(worker_process, transactional_db, smtp_sink):
-    """Jobs run for real: use with tests whose writes commit (transactional_db)."""
+    """Jobs run for real: use with tests whose writes commit (transactional_db).
+
+    At the end of the test, wait until the worker has finished the test's jobs: the database is
+    then flushed for the next test, and a job still running would deadlock with that flush (or
+    run later against rows that are gone)."""
     smtp_sink.clear()
-    return worker_process
+    yield worker_process
+    wait_for_idle_worker()
+
+
+def wait_for_idle_worker(timeout: float = 30.0) -> None:
+    import time
+
+    from django.db import connection
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cur:
+            cur.execute("SELECT count(*) FROM procrastinate_jobs WHERE queue_name <> 'housekeeping' "
+                        "AND (status = 'doing' OR (status = 'todo' AND "
+                        "(scheduled_at IS NULL OR scheduled_at <= now())))")
+            if cur.fetchone()[0] == 0:
+                return
+        time.sleep(0.1)
 
 
 @pytest.fixture

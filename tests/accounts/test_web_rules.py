@@ -164,3 +164,16 @@ def test_unknown_emails_are_never_throttled_or_revealed(client):
     for n in range(8):
         response = post_password(from_address(n), "nobody@example.com", "guess")
         assert b"do not match an account" in response.content
+
+
+def test_a_sign_in_from_a_new_place_is_notified(alice):
+    first = Client(REMOTE_ADDR="10.1.1.1", HTTP_USER_AGENT="Firefox/140")
+    signed_in(first, alice)  # the very first sign-in: nothing to compare with, no notice
+    assert not OutboundEmail.objects.filter(kind="new_signin").exists()
+    again = Client(REMOTE_ADDR="10.1.1.1", HTTP_USER_AGENT="Firefox/140")
+    signed_in(again, alice)  # the same place again
+    assert not OutboundEmail.objects.filter(kind="new_signin").exists()
+    elsewhere = Client(REMOTE_ADDR="10.2.2.2", HTTP_USER_AGENT="Chrome/150")
+    signed_in(elsewhere, alice)
+    notice = OutboundEmail.objects.get(kind="new_signin", user=alice)
+    assert notice.context["ip"] == "10.2.2.2" and notice.context["agent"] == "Chrome/150"

@@ -83,7 +83,7 @@ def test_a_refreshed_key_gets_its_own_reminders(alice):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_runs_send_each_notice_exactly_once(alice):
+def test_concurrent_runs_send_each_notice_exactly_once(alice, worker):
     for days in (9, 6, -1):
         make_bot(alice, expires_in_days=days)
     barrier = threading.Barrier(4)

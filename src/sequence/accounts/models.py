@@ -117,3 +117,20 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"recovery code of user {self.user_id}"
+
+
+class KnownDevice(models.Model):
+    """Where a user has signed in from (address + browser), to notice a new one (ASVS 6.3.5)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="known_devices")
+    ip_address = models.GenericIPAddressField(null=True)
+    agent_hash = models.CharField(max_length=64)
+    agent = models.CharField(max_length=200, blank=True)
+    first_seen = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "ip_address", "agent_hash"], name="known_device_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} from {self.ip_address}"

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from sequence.accounts.models import RecoveryCode, SigninChallenge, User, normalize_email
+from sequence.accounts.models import KnownDevice, RecoveryCode, SigninChallenge, User, normalize_email
 from sequence.accounts.secrets_at_rest import code_hash, code_matches, field_keyring, totp_aad
 from sequence.notifications.services import email_enqueue
 from sequence.ops.services import audit_record
@@ -204,6 +204,29 @@ def signin_challenge_verify(*, challenge_id, user_id: int, code: str, request=No
     audit_record(actor=user, action="signin.completed", target=user, request=request,
                  data={"method": challenge.method})
     return user
+
+
+# --- new sign-in notice ------------------------------------------------------------------------
+
+@transaction.atomic
+def signin_device_record(*, user: User, request) -> bool:
+    """Remember where this sign-in came from; email the user when it is new (not their first ever)."""
+    import hashlib
+
+    agent = (request.META.get("HTTP_USER_AGENT") or "")[:200]
+    ip = request.META.get("REMOTE_ADDR") or None
+    agent_hash = hashlib.sha256(agent.encode()).hexdigest()
+    had_any = KnownDevice.objects.filter(user=user).exists()
+    device, created = KnownDevice.objects.get_or_create(user=user, ip_address=ip, agent_hash=agent_hash,
+                                                         defaults={"agent": agent})
+    if not created:
+        KnownDevice.objects.filter(pk=device.pk).update(last_seen=timezone.now())
+        return False
+    if had_any:
+        email_enqueue(kind="new_signin", user=user, dedup_key=f"{user.pk}:{device.pk}",
+                      context={"ip": ip or "unknown", "agent": agent or "unknown browser",
+                               "when": device.first_seen.strftime("%Y-%m-%d %H:%M UTC")})
+    return had_any
 
 
 # --- TOTP --------------------------------------------------------------------------------------

@@ -84,6 +84,7 @@ def _finish_second_factor(request, user):
     if not reauth:
         nxt = request.session.pop("signin_next", None)
         login(request, user, backend="sequence.accounts.backends.EmailBackend")
+        services.signin_device_record(user=user, request=request)
         request.session[AUTH_AT] = now
         request.session[LAST_SEEN] = now
         request.session[SECOND_FACTOR_AT] = now

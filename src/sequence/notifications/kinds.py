@@ -36,6 +36,7 @@ KINDS: dict[str, Kind] = {
         Kind("password_changed"),
         Kind("totp_enabled"),
         Kind("anti_phishing_changed"),
+        Kind("new_signin"),
         Kind("keys_received"),
         Kind("keys_issue", from_trading_team=True),
         Kind("api_refreshed", from_trading_team=True),
