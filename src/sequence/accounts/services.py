@@ -22,7 +22,13 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from sequence.accounts.models import KnownDevice, RecoveryCode, SigninChallenge, User, normalize_email
+from sequence.accounts.models import (
+    KnownDevice,
+    RecoveryCode,
+    SigninChallenge,
+    User,
+    normalize_email,
+)
 from sequence.accounts.secrets_at_rest import code_hash, code_matches, field_keyring, totp_aad
 from sequence.notifications.services import email_enqueue
 from sequence.ops.services import audit_record
