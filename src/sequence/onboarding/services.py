@@ -8,7 +8,7 @@ If anything fails nothing is stored and nothing is sent.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -136,9 +136,9 @@ def submission_verify(*, submission_id: str) -> str:
         submission.save(update_fields=["status", "verification_attempts"])
         if submission.kind == Submission.Kind.NEW:
             Bot.objects.filter(pk=submission.bot_id).update(status=BotStatus.VERIFYING)
-    secrets = credential_open(credential=submission.credential, purpose="verify submission",
-                              actor="verification worker")
     try:
+        secrets = credential_open(credential=submission.credential, purpose="verify submission",
+                                  actor="verification worker")
         outcome = check_submission(submission=submission, secrets=secrets)
     except VerificationUnavailable as exc:
         if submission.verification_attempts < MAX_VERIFY_ATTEMPTS:
@@ -170,7 +170,7 @@ def submission_record_verification(*, submission_id: str, outcome: dict) -> str:
         expires = outcome.get("facts", {}).get("expires_at")
         old_credential = bot.credential if submission.kind == Submission.Kind.REFRESH else None
         bot.credential = submission.credential
-        bot.key_expires_at = (timezone.datetime.fromisoformat(expires) if expires
+        bot.key_expires_at = (datetime.fromisoformat(expires) if expires
                               else now + timedelta(days=settings.KEY_VALIDITY_DAYS))
         bot.key_expiry_source = "exchange" if expires else "assumed"
         if submission.kind == Submission.Kind.NEW:
