@@ -101,6 +101,16 @@ def operator(make_user):
     return make_user("operator@example.com", is_operator=True, anti_phishing_code="opscode")
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing test that used the real worker shows the end of the worker's log."""
+    report = yield
+    worker = getattr(item, "funcargs", {}).get("worker")
+    if report.failed and worker is not None:
+        report.sections.append(("worker log (last 6000 characters)", worker.output()[-6000:]))
+    return report
+
+
 def pytest_collection_modifyitems(items):
     """Browser tests last: Playwright's sync API keeps an event loop running in the main thread
     while it is open, and asyncio.run() in other tests must not find one."""

@@ -32,7 +32,9 @@ class WorkerProcess:
             "PROCRASTINATE_LOG_LEVEL": "INFO",
             # find a dead worker's jobs within seconds, not the production half-minute
             "WORKER_HEARTBEAT_SECONDS": "1",
-            "STALLED_WORKER_SECONDS": "4",
+            "STALLED_WORKER_SECONDS": "10",
+            # a failed delivery is retried within seconds here (30 s doubling in production)
+            "EMAIL_RETRY_BASE_SECONDS": "1",
             "STALLED_SCAN_CRON": "* * * * * */2",
             **(extra_env or {}),
         })
