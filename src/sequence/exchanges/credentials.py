@@ -10,7 +10,7 @@ import binascii
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["CREDENTIAL_FIELDS", "CredentialCheck", "FieldProblem", "check_credentials"]
+__all__ = ["CREDENTIAL_FIELDS", "FIELD_LABELS", "CredentialCheck", "FieldProblem", "check_credentials"]
 
 # Fields the form shows per exchange (Binance: none, connected by another method).
 CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
@@ -68,20 +68,20 @@ def check_credentials(exchange: str, fields: dict[str, object]) -> CredentialChe
             value = str(fields.get(name) or "").strip()
         cleaned[name] = value
         if not value:
-            bad(name, "required", f"{_LABEL[name]} is required.")
+            bad(name, "required", f"{FIELD_LABELS[name]} is required.")
 
     if not problems:
         _check(exchange, cleaned, bad)
     return CredentialCheck(not problems, cleaned, tuple(problems))
 
 
-_LABEL = {"api_key": "API Key", "api_secret": "API Secret", "passphrase": "Passphrase",
-          "api_name": "API Name", "private_key": "Private Key"}
+FIELD_LABELS = {"api_key": "API Key", "api_secret": "API Secret", "passphrase": "Passphrase",
+                "api_name": "API Name", "private_key": "Private Key"}
 
 
 def _length(bad, name: str, value: str, lo: int, hi: int) -> bool:
     if not lo <= len(value) <= hi:
-        bad(name, "length", f"{_LABEL[name]} should be {lo} to {hi} characters long; "
+        bad(name, "length", f"{FIELD_LABELS[name]} should be {lo} to {hi} characters long; "
                             f"check that you copied all of it.")
         return False
     return True

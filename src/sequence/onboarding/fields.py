@@ -6,15 +6,9 @@ this module adds only what the web form needs on top.
 
 from __future__ import annotations
 
-from sequence.exchanges.credentials import CREDENTIAL_FIELDS
+from sequence.exchanges.credentials import CREDENTIAL_FIELDS, FIELD_LABELS
 
-LABELS = {
-    "api_name": "API Name",
-    "passphrase": "Passphrase",
-    "api_key": "API Key",
-    "api_secret": "API Secret",
-    "private_key": "Private Key",
-}
+LABELS = FIELD_LABELS  # the guide's words, step 8
 # api_name is the key's label on the exchange: not a secret. Everything else is.
 SECRET_FIELDS = ("passphrase", "api_key", "api_secret", "private_key")
 FIELDS_BY_EXCHANGE = CREDENTIAL_FIELDS
