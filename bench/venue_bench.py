@@ -21,7 +21,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "src"))
 
-from sequence.venue.testing import AdminClient, ccxt_bybit  # noqa: E402
+from sequence.venue.client import AdminClient, ccxt_bybit  # noqa: E402
 
 CANDLES = os.path.join(ROOT, "tests/data/candles/binanceus_BTCUSDT_1m_2023-03.csv.gz")
 SYMBOL = "BTC/USDT:USDT"

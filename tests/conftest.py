@@ -22,7 +22,7 @@ def smtp_sink():
 @pytest.fixture(scope="session")
 def venue():
     """The simulated exchange on 127.0.0.1 (Bybit and OKX protocols), paused market clock."""
-    from sequence.venue.testing import running_venue
+    from sequence.venue import running_venue
 
     with running_venue(candles=None, speed=0, price=30000.0) as running:
         yield running

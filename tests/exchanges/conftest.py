@@ -9,7 +9,7 @@ from sequence.exchanges.adapters.base import MarketCache
 from sequence.exchanges.config import ExchangeConfig
 from sequence.exchanges.factory import create_adapter
 from sequence.exchanges.secret import Credentials
-from sequence.venue import testing
+from sequence.venue import running_venue
 
 # Canary credentials: tests assert these strings never show up in reprs, errors or logs.
 CANARY_KEY = "CANARYKEYx7Qm2Lr9Tz4W"
@@ -48,7 +48,7 @@ TRADE_ONLY = {"ContractTrade": ["Order", "Position"], "Spot": ["SpotTrade"], "Wa
 
 @pytest.fixture(scope="module")
 def venue():
-    with testing.running_venue(price=30000.0, speed=0) as v:
+    with running_venue(price=30000.0, speed=0) as v:
         yield v
 
 

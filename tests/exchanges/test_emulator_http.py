@@ -27,7 +27,6 @@ from tests.exchanges.conftest import TRADE_ONLY, run
 from tests.exchanges.conftest import emulator_adapter as _adapter
 from tests.exchanges.conftest import venue_account as _account
 
-testing = pytest.importorskip("sequence.venue.testing")
 EGRESS = ("127.0.0.1",)
 
 

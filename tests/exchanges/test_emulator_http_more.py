@@ -31,11 +31,11 @@ from sequence.exchanges.errors import (
     RetryableError,
     map_ccxt_error,
 )
+from sequence.venue import running_venue
 from tests.exchanges.conftest import emulator_adapter as _adapter
 from tests.exchanges.conftest import run
 from tests.exchanges.conftest import venue_account as _account
 
-testing = pytest.importorskip("sequence.venue.testing")
 LIN = "BTC/USDT:USDT"
 INV = "BTC/USD:BTC"
 D = Decimal
@@ -67,7 +67,7 @@ def candle_file(tmp_path_factory):
 @pytest.fixture
 def scripted(candle_file):
     """A fresh venue per test replaying SCRIPT, paused: only advance() moves the market."""
-    with testing.running_venue(candle_file, speed=0) as v:
+    with running_venue(candle_file, speed=0) as v:
         yield v
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sequence.venue.testing import running_venue
+from sequence.venue import running_venue
 
 CANDLES = "tests/data/candles/binanceus_BTCUSDT_1m_2023-03.csv.gz"
 

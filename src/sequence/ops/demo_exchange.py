@@ -33,7 +33,7 @@ def load_demo_keys() -> list[dict]:
 
 def ensure_demo_exchange(venue_url: str) -> list[dict]:
     """Create the funded account and its keys unless the running venue still has them."""
-    from sequence.venue.testing import AdminClient, AdminError
+    from sequence.venue.client import AdminClient, AdminError
 
     admin = AdminClient(venue_url)
     path = keys_path()

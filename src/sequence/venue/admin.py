@@ -34,9 +34,10 @@ import json
 
 from aiohttp import web
 
-from sequence.venue.engine import Account, Venue, VenueError, fmt
+from sequence.venue.engine import Venue, make_feed
 from sequence.venue.feed import MINUTE_MS
-from sequence.venue.server import STATE_KEY, Fault, State, set_feed
+from sequence.venue.model import Account, VenueError, fmt
+from sequence.venue.state import STATE_KEY, Fault, State
 
 
 def _json(data, status: int = 200) -> web.Response:
@@ -230,9 +231,9 @@ def set_clock(request, state: State, body):
 @handler
 def set_feed_handler(request, state: State, body):
     v = state.venue
-    set_feed(v, body.get("candles"), seed=int(body.get("seed", 1)),
-             price=float(body.get("price", 30000.0)), rebase=bool(body.get("rebase", True)),
-             speed=float(body["speed"]) if body.get("speed") is not None else None)
+    feed = make_feed(body.get("candles"), seed=int(body.get("seed", 1)),
+                     price=float(body.get("price", 30000.0)), rebase=bool(body.get("rebase", True)))
+    v.replace_feed(feed, speed=float(body["speed"]) if body.get("speed") is not None else None)
     return _clock_json(v)
 
 

@@ -136,7 +136,7 @@ def _permissions(text: str | None, exchange: str):
 
 
 def _admin_call(args) -> dict:
-    from sequence.venue.testing import AdminClient
+    from sequence.venue.client import AdminClient
 
     c = AdminClient(args.url)
     cmd = args.cmd
@@ -185,7 +185,8 @@ def _admin_call(args) -> dict:
 
 
 def _serve(args) -> int:
-    from sequence.venue.server import build_venue, is_loopback, serve
+    from sequence.venue.engine import build_venue
+    from sequence.venue.server import is_loopback, serve
 
     if not is_loopback(args.host):
         print("sequence venue: --host must be a loopback address", file=sys.stderr)

@@ -24,82 +24,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
-import json
 import logging
-import random
 import time
-from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from sequence.venue import admin, bybit, okx
 from sequence.venue.engine import Venue
-from sequence.venue.feed import CandleFeed, MarketClock, RandomWalkFeed
+from sequence.venue.protocol import CLIENT_ID, KEY_ID, RESULT_CODE
+from sequence.venue.state import STATE_KEY, State
 
 log = logging.getLogger("sequence.venue")
-
-STATE_KEY = web.AppKey("venue_state", object)
-
+TICK_KEY = web.AppKey("venue_tick", float)
 
 def is_loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return host == "localhost"
-
-
-@dataclass
-class Fault:
-    kind: str  # latency | http_5xx | timeout | drop
-    path: str = ""
-    method: str = ""
-    count: int | None = None
-    probability: float = 1.0
-    ms: int = 0
-    status: int = 503
-    seconds: float = 30.0
-    fired: int = 0
-    id: int = 0
-
-    def matches(self, method: str, path: str) -> bool:
-        if self.count is not None and self.fired >= self.count:
-            return False
-        if self.method and self.method.upper() != method:
-            return False
-        if self.path and not path.startswith(self.path):
-            return False
-        return self.probability >= 1 or random.random() < self.probability  # noqa: S311
-
-    def public(self) -> dict:
-        return {"id": self.id, "kind": self.kind, "path": self.path, "method": self.method,
-                "count": self.count, "probability": self.probability, "ms": self.ms,
-                "status": self.status, "seconds": self.seconds, "fired": self.fired}
-
-
-@dataclass
-class State:
-    venue: Venue
-    faults: list[Fault] = field(default_factory=list)
-    fault_ids: int = 0
-    started_wall: float = field(default_factory=time.time)
-    requests: int = 0
-
-
-def build_venue(candles: str | None = None, *, speed: float = 1.0, seed: int = 1,
-                price: float = 30000.0, rebase: bool = True) -> Venue:
-    feed = CandleFeed(candles, rebase=rebase) if candles else RandomWalkFeed(seed=seed, price=price)
-    clock = MarketClock(feed.start_ms, speed)
-    return Venue(feed, clock)
-
-
-def set_feed(venue: Venue, candles: str | None, *, seed: int = 1, price: float = 30000.0,
-             rebase: bool = True, speed: float | None = None) -> None:
-    """Replace the price source; the market clock restarts at the new feed's start."""
-    feed = CandleFeed(candles, rebase=rebase) if candles else RandomWalkFeed(seed=seed, price=price)
-    from decimal import Decimal
-
-    venue.feed = feed
-    venue.clock = MarketClock(feed.start_ms, venue.clock.speed if speed is None else speed)
-    venue.last_price = Decimal(str(feed.first_open()))
 
 
 def _exchange_path(path: str) -> bool:
@@ -117,6 +59,22 @@ async def venue_middleware(request: web.Request, handler):
         state.venue.sync()
         return await handler(request)
     state.requests += 1
+    start = time.time() * 1000
+    response = None
+    try:
+        response = await _exchange(request, handler, state)
+        return response
+    finally:
+        if _exchange_path(path):
+            state.venue.request_log.add(
+                key=request.get(KEY_ID, ""), method=request.method, path=path,
+                client_order_id=request.get(CLIENT_ID, ""), start_ms=start,
+                end_ms=time.time() * 1000, status=response.status if response is not None else 0,
+                code=request.get(RESULT_CODE, ""))
+
+
+async def _exchange(request: web.Request, handler, state: State):
+    path = request.path
     fault = None
     if state.faults and _exchange_path(path):
         for f in state.faults:
@@ -145,7 +103,7 @@ async def venue_middleware(request: web.Request, handler):
 
 async def _ticker(app: web.Application):
     state: State = app[STATE_KEY]
-    tick = app.get("tick", 0.2)
+    tick = app[TICK_KEY]
 
     async def loop():
         while True:
@@ -172,26 +130,15 @@ async def _not_found(request: web.Request) -> web.Response:
 
 
 def make_app(venue: Venue, *, tick: float = 0.2) -> web.Application:
-    from sequence.venue import admin, bybit, okx
-
     app = web.Application(middlewares=[venue_middleware], client_max_size=1 << 20)
     app[STATE_KEY] = State(venue)
-    app["tick"] = tick
+    app[TICK_KEY] = tick
     bybit.register(app)
     okx.register(app)
     admin.register(app)
     app.router.add_route("*", "/{tail:.*}", _not_found)
     app.cleanup_ctx.append(_ticker)
     return app
-
-
-def json_body(raw: bytes) -> dict:
-    if not raw:
-        return {}
-    data = json.loads(raw)
-    if not isinstance(data, dict):
-        raise ValueError("body must be a JSON object")
-    return data
 
 
 async def serve(host: str, port: int, venue: Venue, *, tick: float = 0.2,

@@ -1,8 +1,8 @@
-"""Run the simulated exchange inside a test, and drive it: a stable API for every team.
+"""Run the simulated exchange in a thread, and drive it over its admin API (tests, demos).
 
 Usage::
 
-    from sequence.venue.testing import running_venue
+    from sequence.venue import running_venue
 
     with running_venue(candles="tests/data/candles/binanceus_BTCUSDT_1m_2023-03.csv.gz",
                        speed=0) as venue:
@@ -60,7 +60,8 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sequence.venue.server import build_venue, serve
+from sequence.venue.engine import build_venue
+from sequence.venue.server import serve
 
 
 class AdminError(RuntimeError):

@@ -1,0 +1,164 @@
+"""Bybit order endpoints: create, cancel, cancel-all, realtime, history; executions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sequence.venue.bybit.auth import DENIED, private
+from sequence.venue.bybit.common import SIDE, boolean, market_of, paginate
+from sequence.venue.bybit.render import order_json
+from sequence.venue.engine import Venue
+from sequence.venue.model import Account, ApiKey, fmt
+from sequence.venue.protocol import Reject, time_window
+
+D = Decimal
+
+
+def _trade_market(venue: Venue, key: ApiKey, params: dict):
+    m = market_of(venue, params.get("category"), params.get("symbol"))
+    if m is None:
+        raise Reject(10001, "Missing some parameters that must be filled in, symbol")
+    if not key.can_trade(m):
+        raise Reject(10005, DENIED)
+    return m
+
+
+@private("trade")
+def create_order(request, venue: Venue, key, account: Account, params):
+    m = _trade_market(venue, key, params)
+    link = str(params.get("orderLinkId") or "")
+    if len(link) > 36:
+        raise Reject(10001, "orderLinkId is too long")
+    tif = params.get("timeInForce") or ("IOC" if params.get("orderType") == "Market" else "GTC")
+    if tif not in ("GTC", "IOC", "PostOnly", "FOK"):
+        raise Reject(10001, "params error: timeInForce invalid")
+    idx = params.get("positionIdx")
+    try:
+        idx = None if idx in (None, "") else int(idx)
+    except (TypeError, ValueError):
+        raise Reject(10001, "params error: positionIdx") from None
+    if m.kind == "spot" and params.get("orderType") == "Market" and params.get("side") == "Buy" \
+            and params.get("marketUnit", "quoteCoin") == "quoteCoin":
+        # spot market buys are sized in the quote coin by default
+        cost = D(str(params.get("qty")))
+        qty = (cost / venue.last_price).quantize(m.qty_step, rounding="ROUND_DOWN")
+    else:
+        qty = params.get("qty")
+    order = venue.place_order(
+        account, m, side=str(params.get("side", "")), type_=str(params.get("orderType", "")).lower(),
+        qty=qty, price=params.get("price"), tif="IOC" if tif == "FOK" else tif,
+        reduce_only=boolean(params.get("reduceOnly", False)), position_idx=idx, link_id=link,
+        source="bybit")
+    return {"orderId": order.id, "orderLinkId": order.link_id}
+
+
+@private("trade")
+def cancel_order(request, venue: Venue, key, account: Account, params):
+    m = _trade_market(venue, key, params)
+    if not params.get("orderId") and not params.get("orderLinkId"):
+        raise Reject(10001, "orderId or orderLinkId is required")
+    order = venue.cancel_order(account, m, order_id=str(params.get("orderId") or ""),
+                               link_id=str(params.get("orderLinkId") or ""))
+    return {"orderId": order.id, "orderLinkId": order.link_id}
+
+
+@private("trade")
+def cancel_all(request, venue: Venue, key, account: Account, params):
+    category = params.get("category")
+    m = market_of(venue, category, params.get("symbol"))
+    if m is not None and not key.can_trade(m):
+        raise Reject(10005, DENIED)
+    orders = venue.cancel_all(account, m)
+    orders = [o for o in orders if o.market.kind == category]
+    return {"list": [{"orderId": o.id, "orderLinkId": o.link_id} for o in orders],
+            "success": "1"}
+
+
+def _order_filter(orders, params):
+    out = []
+    for o in orders:
+        if params.get("symbol") and o.market.bybit_symbol != params["symbol"]:
+            continue
+        if params.get("settleCoin") and o.market.settle != params["settleCoin"]:
+            continue
+        if params.get("baseCoin") and o.market.base != params["baseCoin"]:
+            continue
+        if params.get("orderId") and o.id != params["orderId"]:
+            continue
+        if params.get("orderLinkId") and o.link_id != params["orderLinkId"]:
+            continue
+        out.append(o)
+    return out
+
+
+@private()
+def order_realtime(request, venue: Venue, key, account: Account, params):
+    category = params.get("category")
+    market_of(venue, category, params.get("symbol"))
+    if params.get("orderFilter") in ("StopOrder", "tpslOrder"):
+        return {"list": [], "nextPageCursor": "", "category": category}
+    if params.get("orderId") or params.get("orderLinkId"):
+        o = venue.find_order(account, order_id=str(params.get("orderId") or ""),
+                             link_id=str(params.get("orderLinkId") or ""))
+        candidates = [o] if o is not None else []
+    else:
+        candidates = sorted(account.open_orders.values(), key=lambda o: -o.seq)
+        if str(params.get("openOnly", "0")) not in ("0", ""):
+            candidates += venue.closed_orders(account)
+    orders = [o for o in _order_filter(candidates, params) if o.market.kind == category]
+    page, nxt = paginate(orders, params, 20, 50)
+    return {"list": [order_json(o) for o in page], "nextPageCursor": nxt, "category": category}
+
+
+@private()
+def order_history(request, venue: Venue, key, account: Account, params):
+    category = params.get("category")
+    market_of(venue, category, params.get("symbol"))
+    if params.get("orderId") or params.get("orderLinkId"):
+        o = venue.find_order(account, order_id=str(params.get("orderId") or ""),
+                             link_id=str(params.get("orderLinkId") or ""))
+        candidates = [o] if o is not None else []
+    else:
+        candidates = venue.closed_orders(account)
+    orders = [o for o in _order_filter(candidates, params) if o.market.kind == category]
+    if params.get("orderStatus"):
+        wanted = set(params["orderStatus"].split(","))
+        orders = [o for o in orders if o.status in wanted]
+    orders = time_window(orders, "created", params.get("startTime"), params.get("endTime"))
+    page, nxt = paginate(orders, params, 20, 50)
+    return {"list": [order_json(o) for o in page], "nextPageCursor": nxt, "category": category}
+
+
+@private()
+def execution_list(request, venue: Venue, key, account: Account, params):
+    category = params.get("category")
+    market_of(venue, category, params.get("symbol"))
+    execs = [x for x in account.executions if x.order.market.kind == category]
+    if params.get("symbol"):
+        execs = [x for x in execs if x.order.market.bybit_symbol == params["symbol"]]
+    if params.get("orderId"):
+        execs = [x for x in execs if x.order.id == params["orderId"]]
+    if params.get("orderLinkId"):
+        execs = [x for x in execs if x.order.link_id == params["orderLinkId"]]
+    if params.get("execType") and params["execType"] != "Trade":
+        execs = []
+    execs = time_window(execs, "time", params.get("startTime"), params.get("endTime"))
+    execs.reverse()
+    page, nxt = paginate(execs, params, 50, 100)
+    rows = []
+    for x in page:
+        o = x.order
+        value = x.qty / x.price if o.market.kind == "inverse" else x.qty * x.price
+        rows.append({
+            "symbol": o.market.bybit_symbol, "orderType": o.type.capitalize(),
+            "underlyingPrice": "", "orderLinkId": o.link_id, "orderId": o.id,
+            "stopOrderType": "UNKNOWN", "execTime": str(x.time), "feeCurrency": x.fee_coin if o.market.kind == "spot" else "",
+            "createType": "CreateByUser", "feeRate": fmt(x.fee_rate), "tradeIv": "",
+            "blockTradeId": "", "markPrice": fmt(x.price), "execPrice": fmt(x.price),
+            "markIv": "", "orderQty": fmt(o.qty), "orderPrice": fmt(o.price) if o.price else "0",
+            "execValue": fmt(value), "closedSize": fmt(x.closed_size) if o.market.kind != "spot" else "",
+            "execType": "Trade", "seq": x.seq, "side": SIDE[x.side], "indexPrice": "",
+            "leavesQty": fmt(o.leaves), "isMaker": x.is_maker, "execFee": fmt(x.fee),
+            "execId": x.id, "marketUnit": "", "execQty": fmt(x.qty), "extraFees": "",
+        })
+    return {"list": rows, "nextPageCursor": nxt, "category": category}

@@ -1,0 +1,208 @@
+"""OKX account and asset endpoints: config, balances, positions, leverage, bills, transfers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sequence.venue.engine import Venue
+from sequence.venue.model import ZERO, Account, ApiKey, VenueError, fmt
+from sequence.venue.okx.auth import ok, private
+from sequence.venue.okx.common import market_of, page_by_id, size_out
+from sequence.venue.okx.render import position_json
+from sequence.venue.protocol import Reject, transfers_of
+
+
+def _pos_mode(venue: Venue, account: Account) -> str:
+    hedged = any(account.is_hedge(m) for m in venue.markets.values() if m.is_derivative)
+    return "long_short_mode" if hedged else "net_mode"
+
+
+@private()
+def account_config(request, venue: Venue, key: ApiKey, account: Account, params):
+    main = account.parent_id or account.id
+    return ok([{
+        "acctLv": "2", "acctStpMode": "cancel_maker", "autoLoan": False, "ctIsoMode": "automatic",
+        "enableSpotBorrow": False, "greeksType": "PA", "ip": ",".join(key.ips), "kycLv": "2",
+        "label": key.label, "level": "Lv1", "levelTmp": "", "liquidationGear": "-1",
+        "mainUid": main, "mgnIsoMode": "automatic", "opAuth": "0",
+        "perm": ",".join(key.permissions.get("perm", [])), "posMode": _pos_mode(venue, account),
+        "roleType": "0", "spotBorrowAutoRepay": False, "spotOffsetType": "",
+        "spotRoleType": "0", "spotTraderInsts": [], "traderInsts": [], "type": "0",
+        "uid": account.id, "settleCcy": "USDT", "settleCcyList": ["USDT"],
+    }])
+
+
+_DETAIL_KEYS = (
+    "accAvgPx", "availBal", "availEq", "borrowFroz", "cashBal", "ccy", "clSpotInUseAmt",
+    "colBorrAutoConversion", "collateralEnabled", "collateralRestrict", "crossLiab", "disEq",
+    "eq", "eqUsd", "fixedBal", "frozenBal", "imr", "interest", "isoEq", "isoLiab", "isoUpl",
+    "liab", "maxLoan", "maxSpotInUse", "mgnRatio", "mmr", "notionalLever", "openAvgPx",
+    "ordFrozen", "rewardBal", "smtSyncEq", "spotBal", "spotCopyTradingEq", "spotInUseAmt",
+    "spotIsoBal", "spotUpl", "spotUplRatio", "stgyEq", "totalPnl", "totalPnlRatio", "twap",
+    "uTime", "upl", "uplLiab")
+
+
+def _usd(venue: Venue, coin: str, amount: Decimal) -> Decimal:
+    return amount if coin in ("USDT", "USDC", "USD") else amount * venue.last_price
+
+
+@private()
+def balance(request, venue: Venue, key, account: Account, params):
+    want = set(filter(None, (params.get("ccy") or "").split(",")))
+    price = venue.last_price
+    details = []
+    tot = tot_imr = tot_upl = tot_ord = ZERO
+    for coin, bal in sorted(account.wallets["trading"].items()):
+        if want and coin not in want:
+            continue
+        order_res, pos_im = venue.reserved(account, coin)
+        upl = sum((p.upl(price) for p in account.positions.values()
+                   if p.market.settle == coin and p.size > 0), ZERO)
+        eq = bal + upl
+        avail = bal - order_res - pos_im
+        d = dict.fromkeys(_DETAIL_KEYS, "")
+        d.update(availBal=fmt(avail), availEq=fmt(avail + upl), borrowFroz="0", cashBal=fmt(bal),
+                 ccy=coin, colBorrAutoConversion="0", collateralEnabled=False,
+                 collateralRestrict=False, crossLiab="0", disEq=fmt(_usd(venue, coin, eq)),
+                 eq=fmt(eq), eqUsd=fmt(_usd(venue, coin, eq)), fixedBal="0",
+                 frozenBal=fmt(order_res + pos_im), imr=fmt(pos_im), interest="0", isoEq="0",
+                 isoLiab="0", isoUpl="0", liab="0", maxLoan="0", mmr=fmt(pos_im / 2),
+                 ordFrozen=fmt(order_res), smtSyncEq="0", spotCopyTradingEq="0",
+                 spotIsoBal="0", stgyEq="0", twap="0", uTime=str(venue.now()), upl=fmt(upl),
+                 uplLiab="0")
+        details.append(d)
+        tot += _usd(venue, coin, eq)
+        tot_imr += _usd(venue, coin, pos_im)
+        tot_ord += _usd(venue, coin, order_res)
+        tot_upl += _usd(venue, coin, upl)
+    return ok([{
+        "adjEq": fmt(tot), "availEq": fmt(tot - tot_imr - tot_ord), "borrowFroz": "0",
+        "details": details, "imr": fmt(tot_imr), "isoEq": "0", "mgnRatio": "",
+        "mmr": fmt(tot_imr / 2), "notionalUsd": "0", "notionalUsdForBorrow": "0",
+        "notionalUsdForFutures": "0", "notionalUsdForOption": "0", "notionalUsdForSwap": "0",
+        "ordFroz": fmt(tot_ord), "totalEq": fmt(tot), "uTime": str(venue.now()),
+        "upl": fmt(tot_upl),
+    }])
+
+
+@private()
+def funding_balances(request, venue: Venue, key, account: Account, params):
+    want = set(filter(None, (params.get("ccy") or "").split(",")))
+    return ok([{"availBal": fmt(v), "bal": fmt(v), "ccy": c, "frozenBal": "0"}
+               for c, v in sorted(account.wallets["funding"].items())
+               if not want or c in want])
+
+
+@private()
+def positions(request, venue: Venue, key, account: Account, params):
+    inst_ids = set(filter(None, (params.get("instId") or "").split(",")))
+    t = params.get("instType")
+    rows = []
+    for (_, _), p in account.positions.items():
+        if p.size == 0:
+            continue
+        if inst_ids and p.market.okx_inst_id not in inst_ids:
+            continue
+        if t and p.market.okx_inst_type != t:
+            continue
+        rows.append(position_json(venue, account, p))
+    return ok(rows)
+
+
+@private(trade=True)
+def set_position_mode(request, venue: Venue, key, account: Account, params):
+    mode = params.get("posMode")
+    if mode not in ("long_short_mode", "net_mode"):
+        raise Reject("51000", "Parameter posMode error")
+    venue.set_position_mode(account, None, mode == "long_short_mode")
+    return ok([{"posMode": mode}])
+
+
+@private(trade=True)
+def set_leverage(request, venue: Venue, key, account: Account, params):
+    m = market_of(venue, params.get("instId"))
+    try:
+        venue.set_leverage(account, m, params.get("lever"))
+    except VenueError as e:
+        if e.kind != "leverage_not_modified":
+            raise
+    return ok([{"instId": m.okx_inst_id, "lever": str(params.get("lever")),
+                "mgnMode": params.get("mgnMode", "cross"), "posSide": params.get("posSide", "")}])
+
+
+_BILL_KEYS = (
+    "bal", "balChg", "billId", "ccy", "clOrdId", "execType", "fee", "fillFwdPx", "fillIdxPx",
+    "fillMarkPx", "fillMarkVol", "fillPxUsd", "fillPxVol", "fillTime", "from", "instId",
+    "instType", "interest", "mgnMode", "notes", "ordId", "pnl", "posBal", "posBalChg", "px",
+    "subType", "sz", "tag", "to", "tradeId", "ts", "type")
+
+
+def _bill_subtype(x) -> str:
+    m = x.order.market
+    if m.kind == "spot":
+        return "1" if x.side == "buy" else "2"
+    if x.closed_size > 0:
+        return "5" if x.side == "sell" else "6"  # close long / close short
+    return "3" if x.side == "buy" else "4"  # open long / open short
+
+
+@private()
+def bills(request, venue: Venue, key, account: Account, params):
+    entries = [e for e in reversed(account.ledger) if e.wallet == "trading"]
+    if params.get("ccy"):
+        entries = [e for e in entries if e.coin == params["ccy"]]
+    if params.get("type"):
+        t = params["type"]
+        entries = [e for e in entries if (t == "2") == (e.type == "TRADE") and t in ("1", "2")]
+    if params.get("instType"):
+        entries = [e for e in entries if e.execution is not None
+                   and e.execution.order.market.okx_inst_type == params["instType"]]
+    if params.get("begin"):
+        entries = [e for e in entries if e.time >= int(params["begin"])]
+    if params.get("end"):
+        entries = [e for e in entries if e.time <= int(params["end"])]
+    rows = []
+    for e in page_by_id(entries, params, lambda e: e.id):
+        d = dict.fromkeys(_BILL_KEYS, "")
+        x = e.execution
+        d.update(bal=fmt(e.balance), balChg=fmt(e.change), billId=e.id, ccy=e.coin,
+                 fee=fmt(-e.fee), interest="0", ts=str(e.time), fillTime=str(e.time), notes="")
+        if x is not None:
+            o = x.order
+            d.update(clOrdId=o.link_id, execType="M" if x.is_maker else "T",
+                     instId=o.market.okx_inst_id, instType=o.market.okx_inst_type,
+                     mgnMode="cash" if o.market.kind == "spot" else "cross", ordId=o.id,
+                     pnl=fmt(e.cash_flow), posBal="0", posBalChg="0", px=fmt(x.price),
+                     subType=_bill_subtype(x), sz=size_out(o, x.qty), tag=o.tag,
+                     tradeId=x.id, type="2")
+        else:
+            d.update(type="1", subType="11" if e.change > 0 else "12", sz=fmt(abs(e.change)),
+                     tradeId="0", **{"from": "6" if e.change > 0 else "18",
+                                     "to": "18" if e.change > 0 else "6"})
+        rows.append(d)
+    return ok(rows)
+
+
+def _transfers(account: Account, kind: str, params: dict) -> list:
+    return page_by_id(transfers_of(account, kind, params.get("ccy")), params, lambda t: t.id)
+
+
+@private()
+def deposit_history(request, venue: Venue, key, account: Account, params):
+    return ok([{
+        "actualDepBlkConfirm": "100", "amt": fmt(t.amount), "areaCodeFrom": "",
+        "ccy": t.coin, "chain": f"{t.coin}-TRC20", "depId": t.id, "from": "",
+        "fromWdId": "", "state": "2" if t.status == "success" else "0",
+        "to": "TXsimulateddepositaddress", "ts": str(t.time), "txId": t.tx_id,
+    } for t in _transfers(account, "deposit", params)])
+
+
+@private()
+def withdrawal_history(request, venue: Venue, key, account: Account, params):
+    return ok([{
+        "addrEx": None, "amt": fmt(t.amount), "areaCodeFrom": "", "areaCodeTo": "",
+        "ccy": t.coin, "chain": f"{t.coin}-TRC20", "clientId": "", "fee": fmt(t.fee),
+        "feeCcy": t.coin, "from": "", "memo": "", "nonTradableAsset": False, "pmtId": "",
+        "state": "2" if t.status == "success" else "0", "tag": "", "to": t.address,
+        "toAddrType": "1", "ts": str(t.time), "txId": t.tx_id, "wdId": t.id,
+    } for t in _transfers(account, "withdrawal", params)])

@@ -1,0 +1,189 @@
+"""Order entry and order state: validation, placement, cancellation, position mode, leverage.
+
+See :mod:`sequence.venue.engine` for the matching rules.
+"""
+
+from __future__ import annotations
+
+from sequence.venue.model import ZERO, Account, Market, Order, Position, VenueError, dec, fmt
+
+MAX_CLOSED = 500  # closed orders kept per account (Bybit's realtime window is 500)
+
+
+class Orders:
+    """Mixin of :class:`~sequence.venue.engine.Venue`: the order book of each account."""
+
+    # --------------------------------------------------------------- orders
+    def place_order(self, acct: Account, market: Market, *, side: str, type_: str, qty,
+                    price=None, tif: str = "GTC", reduce_only: bool = False,
+                    position_idx: int | None = None, link_id: str = "", source: str = "bybit",
+                    tag: str = "") -> Order:
+        side = side.lower()
+        if side not in ("buy", "sell"):
+            raise VenueError("bad_param", "side must be Buy or Sell")
+        if type_ not in ("limit", "market"):
+            raise VenueError("bad_param", "orderType must be Limit or Market")
+        q = dec(qty)
+        if q <= 0:
+            raise VenueError("bad_param", "qty must be positive")
+        if q % market.qty_step != 0:
+            raise VenueError("bad_qty", f"qty must be a multiple of {fmt(market.qty_step)}")
+        if q < market.min_qty:
+            raise VenueError("min_qty", f"qty below the minimum {fmt(market.min_qty)}")
+        if q > market.max_qty:
+            raise VenueError("bad_qty", "qty above the maximum")
+        p = None
+        if type_ == "limit":
+            if price is None or price == "":
+                raise VenueError("bad_param", "price is required for a limit order")
+            p = dec(price)
+            if p <= 0:
+                raise VenueError("bad_param", "price must be positive")
+            if p % market.tick != 0:
+                raise VenueError("bad_price", f"price must be a multiple of {fmt(market.tick)}")
+        if link_id and link_id in acct.by_link:
+            raise VenueError("duplicate", "OrderLinkedID is duplicate")
+        hedge = acct.is_hedge(market)
+        if market.kind == "spot":
+            idx = 0
+            if reduce_only:
+                raise VenueError("bad_param", "reduceOnly is not supported for spot")
+        elif hedge:
+            if position_idx not in (1, 2):
+                raise VenueError("position_idx", "position idx not match position mode")
+            idx = position_idx
+            if (idx == 1 and side == "sell") or (idx == 2 and side == "buy"):
+                reduce_only = True  # a hedge-mode close
+        else:
+            if position_idx not in (None, 0):
+                raise VenueError("position_idx", "position idx not match position mode")
+            idx = 0
+        now = self.now()
+        order = Order(id=self.next_id(), link_id=link_id, account_id=acct.id, market=market,
+                      side=side, type=type_, tif=tif, price=p, qty=q, reduce_only=reduce_only,
+                      position_idx=idx, created=now, updated=now, source=source,
+                      last_price_on_created=self.last_price, seq=next(self._seq), tag=tag)
+        if reduce_only:
+            pos = self._reducible(acct, order)
+            if pos is None or pos.size == 0:
+                raise VenueError("reduce_only", "Reduce-only rule not satisfied")
+        last = self.last_price
+        crosses = p is None or (side == "buy" and p >= last) or (side == "sell" and p <= last)
+        if type_ == "limit" and tif == "PostOnly" and crosses:
+            order.status = "Cancelled"
+            order.reject_reason = "EC_PostOnlyWillTakeLiquidity"
+            order.cancel_type = "CancelByPostOnly"
+            self._remember(acct, order)
+            return order
+        fill_price = last if crosses else p
+        need = self._requirement(acct, order, fill_price if crosses else p)
+        coin = self._reserve_coin(order)
+        if need > 0 and self.available(acct, coin) < need:
+            raise VenueError("insufficient", f"{coin} not enough for new order")
+        self._remember(acct, order)
+        if crosses:
+            self._fill(acct, order, fill_price, maker=False)
+            if order.open:  # IOC remainder, or a reduce-only clipped to the position
+                self._finish(acct, order, "Cancelled" if order.filled == 0 else
+                             "PartiallyFilledCanceled", cancel_type="UNKNOWN")
+        elif tif == "IOC":
+            self._finish(acct, order, "Cancelled", cancel_type="UNKNOWN")
+        else:
+            order.reserved = need
+            acct.open_orders[order.id] = order
+            self._rest(order)
+        return order
+
+    def _remember(self, acct: Account, order: Order) -> None:
+        acct.orders[order.id] = order
+        if order.link_id:
+            acct.by_link[order.link_id] = order
+        if not order.open:
+            self._closed(acct, order)
+
+    def _closed(self, acct: Account, order: Order) -> None:
+        acct.closed_ids.append(order.id)
+        if len(acct.closed_ids) > 2 * MAX_CLOSED:
+            drop, acct.closed_ids = acct.closed_ids[:-MAX_CLOSED], acct.closed_ids[-MAX_CLOSED:]
+            for oid in drop:
+                acct.orders.pop(oid, None)  # link ids stay reserved: duplicates stay rejected
+
+    def _reducible(self, acct: Account, order: Order) -> Position | None:
+        m = order.market
+        if order.position_idx in (1, 2):
+            return acct.positions.get((m.key, order.position_idx))
+        pos = acct.positions.get((m.key, 0))
+        if pos is None or pos.size == 0 or pos.side == order.side:
+            return None
+        return pos
+
+    def cancel_order(self, acct: Account, market: Market | None, *, order_id: str = "",
+                     link_id: str = "") -> Order:
+        order = self.find_order(acct, order_id=order_id, link_id=link_id)
+        if order is None or (market is not None and order.market.key != market.key):
+            raise VenueError("not_found", "order not exists or too late to cancel")
+        if not order.open:
+            raise VenueError("finished", "order not exists or too late to cancel")
+        self._finish(acct, order, "Cancelled", cancel_type="CancelByUser")
+        return order
+
+    def cancel_all(self, acct: Account, market: Market | None) -> list[Order]:
+        out = []
+        for order in list(acct.open_orders.values()):
+            if market is None or order.market.key == market.key:
+                self._finish(acct, order, "Cancelled", cancel_type="CancelByUser")
+                out.append(order)
+        return out
+
+    def find_order(self, acct: Account, *, order_id: str = "", link_id: str = "") -> Order | None:
+        if order_id:
+            order = acct.orders.get(order_id)
+            if order is not None and link_id and order.link_id != link_id:
+                return None
+            return order
+        if link_id:
+            order = acct.by_link.get(link_id)
+            if order is not None and order.id in acct.orders:
+                return order
+        return None
+
+    def _finish(self, acct: Account, order: Order, status: str, *, cancel_type: str) -> None:
+        order.status = status
+        order.cancel_type = cancel_type
+        order.reserved = ZERO
+        order.updated = self.now()
+        acct.open_orders.pop(order.id, None)
+        self._closed(acct, order)
+
+    def closed_orders(self, acct: Account) -> list[Order]:
+        return [acct.orders[i] for i in reversed(acct.closed_ids) if i in acct.orders]
+
+    # ---------------------------------------------------------- positions
+    def set_position_mode(self, acct: Account, market: Market | None, hedge: bool) -> None:
+        """Bybit: per symbol (market given); OKX: account-wide (market None)."""
+        targets = [market] if market is not None else [
+            m for m in self.markets.values() if m.is_derivative]
+        for m in targets:
+            if m.kind == "spot":
+                raise VenueError("bad_param", "spot has no position mode")
+            if market is not None and m.kind == "inverse" and hedge:
+                raise VenueError("mode_unsupported", "inverse contracts are one-way only")
+            if market is not None and acct.is_hedge(m) == hedge:
+                raise VenueError("mode_not_modified", "Position mode is not modified")
+            if any(p.size > 0 for (k, _), p in acct.positions.items() if k == m.key):
+                raise VenueError("mode_has_position", "You have an existing position")
+            if any(o.market.key == m.key for o in acct.open_orders.values()):
+                raise VenueError("mode_has_orders", "Open orders exist")
+        for m in targets:
+            acct.hedge[m.key] = hedge
+
+    def set_leverage(self, acct: Account, market: Market, leverage) -> None:
+        lev = dec(leverage)
+        if lev < 1 or lev > 100:
+            raise VenueError("bad_param", "leverage must be between 1 and 100")
+        if acct.lev(market) == lev:
+            raise VenueError("leverage_not_modified", "leverage not modified")
+        acct.leverage[market.key] = lev
+        for (k, _), pos in acct.positions.items():
+            if k == market.key:
+                pos.leverage = lev

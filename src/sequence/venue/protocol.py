@@ -1,0 +1,152 @@
+"""HTTP plumbing the Bybit and OKX layers share: rejections, handler decorators, filters.
+
+Each exchange describes itself once as a :class:`Dialect` (how it authenticates,
+how it wraps a result, how it maps a :class:`~sequence.venue.model.VenueError`
+to its own code); ``dialect.private(...)`` and ``dialect.public`` then turn a
+plain handler ``fn(request, venue, key, account, params) -> result`` into an
+aiohttp handler. The wrapper also tags the request with what the request log
+records (key id, client order id, result code), so the log costs no parsing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from sequence.venue.engine import Venue
+from sequence.venue.model import Account, ApiKey, VenueError
+from sequence.venue.state import venue_of
+
+KEY_ID = web.RequestKey("venue_key_id", str)
+CLIENT_ID = web.RequestKey("venue_client_id", str)
+RESULT_CODE = web.RequestKey("venue_result_code", str)
+
+
+class Reject(Exception):
+    """A protocol-level rejection: the exchange's own ``code``, message and HTTP status."""
+
+    def __init__(self, code: int | str, msg: str, status: int = 200) -> None:
+        super().__init__(msg)
+        self.code = code
+        self.msg = msg
+        self.status = status
+
+
+@dataclass
+class Answer:
+    """A rendered reply: JSON ``body``, the result ``code`` the log records, HTTP status."""
+
+    body: dict
+    code: str
+    status: int = 200
+    headers: dict | None = None
+
+
+def _dumps(o) -> str:
+    return json.dumps(o, separators=(",", ":"))
+
+
+def respond(request: web.Request, answer: Answer) -> web.Response:
+    request[RESULT_CODE] = answer.code
+    return web.json_response(answer.body, status=answer.status, dumps=_dumps,
+                             headers=answer.headers)
+
+
+Authenticate = Callable[[web.Request], Awaitable[tuple[ApiKey, Account, object]]]
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """One exchange's conventions, used by the shared decorators."""
+
+    name: str
+    authenticate: Authenticate
+    success: Callable[[object], Answer]  # a handler's result -> the exchange's envelope
+    failure: Callable[[Reject], Answer]
+    translate: Callable[[VenueError], Reject]  # a business error -> the exchange's code
+    client_id_field: str  # orderLinkId | clOrdId
+
+    def private(self, check: Callable[[ApiKey], None] | None = None):
+        """An authenticated endpoint; ``check(key)`` raises :class:`Reject` to refuse it."""
+
+        def deco(fn):
+            async def handler(request: web.Request) -> web.Response:
+                try:
+                    key, account, params = await self.authenticate(request)
+                    request[KEY_ID] = key.api_key
+                    request[CLIENT_ID] = self._client_id(params)
+                    if check is not None:
+                        check(key)
+                    return respond(request, self._answer(
+                        fn(request, venue_of(request), key, account, params)))
+                except Reject as e:
+                    return respond(request, self.failure(e))
+                except VenueError as e:
+                    return respond(request, self.failure(self.translate(e)))
+
+            handler.__name__ = fn.__name__
+            return handler
+
+        return deco
+
+    def public(self, fn):
+        """An unauthenticated endpoint; ``fn(request, venue, params)``."""
+
+        async def handler(request: web.Request) -> web.Response:
+            try:
+                return respond(request, self._answer(
+                    fn(request, venue_of(request), dict(request.query))))
+            except Reject as e:
+                return respond(request, self.failure(e))
+            except VenueError as e:
+                return respond(request, self.failure(self.translate(e)))
+
+        handler.__name__ = fn.__name__
+        return handler
+
+    def _answer(self, result) -> Answer:
+        return result if isinstance(result, Answer) else self.success(result)
+
+    def _client_id(self, params) -> str:
+        if isinstance(params, dict):
+            return str(params.get(self.client_id_field) or "")
+        if isinstance(params, list):  # a batch: every client id, comma-separated
+            return ",".join(str(p.get(self.client_id_field) or "") for p in params
+                            if isinstance(p, dict) and p.get(self.client_id_field))
+        return ""
+
+
+async def json_params(request: web.Request, bad: Callable[[str], Reject]) -> object:
+    """The query (GET) or the JSON body; ``bad(message)`` builds the rejection."""
+    if request.method == "GET":
+        return dict(request.query)
+    raw = await request.read()
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise bad("request body is not valid JSON") from None
+
+
+def time_window(items: list, attr: str, start, end) -> list:
+    """Items whose ``attr`` (epoch ms) lies in ``[start, end]``; either bound optional."""
+    if start not in (None, ""):
+        items = [i for i in items if getattr(i, attr) >= int(start)]
+    if end not in (None, ""):
+        items = [i for i in items if getattr(i, attr) <= int(end)]
+    return items
+
+
+def transfers_of(account: Account, kind: str, coin: str | None) -> list:
+    """An account's deposits, withdrawals or transfers (``kind``), newest first."""
+    return [t for t in reversed(account.transfers)
+            if t.kind == kind and (not coin or t.coin == coin)]
+
+
+def venue_market_time(venue: Venue) -> int:
+    """Market time for records that follow the market clock (tickers, candles, trades)."""
+    return venue.now()
