@@ -15,6 +15,7 @@ from django.utils import timezone
 from sequence.accounts import services
 from sequence.accounts.models import SigninChallenge
 from sequence.notifications.models import OutboundEmail
+from sequence.ops.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -81,19 +82,52 @@ def test_a_code_is_bound_to_its_account(alice, bob):
         verify(challenge, bob, code)
 
 
+def after_the_cooldown():
+    return time_machine.travel(timezone.now() + timedelta(seconds=61))
+
+
 def test_a_new_code_supersedes_the_old_one(alice):
     first, first_code = start(alice)
-    second, second_code = start(alice)
-    with pytest.raises(services.SigninError):
-        verify(first, alice, first_code)
-    assert verify(second, alice, second_code) == alice
+    with after_the_cooldown():
+        second, second_code = start(alice)
+        assert second.pk != first.pk
+        with pytest.raises(services.SigninError):
+            verify(first, alice, first_code)
+        assert verify(second, alice, second_code) == alice
 
 
 def test_a_superseded_challenge_gets_no_email(alice):
     first = services.signin_challenge_start(user=alice)
-    services.signin_challenge_start(user=alice)
-    email = OutboundEmail.objects.get(context__challenge_id=str(first.pk))
-    assert services.signin_code_prepare_email(email) is None
+    with after_the_cooldown():
+        services.signin_challenge_start(user=alice)
+        email = OutboundEmail.objects.get(context__challenge_id=str(first.pk))
+        assert services.signin_code_prepare_email(email) is None
+
+
+def test_the_password_again_within_the_cooldown_reuses_the_open_challenge(alice):
+    """Issue 14 item 3: no new email, no fresh tries, however often the right password comes."""
+    first, code = start(alice)
+    verify_wrong = [first, alice, wrong(code)]
+    with pytest.raises(services.SigninError, match="4 tries left"):
+        verify(*verify_wrong)
+    again = services.signin_challenge_start(user=alice)
+    assert again.pk == first.pk
+    assert OutboundEmail.objects.filter(kind="signin_code").count() == 1
+    with pytest.raises(services.SigninError, match="3 tries left"):
+        verify(*verify_wrong)
+    assert verify(again, alice, code) == alice
+
+
+def test_a_dead_challenge_is_not_replaced_within_the_cooldown(alice):
+    challenge, code = start(alice)
+    for _ in range(5):
+        with pytest.raises(services.SigninError):
+            verify(challenge, alice, wrong(code))
+    with pytest.raises(services.ResendTooSoon):
+        services.signin_challenge_start(user=alice)
+    assert OutboundEmail.objects.filter(kind="signin_code").count() == 1
+    with after_the_cooldown():
+        assert services.signin_challenge_start(user=alice).pk != challenge.pk
 
 
 def test_resend_waits_sixty_seconds(alice):
@@ -111,3 +145,56 @@ def test_codes_are_six_digits(alice):
     codes = {start(alice)[1] for _ in range(20)}
     assert all(len(c) == 6 and c.isdigit() for c in codes)
     assert len(codes) > 15  # random, not a counter
+
+
+def test_wrong_codes_meet_doubling_delays_across_challenges(alice, settings):
+    start_at = timezone.now()
+    with time_machine.travel(start_at, tick=False) as traveller:
+        challenge, code = start(alice)
+        for _ in range(4):
+            with pytest.raises(services.SigninError):
+                verify(challenge, alice, wrong(code))
+        traveller.shift(timedelta(seconds=61))
+        challenge, code = start(alice)  # a fresh challenge: the account still remembers the 4
+        with pytest.raises(services.SigninError, match="4 tries left"):
+            verify(challenge, alice, wrong(code))  # 5th in a row: 1 s
+        with pytest.raises(services.SigninError, match="wait 1 second "):
+            verify(challenge, alice, code)  # not even the right code is looked at
+        traveller.shift(timedelta(seconds=2))
+        with pytest.raises(services.SigninError, match="3 tries left"):
+            verify(challenge, alice, wrong(code))  # 6th in a row: 2 s
+        traveller.shift(timedelta(seconds=1))
+        with pytest.raises(services.SigninError, match="wait 1 second "):
+            verify(challenge, alice, code)
+        traveller.shift(timedelta(seconds=1))
+        assert verify(challenge, alice, code) == alice
+    alice.refresh_from_db()
+    assert alice.wrong_codes == 0 and alice.codes_blocked_until is None
+
+
+def test_125_wrong_codes_then_the_right_one_fails_until_a_password_reset(alice, settings):
+    """Issue 14 item 3: at most 100 wrong codes per account, whatever the number of challenges."""
+    settings.SIGNIN_MAX_DELAY_SECONDS = 1
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        for _ in range(25):  # 25 challenges x 4 wrong codes: each challenge could still take one more
+            traveller.shift(timedelta(seconds=61))
+            challenge, code = start(alice)
+            for _ in range(4):
+                traveller.shift(timedelta(seconds=2))
+                with pytest.raises(services.SigninError):
+                    verify(challenge, alice, wrong(code))
+        for _ in range(25):
+            traveller.shift(timedelta(seconds=2))
+            with pytest.raises(services.SigninClosed):
+                verify(challenge, alice, wrong(code))
+        traveller.shift(timedelta(minutes=5))  # long past any delay, the code not yet expired
+        with pytest.raises(services.SigninClosed):
+            verify(challenge, alice, code)  # the right one, on a challenge with a try left
+    alice.refresh_from_db()
+    assert alice.wrong_codes == 100
+    assert AuditEvent.objects.filter(action="signin.code_wrong").count() == 100
+    assert AuditEvent.objects.filter(action="signin.account_locked", data__by="code").count() == 1
+
+    services.password_changed(user=alice)  # what completing the emailed reset does
+    challenge, code = start(alice)
+    assert verify(challenge, alice, code) == alice

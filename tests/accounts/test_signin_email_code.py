@@ -105,3 +105,23 @@ def test_unknown_email_reset_sends_nothing_and_says_the_same(client, alice, work
     assert known == unknown
     smtp_sink.to("alice@example.com", "Reset your")
     assert not [m for m in smtp_sink.messages if "nobody" in str(m["To"])]
+
+
+def test_twenty_password_posts_send_one_code_email(alice, worker, smtp_sink):
+    """Issue 14 item 3: re-posting the right password is no way round the 60 s resend cooldown,
+    from the same browser or from others."""
+    from django.test import Client
+
+    from tests.conftest import wait_for_idle_worker
+
+    browsers = [Client() for _ in range(4)]
+    for n in range(20):
+        response = post_password(browsers[n % 4], "alice@example.com")
+        assert response.status_code == 302 and response.url == "/signin/code/"
+    code = code_from(smtp_sink.to("alice@example.com", "sign-in code"))
+    wait_for_idle_worker()
+    codes = [m for m in smtp_sink.messages if "alice" in str(m["To"]) and "sign-in code" in str(m["Subject"])]
+    assert len(codes) == 1
+    assert OutboundEmail.objects.filter(kind="signin_code").count() == 1
+    # the one code signs in whichever of the browsers that passed the password uses it
+    assert browsers[3].post("/signin/code/", {"code": code}).url == "/dashboard/"

@@ -50,10 +50,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     totp_pending_sealed = models.BinaryField(null=True, blank=True, editable=False)
     totp_confirmed_at = models.DateTimeField(null=True, blank=True)
     totp_last_step = models.BigIntegerField(default=0)
-    # Consecutive wrong passwords from anywhere (django-axes counts per address): doubling
-    # delays, and past the cap only a password reset by email opens the account again.
-    failed_signins = models.PositiveIntegerField(default=0)
-    signin_blocked_until = models.DateTimeField(null=True, blank=True)
+    # The second factor's limits live on the account, not on one challenge, so that
+    # re-posting the password (a fresh challenge) resets neither: the last code email
+    # (resend cooldown) and the consecutive wrong codes of any challenge (doubling delays,
+    # and past SIGNIN_FAILURE_CAP only an emailed password reset opens sign-in again).
+    signin_code_sent_at = models.DateTimeField(null=True, blank=True)
+    wrong_codes = models.PositiveIntegerField(default=0)
+    codes_blocked_until = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -78,6 +81,23 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self) -> None:
         super().clean()
         self.email = normalize_email(self.email)
+
+
+class SigninThrottle(models.Model):
+    """Consecutive wrong passwords for one email address, whether an account has it or not.
+
+    Keyed by an HMAC of the address, and kept for unknown addresses too, so that the
+    delays and the closed state look the same for both (no enumeration). django-axes
+    adds the per (address, client address) lockout.
+    """
+
+    email_key = models.CharField(max_length=64, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    blocked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.failures} failures for {self.email_key[:8]}"
 
 
 class SigninChallenge(models.Model):

@@ -7,6 +7,7 @@ an audit event and queues its emails in one transaction.
 from __future__ import annotations
 
 import base64
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,6 +23,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from sequence.accounts import throttle
 from sequence.accounts.models import (
     KnownDevice,
     RecoveryCode,
@@ -84,60 +86,50 @@ def anti_phishing_code_set(*, user: User, code: str, request=None) -> User:
     return user
 
 
-# --- password guessing, per account ------------------------------------------------------------
+# --- second factor: the challenge of one sign-in attempt ---------------------------------------
 
-FOREVER = timedelta(days=3650)
-
-
-def signin_wait(*, email: str) -> float | None:
-    """Seconds this account must wait before another password try; None when it may try now.
-    `inf` means only a password reset opens it again."""
-    user = User.objects.filter(email__iexact=normalize_email(email)).only(
-        "failed_signins", "signin_blocked_until").first()
-    if user is None or user.signin_blocked_until is None:
-        return None
-    if user.failed_signins >= settings.SIGNIN_FAILURE_CAP:
-        return float("inf")
-    left = (user.signin_blocked_until - timezone.now()).total_seconds()
-    return left if left > 0 else None
+EXPIRED = "This code has expired or was tried too many times. Sign in again to get a new one."
+CLOSED_BY_CODES = ("Too many wrong codes in a row. To protect this account, sign-in is closed until the "
+                   "password is reset: use \u201cForgot your password?\u201d to get a link by email.")
 
 
-def signin_failure_record(*, email: str, request=None) -> None:
-    """One more consecutive wrong password for this account (unknown emails: nothing to record)."""
-    with transaction.atomic():
-        user = User.objects.select_for_update().filter(email__iexact=normalize_email(email)).first()
-        if user is None:
-            return
-        user.failed_signins += 1
-        over = user.failed_signins - settings.SIGNIN_FREE_FAILURES
-        if user.failed_signins >= settings.SIGNIN_FAILURE_CAP:
-            user.signin_blocked_until = timezone.now() + FOREVER
-        elif over >= 0:
-            delay = min(2**over, settings.SIGNIN_MAX_DELAY_SECONDS)
-            user.signin_blocked_until = timezone.now() + timedelta(seconds=delay)
-        user.save(update_fields=["failed_signins", "signin_blocked_until"])
-        if user.failed_signins == settings.SIGNIN_FAILURE_CAP:
-            audit_record(actor=None, action="signin.account_locked", target=user, request=request,
-                         data={"failures": user.failed_signins})
+class SigninClosed(SigninError):
+    """Past SIGNIN_FAILURE_CAP wrong codes: only an emailed password reset opens sign-in again."""
+
+    def __init__(self) -> None:
+        super().__init__(CLOSED_BY_CODES)
 
 
-def signin_failures_clear(*, user: User) -> None:
-    """Start counting afresh (the database row decides, not a possibly stale in-memory user)."""
-    User.objects.filter(pk=user.pk).exclude(failed_signins=0, signin_blocked_until=None).update(
-        failed_signins=0, signin_blocked_until=None)
+def _open_email_challenge(user: User, now) -> SigninChallenge | None:
+    return SigninChallenge.objects.filter(
+        user=user, method=SigninChallenge.Method.EMAIL, used_at__isnull=True, superseded_at__isnull=True,
+        expires_at__gt=now, attempts__lt=settings.SIGNIN_CODE_MAX_ATTEMPTS,
+    ).order_by("-created_at").first()
 
-
-# --- email code --------------------------------------------------------------------------------
 
 @transaction.atomic
 def signin_challenge_start(*, user: User, request=None) -> SigninChallenge:
-    """Open the second-factor step after a correct password; supersede older open steps."""
-    signin_failures_clear(user=user)
+    """Open the second-factor step after a correct password; supersede older open steps.
+
+    Within the resend cooldown of the account's last code email, the open email challenge is
+    handed out again (no new email, no fresh tries): re-posting the password is not a way
+    round the cooldown. With none open, ResendTooSoon."""
+    user = User.objects.select_for_update().get(pk=user.pk)  # one start at a time per account
+    throttle.signin_failures_clear(user=user)
     now = timezone.now()
+    method = SigninChallenge.Method.TOTP if user.totp_enabled else SigninChallenge.Method.EMAIL
+    if method == SigninChallenge.Method.EMAIL and user.signin_code_sent_at is not None:
+        waited = (now - user.signin_code_sent_at).total_seconds()
+        if waited < settings.SIGNIN_CODE_RESEND_SECONDS:
+            challenge = _open_email_challenge(user, now)
+            if challenge is None:
+                raise ResendTooSoon(int(settings.SIGNIN_CODE_RESEND_SECONDS - waited) + 1)
+            audit_record(actor=user, action="signin.password_ok", target=user, request=request,
+                         data={"method": method, "code": "reused"})
+            return challenge
     SigninChallenge.objects.filter(user=user, used_at__isnull=True, superseded_at__isnull=True).update(
         superseded_at=now
     )
-    method = SigninChallenge.Method.TOTP if user.totp_enabled else SigninChallenge.Method.EMAIL
     challenge = SigninChallenge.objects.create(
         user=user, method=method, created_at=now,
         expires_at=now + timedelta(seconds=settings.SIGNIN_CODE_TTL_SECONDS),
@@ -145,6 +137,8 @@ def signin_challenge_start(*, user: User, request=None) -> SigninChallenge:
     if method == SigninChallenge.Method.EMAIL:
         email_enqueue(kind="signin_code", user=user, dedup_key=str(challenge.pk),
                       context={"challenge_id": str(challenge.pk)})
+        user.signin_code_sent_at = now
+        user.save(update_fields=["signin_code_sent_at"])
     audit_record(actor=user, action="signin.password_ok", target=user, request=request,
                  data={"method": method})
     return challenge
@@ -164,22 +158,20 @@ def signin_code_prepare_email(email) -> dict | None:
 
 
 def signin_challenge_resend(*, challenge: SigninChallenge, request=None) -> SigninChallenge:
-    waited = (timezone.now() - challenge.created_at).total_seconds()
-    if waited < settings.SIGNIN_CODE_RESEND_SECONDS:
-        raise ResendTooSoon(int(settings.SIGNIN_CODE_RESEND_SECONDS - waited) + 1)
+    """A new code by email, at most one per cooldown per account (however many challenges)."""
+    sent_at = User.objects.filter(pk=challenge.user_id).values_list("signin_code_sent_at", flat=True).first()
+    if sent_at is not None:
+        waited = (timezone.now() - sent_at).total_seconds()
+        if waited < settings.SIGNIN_CODE_RESEND_SECONDS:
+            raise ResendTooSoon(int(settings.SIGNIN_CODE_RESEND_SECONDS - waited) + 1)
     return signin_challenge_start(user=challenge.user, request=request)
 
 
-def _claim_attempt(challenge_id) -> SigninChallenge | None:
-    """Count one attempt atomically; None when the challenge is no longer usable."""
-    now = timezone.now()
-    claimed = SigninChallenge.objects.filter(
+def _usable(challenge_id, now):
+    return SigninChallenge.objects.filter(
         pk=challenge_id, used_at__isnull=True, superseded_at__isnull=True, expires_at__gt=now,
         attempts__lt=settings.SIGNIN_CODE_MAX_ATTEMPTS,
-    ).update(attempts=F("attempts") + 1)
-    if not claimed:
-        return None
-    return SigninChallenge.objects.select_related("user").get(pk=challenge_id)
+    )
 
 
 def _consume(challenge: SigninChallenge) -> bool:
@@ -187,28 +179,52 @@ def _consume(challenge: SigninChallenge) -> bool:
         used_at=timezone.now()))
 
 
+def _code_right(challenge: SigninChallenge, user: User, code: str) -> bool:
+    if challenge.method == SigninChallenge.Method.EMAIL:
+        return code.isdigit() and code_matches(challenge.code_hash, "signin", str(challenge.pk), code)
+    return totp_verify(user=user, code=code) or recovery_code_use(user=user, code=code)
+
+
+def _verify_locked(challenge_id, user_id: int, code: str, request) -> tuple[User | None, str]:
+    """The checks and their writes, with the account row locked (one guess at a time per account);
+    returns (user, "") or (None, the message). Never raises, so the counts always commit."""
+    now = timezone.now()
+    user = User.objects.select_for_update().filter(pk=user_id).first()
+    if user is None or not _usable(challenge_id, now).filter(user_id=user_id).exists():
+        return None, EXPIRED
+    wait = throttle.code_wait(user)
+    if wait == throttle.CLOSED:
+        return None, CLOSED_BY_CODES
+    if wait is not None:
+        seconds = math.ceil(wait)
+        return None, f"Too many wrong codes. Please wait {seconds} second{'s' * (seconds != 1)} before the next try."
+    _usable(challenge_id, now).update(attempts=F("attempts") + 1)
+    challenge = SigninChallenge.objects.get(pk=challenge_id)
+    if _code_right(challenge, user, code):
+        if not _consume(challenge):
+            return None, "This code was already used. Sign in again to get a new one."
+        throttle.code_failures_clear(user=user)
+        audit_record(actor=user, action="signin.completed", target=user, request=request,
+                     data={"method": challenge.method})
+        return user, ""
+    throttle.code_failure_record(user=user, request=request)
+    audit_record(actor=user, action="signin.code_wrong", target=user, request=request,
+                 data={"attempts": challenge.attempts, "in_a_row": user.wrong_codes})
+    if user.wrong_codes >= settings.SIGNIN_FAILURE_CAP:
+        return None, CLOSED_BY_CODES
+    left = settings.SIGNIN_CODE_MAX_ATTEMPTS - challenge.attempts
+    if left <= 0:
+        return None, "Too many wrong codes. Sign in again to get a new one."
+    return None, f"That code is not right. {left} tries left."
+
+
 def signin_challenge_verify(*, challenge_id, user_id: int, code: str, request=None) -> User:
     """Check a second-factor code for the session's challenge; returns the user or raises."""
     code = "".join((code or "").split())
-    challenge = _claim_attempt(challenge_id)
-    if challenge is None or challenge.user_id != user_id:
-        raise SigninError("This code has expired or was tried too many times. Sign in again to get a new one.")
-    user = challenge.user
-    if challenge.method == SigninChallenge.Method.EMAIL:
-        ok = code.isdigit() and code_matches(challenge.code_hash, "signin", str(challenge.pk), code)
-    else:
-        ok = totp_verify(user=user, code=code) or recovery_code_use(user=user, code=code)
-    if not ok:
-        left = settings.SIGNIN_CODE_MAX_ATTEMPTS - challenge.attempts
-        audit_record(actor=user, action="signin.code_wrong", target=user, request=request,
-                     data={"attempts": challenge.attempts})
-        if left <= 0:
-            raise SigninError("Too many wrong codes. Sign in again to get a new one.")
-        raise SigninError(f"That code is not right. {left} tries left.")
-    if not _consume(challenge):
-        raise SigninError("This code was already used. Sign in again to get a new one.")
-    audit_record(actor=user, action="signin.completed", target=user, request=request,
-                 data={"method": challenge.method})
+    with transaction.atomic():
+        user, message = _verify_locked(challenge_id, user_id, code, request)
+    if user is None:
+        raise SigninClosed() if message == CLOSED_BY_CODES else SigninError(message)
     return user
 
 
@@ -353,6 +369,8 @@ def password_reset_prepare_email(email) -> dict | None:
 
 @transaction.atomic
 def password_changed(*, user: User, request=None) -> None:
-    signin_failures_clear(user=user)
+    """The emailed reset (or a change) also reopens an account closed by wrong passwords or codes."""
+    throttle.signin_failures_clear(user=user)
+    throttle.code_failures_clear(user=user)
     audit_record(actor=user, action="account.password_changed", target=user, request=request)
     email_enqueue(kind="password_changed", user=user, dedup_key=f"{user.pk}:{timezone.now().isoformat()}")

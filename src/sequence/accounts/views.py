@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from sequence.accounts import services
+from sequence.accounts import services, throttle
 from sequence.accounts.decorators import SECOND_FACTOR_AT
 from sequence.accounts.forms import (
     AntiPhishingForm,
@@ -36,6 +36,13 @@ REAUTH = "reauth"
 TOTP_SHOWN = "totp_setup_shown"
 
 
+def _locked_out(request, wait: float, what: str):
+    closed = wait == throttle.CLOSED
+    return render(request, "accounts/locked_out.html", {
+        "reset_needed": closed, "wait_seconds": None if closed else math.ceil(wait), "what": what},
+        status=429)
+
+
 def _pending_challenge(request) -> SigninChallenge | None:
     challenge_id = request.session.get(CHALLENGE)
     if not challenge_id:
@@ -51,27 +58,32 @@ def signin(request):
     form = SigninForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email = normalize_email(form.cleaned_data["email"])
-        wait = services.signin_wait(email=email)
-        if wait is not None:  # the password is not even checked while the account waits
-            reset_needed = math.isinf(wait)
-            return render(request, "accounts/locked_out.html", {
-                "reset_needed": reset_needed, "wait_seconds": None if reset_needed else math.ceil(wait)},
-                status=429)
+        # Known and unknown addresses wait alike (the count is per address, not per account);
+        # the password is not even checked while the address waits.
+        wait = throttle.signin_wait(email=email)
+        if wait is not None:
+            return _locked_out(request, wait, "passwords")
         user = authenticate(request, email=email, password=form.cleaned_data["password"])
         if getattr(request, "axes_locked_out", False):
             return render(request, "accounts/locked_out.html", status=429)
         if user is None:
-            services.signin_failure_record(email=email, request=request)
+            throttle.signin_failure_record(email=email, request=request)
             form.add_error(None, "That email and password do not match an account.")
+        elif throttle.code_wait(user) == throttle.CLOSED:  # said only to whoever knows the password
+            return _locked_out(request, throttle.CLOSED, "codes")
         else:
-            challenge = services.signin_challenge_start(user=user, request=request)
-            request.session[CHALLENGE] = str(challenge.pk)
-            request.session[CHALLENGE_USER] = user.pk
-            request.session.pop(REAUTH, None)
-            nxt = request.POST.get("next") or request.GET.get("next")
-            if nxt and url_has_allowed_host_and_scheme(nxt, {request.get_host()}):
-                request.session["signin_next"] = nxt
-            return redirect("accounts:signin_code")
+            try:
+                challenge = services.signin_challenge_start(user=user, request=request)
+            except services.ResendTooSoon as exc:  # the last code died of wrong tries a moment ago
+                form.add_error(None, str(exc))
+            else:
+                request.session[CHALLENGE] = str(challenge.pk)
+                request.session[CHALLENGE_USER] = user.pk
+                request.session.pop(REAUTH, None)
+                nxt = request.POST.get("next") or request.GET.get("next")
+                if nxt and url_has_allowed_host_and_scheme(nxt, {request.get_host()}):
+                    request.session["signin_next"] = nxt
+                return redirect("accounts:signin_code")
     return render(request, "accounts/signin.html", {"form": form, "next": request.GET.get("next", "")})
 
 
@@ -139,7 +151,11 @@ def signin_code_resend(request):
 def reauth(request):
     """Confirm the second factor again before a sensitive action."""
     if request.method == "POST":
-        challenge = services.signin_challenge_start(user=request.user, request=request)
+        try:
+            challenge = services.signin_challenge_start(user=request.user, request=request)
+        except services.ResendTooSoon as exc:
+            messages.warning(request, str(exc))
+            return render(request, "accounts/reauth.html")
         request.session[CHALLENGE] = str(challenge.pk)
         request.session[CHALLENGE_USER] = request.user.pk
         request.session[REAUTH] = True
