@@ -9,12 +9,14 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import psutil
 import pytest
 
+from tests.runtime.polling import port_free, wait_until
 from tests.support.smtp import free_port
 
 pytestmark = pytest.mark.e2e
@@ -41,10 +43,26 @@ class Demo:
         for line in self.proc.stdout:
             self.lines.append(line)
             if "Press Ctrl-C" in line:
+                # keep reading: a full pipe would block every process writing to it
+                threading.Thread(target=self._drain, daemon=True).start()
                 return time.monotonic() - started
             if time.monotonic() - started > timeout:
                 break
         raise AssertionError("sequence run did not come up:\n" + "".join(self.lines[-60:]))
+
+    def _drain(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    def wait_for_line(self, pattern: str, timeout: float) -> re.Match:
+        """The first output line of `sequence run` that matches `pattern` (waiting for it if need be)."""
+        regex = re.compile(pattern)
+        return wait_until(lambda: next(filter(None, map(regex.search, list(self.lines))), None),
+                          timeout, f"a line matching {pattern!r}")
+
+    @property
+    def ports(self) -> tuple[int, int, int]:
+        return self.port, self.smtp, self.venue
 
     @property
     def url(self) -> str:
@@ -76,6 +94,7 @@ class Demo:
         code = self.proc.wait(30)
         _gone, alive = psutil.wait_procs(children, timeout=15)
         assert not alive, f"still running after Ctrl-C: {[p.cmdline() for p in alive]}"
+        assert all(map(port_free, self.ports)), "a port of sequence run is still held after Ctrl-C"
         return code
 
 

@@ -3,9 +3,12 @@
 Starts (or reuses) the embedded PostgreSQL under var/pg unless DATABASE_URL
 is set, the local SMTP sink unless EMAIL_HOST is set, migrates, seeds the
 demo, then runs the web server, the job worker and the simulated exchange as
-child processes. Ctrl-C stops them all. Demo passwords are generated once,
-kept in var/demo-logins.json and printed at every start (DEMO_PASSWORD
-overrides both).
+child processes (the process types of `process_types`), supervised by
+`children`: one that dies is restarted with back-off. Ctrl-C or SIGTERM stops
+them all; if `sequence run` itself is killed, even with kill -9, its children
+die with it (`child`) and so does the embedded PostgreSQL it started
+(`pg_guard`). Demo passwords are generated once, kept in var/demo-logins.json
+and printed at every start (DEMO_PASSWORD overrides both).
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import time
 from importlib.util import find_spec
 from pathlib import Path
 
-from sequence.runtime import embedded_pg
+from sequence.runtime import embedded_pg, pg_guard, process_types
+from sequence.runtime.children import Children
 from sequence.runtime.paths import var_dir
 
 DEMO_USERS = ("operator@example.com", "client@example.com")
@@ -40,31 +44,6 @@ def demo_passwords(var: Path) -> dict[str, str]:
     path.write_text(json.dumps(stored, indent=1))
     path.chmod(0o600)
     return stored
-
-
-class Children:
-    def __init__(self) -> None:
-        self.procs: dict[str, subprocess.Popen] = {}
-
-    def start(self, name: str, cmd: list[str], env: dict) -> None:
-        self.procs[name] = subprocess.Popen(cmd, env=env, start_new_session=True)
-
-    def first_dead(self) -> tuple[str, int] | None:
-        for name, proc in self.procs.items():
-            if proc.poll() is not None:
-                return name, proc.returncode
-        return None
-
-    def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        for proc in self.procs.values():
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
 
 
 def split_vault_keys(env: dict) -> tuple[dict, dict]:
@@ -118,26 +97,28 @@ def main(argv: list[str]) -> int:
     env["SEQUENCE_VAR"] = str(var)
     py = sys.executable
     children = Children()
-    server = None
+    server = guard = None
 
     def shutdown(*_):
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, shutdown)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, shutdown)
     try:
         if not env.get("DATABASE_URL"):
             print(f"Starting the embedded PostgreSQL ({var / 'pg'})...", flush=True)
+            pg_guard.forget_dead_handles(var / "pg")  # a run killed with -9 never let go of it
             try:
                 server = embedded_pg.start(var / "pg")
                 embedded_pg.ensure_database(server, "sequence")
             except embedded_pg.DatabaseStartError as exc:
                 print(exc, file=sys.stderr)
                 return 2
+            guard = pg_guard.start(os.getpid(), var / "pg")
             env["DATABASE_URL"] = embedded_pg.socket_url(server, "sequence")
         if not env.get("EMAIL_HOST"):
             env.update(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(args.smtp_port), DEMO_MAILDIR=str(var / "mail"))
-            children.start("smtp-sink", [py, "-m", "sequence.runtime.smtp_sink", "--port", str(args.smtp_port),
-                                         "--maildir", str(var / "mail")], env)
+            children.start("smtp-sink", process_types.smtp_sink(py, args.smtp_port, var / "mail"), env)
         passwords = demo_passwords(var)
         seq = [py, "-m", "sequence.cli"]
         run_step([*seq, "migrate", "--noinput", "-v", "0"], env, "migrating the database")
@@ -149,34 +130,31 @@ def main(argv: list[str]) -> int:
             venue_url = seed_env["VENUE_URL"]
             env.update(VENUE_URL=venue_url, BYBIT_API_URL=venue_url, OKX_API_URL=venue_url)
             candles = Path(__file__).with_name("demo_data") / "binanceus_BTCUSDT_1m_2023-03.csv.gz"
-            children.start("venue", [*seq, "venue", "serve", "--port", str(args.venue_port),
-                                     "--candles", str(candles), "--speed", "10",
-                                     "--state", str(var / "venue-state.pkl")], env)
+            children.start("venue", process_types.venue(py, args.venue_port, candles, var / "venue-state.pkl"), env)
             wait_for_http(f"{venue_url}/admin/clock", "the simulated exchange")
         else:
             seed_env.pop("VENUE_URL")
         run_step([*seq, "seed_demo"], seed_env, "seeding the demo")
         worker_env, web_env = split_vault_keys(env)
-        children.start("worker", [*seq, "procrastinate", "worker"], worker_env)
-        children.start("web", [str(Path(py).with_name("gunicorn")), "sequence.config.wsgi",
-                               "--bind", f"127.0.0.1:{args.port}", "--workers", "2", "--threads", "4",
-                               "--access-logfile", "-", "--log-level", "warning"], web_env)
+        children.start("worker", process_types.worker(py), worker_env)
+        children.start("web", process_types.web(py, args.port), web_env)
         wait_for_http(f"http://127.0.0.1:{args.port}/", "the web server", timeout=60)
         banner(args.port, passwords)
         while True:
-            dead = children.first_dead()
-            if dead:
-                print(f"sequence run: the {dead[0]} process stopped (exit {dead[1]}); stopping the rest.",
-                      file=sys.stderr)
-                return 1
-            time.sleep(0.5)
+            children.tick()
+            time.sleep(0.2)
     except KeyboardInterrupt:
         print("\nStopping...", flush=True)
         return 0
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not cut the stop short
         children.stop()
         if server is not None:
             server.cleanup()
+        if guard is not None:
+            guard.terminate()  # we are alive and stopped the server ourselves: it just goes
+            guard.wait()
 
 
 def banner(port: int, passwords: dict[str, str]) -> None:
