@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pyotp
+
 from tests.conftest import PASSWORD
 from tests.support.smtp import text_of
 
@@ -42,3 +44,14 @@ def signed_in_via_email(client, user, smtp_sink):
     assert response.status_code == 302, response.content
     smtp_sink.clear()
     return response
+
+
+def enable_totp(client, user) -> tuple[str, list[str]]:
+    """Set up an authenticator app through the pages; returns its key and the recovery codes."""
+    page = client.get("/account/authenticator/").content.decode()
+    assert "<svg" in page  # the QR code, inline, no external image
+    secret = re.search(r'id="totp-key">([A-Z2-7]+)<', page).group(1)
+    response = client.post("/account/authenticator/", {"code": pyotp.TOTP(secret).now()})
+    codes = re.findall(r"<li>([a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4})</li>", response.content.decode())
+    assert len(codes) == 10
+    return secret, codes

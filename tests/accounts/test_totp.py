@@ -14,19 +14,9 @@ from django.utils import timezone
 from sequence.accounts import services
 from sequence.accounts.models import RecoveryCode, SigninChallenge, User
 from sequence.notifications.models import OutboundEmail
-from tests.accounts.helpers import post_password, signed_in
+from tests.accounts.helpers import enable_totp, post_password, signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def enable_totp(client, user) -> tuple[str, list[str]]:
-    page = client.get("/account/authenticator/").content.decode()
-    assert "<svg" in page  # the QR code, inline, no external image
-    secret = re.search(r'id="totp-key">([A-Z2-7]+)<', page).group(1)
-    response = client.post("/account/authenticator/", {"code": pyotp.TOTP(secret).now()})
-    codes = re.findall(r"<li>([a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4})</li>", response.content.decode())
-    assert len(codes) == 10
-    return secret, codes
 
 
 def test_enable_then_sign_in_with_the_app(client, alice):

@@ -109,14 +109,27 @@ def test_dashboard_renders_at_phone_width_markup(client, alice):
     assert b'name="viewport"' in page
 
 
-def test_operator_without_authenticator_is_sent_to_set_one_up(client, operator, settings):
+def test_operator_without_authenticator_cannot_sign_in_outside_the_demo(client, operator, settings):
+    """Issue 14 item 6: password and email code lead only to setting up an app, signed out."""
     settings.DEMO = False
     response = signed_in(client, operator)
     assert response.url == "/account/authenticator/"
+    assert "_auth_user_id" not in client.session
+    for path in ("/dashboard/", "/account/", "/submit/", "/ops/demo/mailbox/"):
+        page = client.get(path)
+        assert page.status_code == 302 and page.url.startswith("/signin/"), path
+    settings.DEMO = True  # not even once the demo is switched on: nobody is signed in
+    assert client.get("/ops/demo/mailbox/").status_code == 302
+
+
+def test_the_demo_operator_signs_in_with_the_email_code(client, operator, settings):
     settings.DEMO = True
+    assert signed_in(client, operator).url == "/dashboard/"
     assert client.get("/ops/demo/mailbox/").status_code == 200
-    settings.DEMO = False
-    assert client.get("/ops/demo/mailbox/").url == "/account/authenticator/"
+    settings.DEMO = False  # the same session outside the demo ends at once
+    response = client.get("/account/")
+    assert response.status_code == 302 and response.url == "/signin/"
+    assert client.get("/account/").url.startswith("/signin/")
 
 
 def test_clients_cannot_open_operator_pages(client, alice, settings):

@@ -36,16 +36,25 @@ def second_factor_fresh(request) -> bool:
     return bool(at) and time.time() - float(at) <= settings.SECOND_FACTOR_FRESH_SECONDS
 
 
+def reauth_redirect(request, back: str | None = None):
+    """Send the user to confirm a second factor, then to `back` (a page to GET; by default
+    this one). A POST is not replayed: the user makes the change again, freshly confirmed."""
+    request.session["reauth_next"] = back or request.get_full_path()
+    if request.method == "POST":
+        messages.info(request, "Please confirm it is you first, then make the change again.")
+    return redirect("accounts:reauth")
+
+
 def recent_second_factor_required(view):
-    """Sensitive actions (submitting keys, changing where money goes) need a factor from the
-    last 15 minutes; otherwise the user confirms one again and comes back."""
+    """Sensitive actions (submitting keys, changing where money goes, the second factor itself,
+    the anti-phishing code) need a factor from the last 15 minutes; otherwise the user confirms
+    one again and comes back."""
 
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not second_factor_fresh(request):
-            request.session["reauth_next"] = request.get_full_path()
-            return redirect("accounts:reauth")
+            return reauth_redirect(request)
         return view(request, *args, **kwargs)
 
     return wrapper

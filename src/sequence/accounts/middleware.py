@@ -1,4 +1,5 @@
-"""Session lifetime: idle 30 minutes, absolute 12 hours (ASVS 7.3)."""
+"""Session lifetime: idle 30 minutes, absolute 12 hours (ASVS 7.3); no operator session
+without an authenticator app outside the demo (DESIGN.md section 7)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,12 @@ class SessionLifetimeMiddleware:
             if idle or too_old:
                 logout(request)
                 messages.info(request, "Your session expired. Please sign in again.")
+                return redirect("accounts:signin")
+            # The sign-in never opens such a session; this ends one that became so (an account
+            # made operator while signed in, a session from before the rule).
+            if user.is_operator and not user.totp_enabled and not settings.DEMO:
+                logout(request)
+                messages.warning(request, "Operators must use an authenticator app: sign in again to set one up.")
                 return redirect("accounts:signin")
             session[LAST_SEEN] = now
         return self.get_response(request)

@@ -298,14 +298,17 @@ def totp_setup_confirm(*, user: User, code: str, request=None) -> list[str]:
     step = _totp_step_matching(secret, code) if secret else None
     if step is None:
         raise SigninError("That code does not match. Check the time on your phone and try again.")
+    replaced = user.totp_enabled
     user.totp_seed_sealed = field_keyring().seal(secret.encode(), totp_aad(user.pk, "active"))
     user.totp_pending_sealed = None
     user.totp_confirmed_at = timezone.now()
     user.totp_last_step = step
     user.save(update_fields=["totp_seed_sealed", "totp_pending_sealed", "totp_confirmed_at", "totp_last_step"])
     codes = _recovery_codes_replace(user)
-    audit_record(actor=user, action="account.totp_enabled", target=user, request=request)
-    email_enqueue(kind="totp_enabled", user=user, dedup_key=f"{user.pk}:{user.totp_confirmed_at.isoformat()}")
+    audit_record(actor=user, action="account.totp_replaced" if replaced else "account.totp_enabled",
+                 target=user, request=request)
+    email_enqueue(kind="totp_replaced" if replaced else "totp_enabled", user=user,
+                  dedup_key=f"{user.pk}:{user.totp_confirmed_at.isoformat()}")
     return codes
 
 
@@ -320,12 +323,16 @@ def totp_verify(*, user: User, code: str) -> bool:
 
 @transaction.atomic
 def totp_disable(*, user: User, request=None) -> None:
+    """The caller checked a recent second factor; the owner hears of it by email (ASVS 6.3.7)."""
+    if not user.totp_enabled:
+        return
     user.totp_seed_sealed = None
     user.totp_pending_sealed = None
     user.totp_confirmed_at = None
     user.save(update_fields=["totp_seed_sealed", "totp_pending_sealed", "totp_confirmed_at"])
     RecoveryCode.objects.filter(user=user).delete()
     audit_record(actor=user, action="account.totp_disabled", target=user, request=request)
+    email_enqueue(kind="totp_disabled", user=user, dedup_key=f"{user.pk}:{timezone.now().isoformat()}")
 
 
 def _recovery_codes_replace(user: User) -> list[str]:

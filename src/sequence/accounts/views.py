@@ -10,8 +10,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.contrib.auth.tokens import default_token_generator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.views.decorators.cache import never_cache
@@ -19,7 +21,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from sequence.accounts import services, throttle
-from sequence.accounts.decorators import SECOND_FACTOR_AT
+from sequence.accounts.decorators import SECOND_FACTOR_AT, reauth_redirect, second_factor_fresh
 from sequence.accounts.forms import (
     AntiPhishingForm,
     CodeForm,
@@ -33,7 +35,8 @@ from sequence.accounts.models import SigninChallenge, normalize_email
 CHALLENGE = "signin_challenge"
 CHALLENGE_USER = "signin_user"
 REAUTH = "reauth"
-TOTP_SHOWN = "totp_setup_shown"
+ENROLLING = "enrolling_operator"
+ENROLLING_AT = "enrolling_operator_at"
 
 
 def _locked_out(request, wait: float, what: str):
@@ -87,25 +90,44 @@ def signin(request):
     return render(request, "accounts/signin.html", {"form": form, "next": request.GET.get("next", "")})
 
 
+def _sign_in(request, user, nxt=None):
+    """The session becomes the user's (a new id), with both factors just checked."""
+    login(request, user, backend="sequence.accounts.backends.EmailBackend")
+    services.signin_device_record(user=user, request=request)
+    now = time.time()
+    request.session[AUTH_AT] = now
+    request.session[LAST_SEEN] = now
+    request.session[SECOND_FACTOR_AT] = now
+    return redirect(nxt or "web:dashboard")
+
+
 def _finish_second_factor(request, user):
     """Log in (new session id) after the second factor, or refresh it for a re-check."""
     reauth = request.session.pop(REAUTH, False)
     request.session.pop(CHALLENGE, None)
     request.session.pop(CHALLENGE_USER, None)
-    now = time.time()
     if not reauth:
         nxt = request.session.pop("signin_next", None)
-        login(request, user, backend="sequence.accounts.backends.EmailBackend")
-        services.signin_device_record(user=user, request=request)
-        request.session[AUTH_AT] = now
-        request.session[LAST_SEEN] = now
-        request.session[SECOND_FACTOR_AT] = now
         if user.is_operator and not user.totp_enabled and not settings.DEMO:
-            messages.warning(request, "Operators must use an authenticator app. Set it up now.")
+            # Not signed in (DESIGN.md section 7): the only page open to this session is the
+            # enrolment of an authenticator app, and confirming it completes the sign-in.
+            request.session.cycle_key()
+            request.session[ENROLLING] = user.pk
+            request.session[ENROLLING_AT] = time.time()
+            messages.warning(request, "Operators must use an authenticator app. Set it up now to finish "
+                                      "signing in.")
             return redirect("accounts:totp_setup")
-        return redirect(nxt or "web:dashboard")
-    request.session[SECOND_FACTOR_AT] = now
+        return _sign_in(request, user, nxt)
+    request.session[SECOND_FACTOR_AT] = time.time()
     return redirect(request.session.pop("reauth_next", None) or "web:dashboard")
+
+
+def _enrolling_operator(request):
+    """The operator who passed password and email code and must now set up an app, if fresh."""
+    pk, at = request.session.get(ENROLLING), request.session.get(ENROLLING_AT)
+    if not pk or not at or time.time() - float(at) > settings.SECOND_FACTOR_FRESH_SECONDS:
+        return None
+    return get_user_model().objects.filter(pk=pk, is_staff=True, is_active=True).first()
 
 
 @never_cache
@@ -202,6 +224,8 @@ def password_reset_confirm(request, uidb64: str, token: str):
 @login_required
 def settings_page(request):
     form = AntiPhishingForm(request.POST or None, initial={"anti_phishing_code": request.user.anti_phishing_code})
+    if request.method == "POST" and not second_factor_fresh(request):
+        return reauth_redirect(request, reverse("accounts:settings"))
     if request.method == "POST" and form.is_valid():
         services.anti_phishing_code_set(user=request.user, code=form.cleaned_data["anti_phishing_code"],
                                         request=request)
@@ -210,12 +234,20 @@ def settings_page(request):
     return render(request, "accounts/settings.html", {"form": form})
 
 
-@login_required
 @never_cache
 @sensitive_post_parameters("code")
 def totp_setup(request):
-    """Show the QR code once (a new seed per visit), then confirm with a code from the app."""
-    user = request.user
+    """Show the QR code once (a new seed per visit), then confirm with a code from the app.
+
+    Signed-in users need a recent second factor (a new app replaces the old one); an operator
+    without an app comes here from the sign-in, not yet signed in."""
+    enrolling = None if request.user.is_authenticated else _enrolling_operator(request)
+    if enrolling is None:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not second_factor_fresh(request):
+            return reauth_redirect(request, reverse("accounts:totp_setup"))
+    user = enrolling or request.user
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -223,6 +255,10 @@ def totp_setup(request):
         except services.SigninError as exc:
             form.add_error("code", str(exc))
         else:
+            if enrolling is not None:
+                request.session.pop(ENROLLING, None)
+                request.session.pop(ENROLLING_AT, None)
+                _sign_in(request, user)
             request.session[SECOND_FACTOR_AT] = time.time()
             return render(request, "accounts/recovery_codes.html", {"codes": codes})
     # Every showing (also after a failed confirmation) makes a fresh seed: one seed, one display.
@@ -239,6 +275,8 @@ def totp_disable(request):
     if request.user.is_operator and not settings.DEMO:
         messages.error(request, "Operators must keep an authenticator app.")
         return redirect("accounts:settings")
+    if not second_factor_fresh(request):
+        return reauth_redirect(request, reverse("accounts:settings"))
     services.totp_disable(user=request.user, request=request)
     messages.success(request, "The authenticator app is off; we will email you a code at sign-in.")
     return redirect("accounts:settings")
