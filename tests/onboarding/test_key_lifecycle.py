@@ -35,17 +35,21 @@ def emails(kind: str) -> int:
 def test_ten_and_seven_days_each_once_then_expiry_pauses(alice):
     bot = make_bot(alice, expires_in_days=20)
     start = timezone.now()
-    assert key_reminders_run(now=start) == {"10d": 0, "7d": 0, "expired": 0}
-    for days_later, reminders, expired in [(10.5, 1, 0), (10.6, 1, 0), (12, 1, 0), (13.1, 2, 0),
-                                           (15, 2, 0), (20.01, 2, 1), (25, 2, 1)]:
+    assert key_reminders_run(now=start) == {"10d": 0, "7d": 0, "1h": 0, "expired": 0}
+    for days_later, reminders, paused, expired in [
+            (10.5, 1, 0, 0), (10.6, 1, 0, 0), (12, 1, 0, 0), (13.1, 2, 0, 0), (15, 2, 0, 0),
+            (19.9, 2, 0, 0), (19.97, 2, 1, 0), (19.99, 2, 1, 0), (20.01, 2, 1, 1), (25, 2, 1, 1)]:
         with time_machine.travel(start + timedelta(days=days_later), tick=False):
             key_reminders_run()
             key_reminders_run()  # a second run (or a second worker) sends nothing more
         assert emails("key_expiry_reminder") == reminders, days_later
+        assert emails("keys_expiring_paused") == paused, days_later
         assert emails("keys_expired") == expired, days_later
-    assert set(KeyReminder.objects.values_list("window", flat=True)) == {"10d", "7d", "expired"}
-    bot.refresh_from_db()
-    assert bot.status == BotStatus.PAUSED
+        bot.refresh_from_db()
+        # paused an hour before expiry, while the key still works (43 minutes before, here)
+        assert (bot.status == BotStatus.PAUSED) == (paused == 1), days_later
+        assert bot.pause_reasons == (["key_expiry"] if paused else []), days_later
+    assert set(KeyReminder.objects.values_list("window", flat=True)) == {"10d", "7d", "1h", "expired"}
 
 
 @pytest.mark.django_db

@@ -98,3 +98,28 @@ class InviteGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} invited to {self.strategy}"
+
+
+class StrategyVersion(models.Model):
+    """One version of a strategy's parameters, frozen: a launched bot trades exactly this.
+
+    Editing a strategy's parameters makes a new version (``Strategy.version`` + 1) and a new
+    row here; bots already trading keep reading theirs.
+    """
+
+    strategy = models.ForeignKey(Strategy, on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField()
+    params = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["strategy", "-version"]
+        constraints = [models.UniqueConstraint(fields=["strategy", "version"], name="strategy_version_once")]
+
+    def __str__(self) -> str:
+        return f"{self.strategy.name} v{self.version}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("a strategy version is frozen: save a new version instead")
+        super().save(*args, **kwargs)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from sequence.catalog.models import Exchange, InviteGrant, Offering, Strategy
+from sequence.catalog.models import Exchange, InviteGrant, Offering, Strategy, StrategyVersion
 from sequence.ops.services import audit_record
 
 # The exchanges the platform knows, in the guide's order. Binance connects through support.
@@ -57,6 +57,7 @@ def strategy_upsert(*, slug: str, name: str, base_currency: str, min_balance: De
     strategy.params, strategy.invite_only, strategy.description = params, invite_only, description
     strategy.full_clean()
     strategy.save()
+    strategy_version_current(strategy=strategy)
     audit_record(actor=actor, action="catalog.strategy_saved", target=strategy,
                  data={"version": strategy.version, "invite_only": invite_only})
     return strategy
@@ -74,3 +75,10 @@ def invite_grant(*, user, strategy: Strategy, actor=None) -> InviteGrant:
     if created:
         audit_record(actor=actor, action="catalog.invite_granted", target=strategy, data={"user": user.email})
     return grant
+
+
+def strategy_version_current(*, strategy: Strategy) -> StrategyVersion:
+    """The frozen snapshot of the strategy's current parameters (made once per version)."""
+    version, _ = StrategyVersion.objects.get_or_create(
+        strategy=strategy, version=strategy.version, defaults={"params": dict(strategy.params)})
+    return version

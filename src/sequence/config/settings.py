@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "sequence.web.middleware.ClientAddressMiddleware",  # first: everything after reads REMOTE_ADDR
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -157,7 +158,13 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
 SECURE_HSTS_PRELOAD = SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY") else None
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+# How many proxies of ours append to X-Forwarded-For in front of the web process: the client's
+# address is the one that many places from the right (README "Behind a proxy"). 0: the socket's.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
 X_FRAME_OPTIONS = "DENY"
 
 # Lockout of password guessing: per (account, address), so that nobody can lock
@@ -219,9 +226,15 @@ STALLED_SCAN_CRON = env_str("STALLED_SCAN_CRON", "* * * * *")  # a 6th field is 
 if WORKER_HEARTBEAT_SECONDS * 2 > STALLED_WORKER_SECONDS:
     raise ImproperlyConfigured("STALLED_WORKER_SECONDS must be at least twice WORKER_HEARTBEAT_SECONDS, "
                                "or live workers' jobs would be taken for stalled ones")
+# Workers LISTEN for new jobs (PostgreSQL NOTIFY: a job deferred now starts at once) and poll
+# every WORKER_POLL_SECONDS for jobs whose scheduled time has come (NOTIFY does not fire then):
+# an engine step scheduled for later starts at most that late.
+WORKER_POLL_SECONDS = float(env_str("WORKER_POLL_SECONDS", "0.5"))
 PROCRASTINATE_WORKER_DEFAULTS = {
     "update_heartbeat_interval": WORKER_HEARTBEAT_SECONDS,
     "stalled_worker_timeout": STALLED_WORKER_SECONDS,
+    "fetch_job_polling_interval": WORKER_POLL_SECONDS,
+    "listen_notify": True,
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
@@ -252,6 +265,19 @@ BINANCEUS_API_URL = env_str("BINANCEUS_API_URL", "")
 # The platform's public egress addresses: clients whitelist them on their keys.
 EGRESS_IPS = env_list("EGRESS_IPS", ["127.0.0.1"] if DEMO else [])
 KEY_VALIDITY_DAYS = env_int("KEY_VALIDITY_DAYS", 90)
+
+# The trading engine. A bot steps every ENGINE_STEP_SECONDS of *market* time (read from the
+# venue, so the demo's accelerated clock steps faster in wall time). Rate limits: each
+# exchange's budget per egress IP (requests per second; Bybit: 600 per 5 s) is divided
+# among the ENGINE_PROCESSES_PER_IP worker processes that send from one IP.
+ENGINE_STEP_SECONDS = env_int("ENGINE_STEP_SECONDS", 30)
+ENGINE_PROCESSES_PER_IP = env_int("ENGINE_PROCESSES_PER_IP", 1)
+EXCHANGE_RATE_PER_IP = {"bybit": 120.0, "okx": 60.0, "kucoin": 100.0, "kraken": 15.0, "binance": 100.0,
+                        "binanceus": 100.0}
+if env_str("EXCHANGE_RATE_PER_IP_OVERRIDE", ""):
+    EXCHANGE_RATE_PER_IP = dict.fromkeys(EXCHANGE_RATE_PER_IP, float(env_str("EXCHANGE_RATE_PER_IP_OVERRIDE", "0")))
+# A submission still "Verifying" after this long is requeued, and "Check again" is offered.
+VERIFY_STUCK_SECONDS = env_int("VERIFY_STUCK_SECONDS", 300)
 
 # The versions of the terms and the risk disclosure a client agrees to at submission.
 TERMS_VERSION = env_str("TERMS_VERSION", "2026-11-01")

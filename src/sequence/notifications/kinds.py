@@ -43,6 +43,10 @@ KINDS: dict[str, Kind] = {
         Kind("support_connection_request"),
         Kind("key_expiry_reminder", from_trading_team=True),
         Kind("keys_expired", from_trading_team=True),
+        Kind("keys_expiring_paused", from_trading_team=True),
+        Kind("strategy_launched", from_trading_team=True),
+        Kind("bot_needs_attention", from_trading_team=True),
+        Kind("bot_stopped"),
     ]
 }
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from sequence.notifications.kinds import get_kind
 from sequence.notifications.models import OutboundEmail
+from sequence.ops.jobs import defer
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def email_enqueue(*, kind: str, user, dedup_key: str, context: dict | None = Non
         )
         if created:
             # Deferred through Django's connection: the job exists only if we commit.
-            deliver_email.defer(email_id=email.pk)
+            defer(deliver_email, email_id=email.pk)
     return email
 
 

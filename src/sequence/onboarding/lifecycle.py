@@ -17,9 +17,12 @@ from django.utils import timezone
 from sequence.notifications.services import email_enqueue
 from sequence.onboarding.models import KeyReminder
 from sequence.ops.services import audit_record
+from sequence.trading import services as trading
 from sequence.trading.models import Bot, BotStatus
+from sequence.trading.statuses import ENGINE_STATES, PauseReason
 
 WINDOWS = (  # (window, opens this long before expiry), latest first
+    (KeyReminder.Window.ONE_HOUR, timedelta(hours=1)),
     (KeyReminder.Window.SEVEN_DAYS, timedelta(days=7)),
     (KeyReminder.Window.TEN_DAYS, timedelta(days=10)),
 )
@@ -58,14 +61,24 @@ def _notify(bot: Bot, window: str, now) -> bool:
                        "expires_on": bot.key_expires_at.date().isoformat(),
                        "days_left": max(0, math.ceil((bot.key_expires_at - now).total_seconds() / 86400))}
             if window == KeyReminder.Window.EXPIRED:
-                locked = Bot.objects.select_for_update().get(pk=bot.pk)
-                new_status = BotStatus.PAUSED if locked.status == BotStatus.LIVE else BotStatus.NEEDS_ATTENTION
-                if locked.status != BotStatus.PAUSED:
-                    locked.status = new_status
-                    locked.save(update_fields=["status"])
+                locked = trading.bot_lock(bot_id=bot.pk)
+                was_live = locked.status in ENGINE_STATES
+                if was_live:
+                    trading.bot_pause(bot_id=bot.pk, reason=PauseReason.KEY_EXPIRY)
+                elif locked.status != BotStatus.NEEDS_ATTENTION:
+                    trading.bot_attention(bot_id=bot.pk, reason="the API key expired")
                 email_enqueue(kind="keys_expired", user=bot.user, dedup_key=f"{bot.credential_id}",
-                              context={**context, "was_live": new_status == BotStatus.PAUSED})
-                audit_record(actor=None, action="keys.expired", target=bot, data={"status": locked.status})
+                              context={**context, "was_live": was_live})
+                audit_record(actor=None, action="keys.expired", target=bot, data={"was_live": was_live})
+            elif window == KeyReminder.Window.ONE_HOUR:
+                # The pause comes while the key still works: the engine can cancel entries and
+                # DCA orders and keep the take-profit managed. A bot not trading has nothing to pause.
+                locked = trading.bot_lock(bot_id=bot.pk)
+                if locked.status in ENGINE_STATES:
+                    trading.bot_pause(bot_id=bot.pk, reason=PauseReason.KEY_EXPIRY)
+                    email_enqueue(kind="keys_expiring_paused", user=bot.user, dedup_key=f"{bot.credential_id}",
+                                  context={**context, "expires_at": bot.key_expires_at.strftime("%Y-%m-%d %H:%M UTC")})
+                audit_record(actor=None, action="keys.paused_before_expiry", target=bot)
             else:
                 email_enqueue(kind="key_expiry_reminder", user=bot.user,
                               dedup_key=f"{bot.credential_id}:{window}", context=context)

@@ -8,19 +8,15 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from sequence.trading.statuses import SubmissionStatus
+
 
 class Submission(models.Model):
     class Kind(models.TextChoices):
         NEW = "new", "Adding strategy for the first time"
         REFRESH = "refresh", "Refreshing API"
 
-    class Status(models.TextChoices):
-        SUBMITTED = "submitted", "Submitted"
-        VERIFYING = "verifying", "Verifying"
-        NEEDS_ATTENTION = "needs_attention", "Needs attention"
-        VERIFIED = "verified", "Verified"
-        CONTACT_SUPPORT = "contact_support", "Waiting for support"
-        SUPERSEDED = "superseded", "Replaced by a newer submission"
+    Status = SubmissionStatus  # one source with the bot's statuses (sequence.trading.statuses)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="submissions")
@@ -42,6 +38,8 @@ class Submission(models.Model):
     verification = models.JSONField(default=dict, blank=True)
     verification_attempts = models.PositiveSmallIntegerField(default=0)
     verified_at = models.DateTimeField(null=True, blank=True)
+    # When verification last started: a submission "Verifying" for too long is requeued.
+    verifying_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -62,6 +60,7 @@ class KeyReminder(models.Model):
     class Window(models.TextChoices):
         TEN_DAYS = "10d", "10 days before expiry"
         SEVEN_DAYS = "7d", "7 days before expiry"
+        ONE_HOUR = "1h", "1 hour before expiry: paused"
         EXPIRED = "expired", "Expired"
 
     bot = models.ForeignKey("trading.Bot", on_delete=models.CASCADE, related_name="key_reminders")

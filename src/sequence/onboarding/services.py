@@ -21,8 +21,9 @@ from sequence.catalog.models import Exchange
 from sequence.catalog.selectors import user_is_invited
 from sequence.notifications.services import email_enqueue
 from sequence.onboarding.models import Submission
+from sequence.ops.jobs import defer
 from sequence.ops.services import audit_record
-from sequence.trading.models import Bot, BotStatus
+from sequence.trading import services as trading
 from sequence.vault.services import credential_destroy, credential_open, credential_store
 
 log = logging.getLogger(__name__)
@@ -39,13 +40,15 @@ def _defer_verification(submission: Submission) -> None:
     from sequence.onboarding.tasks import verify_submission
 
     # One lock per bot: verification never interleaves with another job on the same bot.
-    verify_submission.configure(lock=f"bot:{submission.bot_id}").defer(submission_id=str(submission.pk))
+    defer(verify_submission, lock=f"bot:{submission.bot_id}", submission_id=str(submission.pk))
 
 
 @transaction.atomic
 def submission_create(*, user: User, data: dict, request=None) -> tuple[Submission, bool]:
     """Store one submitted form; returns (submission, created). A repeated form token returns the first."""
-    User.objects.select_for_update().filter(pk=user.pk).first()  # serialise a double click
+    # Lock order (sequence.ops.jobs): user -> bot -> submission. Only the user row: a double
+    # click is serialised here.
+    User.objects.select_for_update(of=("self",)).filter(pk=user.pk).first()
     existing = Submission.objects.filter(user=user, form_token=data["form_token"]).first()
     if existing is not None:
         return existing, False
@@ -57,9 +60,9 @@ def submission_create(*, user: User, data: dict, request=None) -> tuple[Submissi
     anti_phishing_code_set(user=user, code=data["anti_phishing_code"], request=request)
 
     if data["kind"] == Submission.Kind.REFRESH:
-        bot = Bot.objects.select_for_update().get(pk=data["bot_obj"].pk, user=user)
+        bot = trading.bot_lock(bot_id=data["bot_obj"].pk, user=user)
     else:
-        bot = Bot.objects.create(user=user, offering=offering, status=BotStatus.SUBMITTED)
+        bot = trading.bot_create(user=user, offering=offering)
 
     flags: list[str] = []
     credential = None
@@ -97,9 +100,9 @@ def submission_create(*, user: User, data: dict, request=None) -> tuple[Submissi
     return submission, True
 
 
-def _supersede_open_submissions(bot: Bot) -> None:
+def _supersede_open_submissions(bot) -> None:
     """A newer form replaces older ones still in flight; their unused keys are destroyed."""
-    for old in Submission.objects.select_for_update().filter(bot=bot, status__in=OPEN_STATES):
+    for old in Submission.objects.select_for_update(of=("self",)).filter(bot=bot, status__in=OPEN_STATES):
         old.status = Submission.Status.SUPERSEDED
         old.save(update_fields=["status"])
         if old.credential_id and old.credential_id != bot.credential_id:
@@ -109,17 +112,53 @@ def _supersede_open_submissions(bot: Bot) -> None:
 @transaction.atomic
 def submission_recheck(*, submission: Submission, user: User, request=None) -> bool:
     """The client fixed the key on the exchange: verify again."""
-    submission = Submission.objects.select_for_update().get(pk=submission.pk, user=user)
-    if submission.status != Submission.Status.NEEDS_ATTENTION:
+    bot_id = Submission.objects.values_list("bot_id", flat=True).get(pk=submission.pk, user=user)
+    trading.bot_lock(bot_id=bot_id)  # lock order: bot -> submission
+    submission = Submission.objects.select_for_update(of=("self",)).get(pk=submission.pk, user=user)
+    if not _recheckable(submission):
         return False
+    if submission.kind == Submission.Kind.NEW:
+        trading.bot_verifying(bot_id=bot_id, actor=user)
     submission.status = Submission.Status.VERIFYING
     submission.verification_attempts = 0
-    submission.save(update_fields=["status", "verification_attempts"])
-    if submission.kind == Submission.Kind.NEW:
-        Bot.objects.filter(pk=submission.bot_id).update(status=BotStatus.VERIFYING)
+    submission.verifying_since = timezone.now()
+    submission.save(update_fields=["status", "verification_attempts", "verifying_since"])
     audit_record(actor=user, action="onboarding.recheck_requested", target=submission, request=request)
     _defer_verification(submission)
     return True
+
+
+def _recheckable(submission: Submission) -> bool:
+    """"Check again": after a problem, or when verification has been stuck for too long."""
+    if submission.status == Submission.Status.NEEDS_ATTENTION:
+        return True
+    return submission.status == Submission.Status.VERIFYING and verification_stuck(submission)
+
+
+def verification_stuck(submission: Submission) -> bool:
+    since = submission.verifying_since or submission.created_at
+    return timezone.now() - since > timedelta(seconds=settings.VERIFY_STUCK_SECONDS)
+
+
+def verifications_requeue() -> int:
+    """Periodic: submissions "Verifying" for longer than VERIFY_STUCK_SECONDS get a new job."""
+    cutoff = timezone.now() - timedelta(seconds=settings.VERIFY_STUCK_SECONDS)
+    count = 0
+    for sub in Submission.objects.filter(status__in=(Submission.Status.SUBMITTED, Submission.Status.VERIFYING),
+                                         created_at__lt=cutoff):
+        if (sub.verifying_since or sub.created_at) >= cutoff:
+            continue
+        with transaction.atomic():
+            locked = Submission.objects.select_for_update(of=("self",)).get(pk=sub.pk)
+            if locked.status not in (Submission.Status.SUBMITTED, Submission.Status.VERIFYING):
+                continue
+            locked.verifying_since = timezone.now()
+            locked.verification_attempts = 0
+            locked.save(update_fields=["verifying_since", "verification_attempts"])
+            audit_record(actor=None, action="onboarding.verification_requeued", target=locked)
+            _defer_verification(locked)
+            count += 1
+    return count
 
 
 def submission_verify(*, submission_id: str) -> str:
@@ -127,15 +166,19 @@ def submission_verify(*, submission_id: str) -> str:
     from sequence.onboarding.verification import VerificationUnavailable, check_submission
 
     with transaction.atomic():
-        submission = Submission.objects.select_for_update().select_related(
+        bot_id = Submission.objects.values_list("bot_id", flat=True).get(pk=submission_id)
+        # lock order: bot -> submission; only those two rows (of=), never the offering or user
+        trading.bot_lock(bot_id=bot_id)
+        submission = Submission.objects.select_for_update(of=("self",)).select_related(
             "offering__strategy", "offering__exchange", "bot").get(pk=submission_id)
         if submission.status not in (Submission.Status.SUBMITTED, Submission.Status.VERIFYING):
             return submission.status
+        if submission.kind == Submission.Kind.NEW:
+            trading.bot_verifying(bot_id=bot_id)
         submission.status = Submission.Status.VERIFYING
         submission.verification_attempts += 1
-        submission.save(update_fields=["status", "verification_attempts"])
-        if submission.kind == Submission.Kind.NEW:
-            Bot.objects.filter(pk=submission.bot_id).update(status=BotStatus.VERIFYING)
+        submission.verifying_since = timezone.now()
+        submission.save(update_fields=["status", "verification_attempts", "verifying_since"])
     try:
         secrets = credential_open(credential=submission.credential, purpose="verify submission",
                                   actor="verification worker")
@@ -155,11 +198,12 @@ def submission_verify(*, submission_id: str) -> str:
 
 @transaction.atomic
 def submission_record_verification(*, submission_id: str, outcome: dict) -> str:
-    submission = Submission.objects.select_for_update().select_related(
+    bot_id = Submission.objects.values_list("bot_id", flat=True).get(pk=submission_id)
+    bot = trading.bot_lock(bot_id=bot_id)  # lock order: bot -> submission
+    submission = Submission.objects.select_for_update(of=("self",)).select_related(
         "offering__exchange", "offering__strategy").get(pk=submission_id)
     if submission.status != Submission.Status.VERIFYING:
         return submission.status  # superseded meanwhile: its result no longer matters
-    bot = Bot.objects.select_for_update().get(pk=submission.bot_id)
     now = timezone.now()
     submission.verification = {**outcome, "checked_at": now.isoformat()}
     context = {"exchange": submission.offering.exchange.name, "strategy": submission.offering.strategy.name,
@@ -168,15 +212,11 @@ def submission_record_verification(*, submission_id: str, outcome: dict) -> str:
         submission.status = Submission.Status.VERIFIED
         submission.verified_at = now
         expires = outcome.get("facts", {}).get("expires_at")
-        old_credential = bot.credential if submission.kind == Submission.Kind.REFRESH else None
-        bot.credential = submission.credential
-        bot.key_expires_at = (datetime.fromisoformat(expires) if expires
-                              else now + timedelta(days=settings.KEY_VALIDITY_DAYS))
-        bot.key_expiry_source = "exchange" if expires else "assumed"
-        if submission.kind == Submission.Kind.NEW:
-            bot.status = BotStatus.AWAITING_LAUNCH
-        bot.save()
-        if old_credential is not None and old_credential.pk != submission.credential_id:
+        bot, old_credential = trading.bot_credential_verified(
+            bot_id=bot.pk, credential=submission.credential,
+            expires_at=datetime.fromisoformat(expires) if expires else now + timedelta(days=settings.KEY_VALIDITY_DAYS),
+            expiry_source="exchange" if expires else "assumed", first_key=submission.kind == Submission.Kind.NEW)
+        if old_credential is not None:
             credential_destroy(credential=old_credential, reason="replaced by an API refresh")
             email_enqueue(kind="api_refreshed", user=submission.user, dedup_key=str(submission.pk),
                           context=context)
@@ -184,8 +224,7 @@ def submission_record_verification(*, submission_id: str, outcome: dict) -> str:
     else:
         submission.status = Submission.Status.NEEDS_ATTENTION
         if submission.kind == Submission.Kind.NEW:
-            bot.status = BotStatus.NEEDS_ATTENTION
-            bot.save(update_fields=["status"])
+            trading.bot_attention(bot_id=bot.pk, reason="the API key did not pass verification")
         email_enqueue(kind="keys_issue", user=submission.user,
                       dedup_key=f"{submission.pk}:{submission.verification_attempts}:{now.timestamp()}",
                       context={**context, "problems": outcome["problems"], "kind": submission.kind})

@@ -61,7 +61,8 @@ def submit(request):
 def submitted(request, pk):
     submission = get_object_or_404(Submission.objects.select_related("offering__exchange", "offering__strategy"),
                                    pk=pk, user=request.user)
-    return render(request, "onboarding/submitted.html", {"submission": submission})
+    stuck = submission.status == Submission.Status.VERIFYING and services.verification_stuck(submission)
+    return render(request, "onboarding/submitted.html", {"submission": submission, "stuck": stuck})
 
 
 @login_required

@@ -1,0 +1,316 @@
+"""One step of one bot: snapshot -> reconcile -> decide -> diff -> cancel / create.
+
+Start and crash recovery are this same path: every step reconciles first and trades after,
+so a step that died halfway (kill -9 between "recorded" and "sent", or after "sent") is
+finished by the next one: a pending order is looked up by its client id, never re-sent.
+
+Writes happen at three points, each one transaction of the store:
+1. ``store.commit`` after reconcile *and* with the new orders recorded as PENDING: every
+   order exists in the database before its request is sent;
+2. the sends; a time-out or dropped response leaves the order pending (looked up next step);
+   a duplicate-id reject means it exists: it is looked up now;
+3. ``store.finish``: the outcomes, the cursors, and the next step's job, together.
+
+A create that fills at once (the venue's parity profile; never a post-only order on a real
+book) changes the state the plan was made from, so the step snapshots and plans again, up
+to ``MAX_ROUNDS`` times, until a round sees no new fill.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from sequence.core.clock import to_ms
+from sequence.engine.diff import diff
+from sequence.engine.ids import OrderId, decode, encode
+from sequence.engine.model import BotContext, EngineEvent, FillRecord, OrderRecord, StepState
+from sequence.engine.plan import Desired, SideInput, plan_orders
+from sequence.engine.reconcile import apply_report, counts_in_k
+from sequence.exchanges.domain import Fill, Order, OrderRequest, PositionSide, Side
+from sequence.exchanges.errors import (
+    DuplicateClientOrderIdError,
+    ExchangeError,
+    InsufficientFundsError,
+    InvalidOrderError,
+    OrderNotFoundError,
+)
+from sequence.exchanges.port import ExchangePort
+
+__all__ = ["MAX_ROUNDS", "Snapshot", "StepResult", "Store", "run_step"]
+
+log = logging.getLogger(__name__)
+ZERO = Decimal(0)
+MAX_ROUNDS = 4
+
+
+class Store(Protocol):
+    async def commit(self, ctx: BotContext, state: StepState) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    balance: Decimal
+    positions: dict[str, tuple[Decimal, Decimal]]  # side -> (size in strategy units, entry)
+    open_orders: list[Order]
+    fills: list[Fill]
+    bid: Decimal
+    ask: Decimal
+    last: Decimal
+    market_ms: int
+    ledger: list
+
+
+@dataclass(slots=True)
+class StepResult:
+    rounds: int = 0
+    creates: int = 0
+    cancels: int = 0
+    lookups: int = 0
+    fills: int = 0
+
+
+async def read_snapshot(ctx: BotContext, port: ExchangePort, state: StepState) -> Snapshot:
+    ticker = await port.fetch_ticker(ctx.symbol)
+    wallet = await port.fetch_balance()
+    balance = wallet.get(ctx.base_currency).total
+    positions: dict[str, tuple[Decimal, Decimal]] = {}
+    if not ctx.spot:
+        for pos in await port.fetch_positions([ctx.symbol]):
+            if pos.symbol != ctx.symbol or pos.size <= 0:
+                continue
+            side = "long" if pos.side is PositionSide.LONG else "short"
+            positions[side] = (pos.size * ctx.contract_size, pos.entry_price or ZERO)
+    open_orders = await port.fetch_open_orders(ctx.symbol)
+    since = state.fills_cursor_ms
+    from sequence.core.clock import from_ms
+
+    fills = await port.fetch_fills(from_ms(max(0, since - 1)), ctx.symbol)
+    ledger = await port.fetch_ledger(from_ms(max(0, state.ledger_cursor_ms)), ctx.base_currency) \
+        if hasattr(port, "fetch_ledger") else []
+    last = ticker.last or ticker.bid or ticker.ask
+    bid = ticker.bid or last
+    ask = ticker.ask or last
+    if not (bid and ask and last):
+        raise ExchangeError(f"{ctx.symbol}: the exchange reported no price")
+    market_ms = to_ms(ticker.timestamp) if ticker.timestamp else state.market_ms
+    return Snapshot(balance, positions, open_orders, fills, bid, ask, last, market_ms, ledger)
+
+
+def _adopt_fill(ctx: BotContext, state: StepState, fill: Fill, by_cid: dict[str, OrderRecord]) -> None:
+    if fill.id in state.known_trades:
+        return
+    state.known_trades.add(fill.id)
+    rec = by_cid.get(fill.client_order_id or "")
+    oid = decode(fill.client_order_id)
+    foreign = rec is None and (oid is None or oid.bot != ctx.number)
+    buy = fill.side is Side.BUY if fill.side is not None else False
+    ms = to_ms(fill.timestamp) if fill.timestamp else state.market_ms
+    state.new_fills.append(FillRecord(
+        trade_id=fill.id, client_order_id=fill.client_order_id or "",
+        side=rec.side if rec else (oid.side if oid else ""), kind=rec.kind if rec else (oid.kind if oid else ""),
+        level=rec.level if rec else (oid.level if oid else 0), cycle=rec.cycle if rec else (oid.cycle if oid else 0),
+        buy=buy, price=fill.price, qty=fill.amount * ctx.contract_size, fee=fill.fee,
+        fee_currency=fill.fee_currency or "", foreign=foreign, executed_ms=ms))
+    if foreign:
+        state.events.append(EngineEvent("foreign_activity", {
+            "what": "fill", "trade_id": fill.id, "side": "buy" if buy else "sell",
+            "price": str(fill.price), "qty": str(fill.amount), "client_order_id": fill.client_order_id or ""}))
+    state.fills_cursor_ms = max(state.fills_cursor_ms, ms)
+
+
+async def reconcile(ctx: BotContext, port: ExchangePort, state: StepState, snap: Snapshot,
+                    result: StepResult) -> None:
+    by_cid = {o.client_order_id: o for o in state.orders}
+    was_terminal = {o.client_order_id for o in state.orders if o.terminal}
+    exchange_open = {o.client_order_id: o for o in snap.open_orders if o.client_order_id}
+    for rec in state.open_records():
+        report = exchange_open.get(rec.client_order_id)
+        if report is None:
+            result.lookups += 1
+            try:
+                report = await port.fetch_order_by_client_id(ctx.symbol, rec.client_order_id)
+            except ExchangeError as exc:
+                log.info("look-up of %s failed: %s", rec.client_order_id, exc)
+                continue  # unknown for now: try again next step
+        event = apply_report(rec, report)
+        if event is not None:
+            state.events.append(event)
+    # open orders that no live record explains
+    for o in snap.open_orders:
+        rec = by_cid.get(o.client_order_id or "")
+        if rec is not None and not rec.terminal:
+            continue
+        oid = decode(o.client_order_id)
+        if oid is not None and oid.bot == ctx.number:
+            stray = rec or OrderRecord(o.client_order_id or "", oid.side, oid.kind, oid.level, oid.cycle,
+                                       oid.version, o.side is Side.BUY, o.price or ZERO,
+                                       (o.amount or ZERO) * ctx.contract_size, oid.kind == "take_profit",
+                                       state="open", exchange_order_id=o.id)
+            if rec is None:
+                state.orders.append(stray)
+                by_cid[stray.client_order_id] = stray
+                state.events.append(EngineEvent("adopted", {"what": "order", "client_order_id": stray.client_order_id}))
+            await _cancel(ctx, port, stray, result, stray=True)
+        elif not any(e.data.get("order_id") == o.id for e in state.events):
+            state.events.append(EngineEvent("foreign_activity", {
+                "what": "open order", "order_id": o.id, "client_order_id": o.client_order_id or "",
+                "side": o.side.value if o.side else "", "price": str(o.price), "qty": str(o.amount)}))
+    for fill in sorted(snap.fills, key=lambda f: (f.timestamp is None, f.timestamp or 0, f.id)):
+        before = len(state.new_fills)
+        _adopt_fill(ctx, state, fill, by_cid)
+        result.fills += len(state.new_fills) - before
+    # per side: k from the ledger of orders, cycles, the exchange's position adopted
+    for rec in state.orders:
+        if rec.client_order_id in was_terminal or not rec.terminal:
+            continue
+        memo = state.sides.get(rec.side)
+        if memo is None or rec.cycle != memo.cycle:
+            continue
+        if counts_in_k(rec):
+            memo.dca_count += 1
+        if rec.kind == "take_profit" and rec.state == "filled":
+            memo.closed = True
+    for name, memo in state.sides.items():
+        size, entry = snap.positions.get(name, (ZERO, ZERO))
+        if ctx.spot:
+            size, entry = memo.size, memo.entry_price or ZERO
+        if size <= 0 and (memo.size > 0 or memo.closed):
+            if not memo.closed:
+                state.events.append(EngineEvent("foreign_activity", {
+                    "what": "position closed", "side": name, "size": str(memo.size)}))
+            memo.cycle += 1
+            memo.dca_count = 0
+            memo.cycle_balance = None
+            memo.closed = False
+        elif size > 0 and memo.size > 0 and size != memo.size and not _explained(state, name):
+            state.events.append(EngineEvent("adopted", {
+                "what": "position", "side": name, "ours": str(memo.size), "exchange": str(size)}))
+        memo.size, memo.entry_price = size, (entry if size > 0 else None)
+    state.balance, state.last_price, state.market_ms = snap.balance, snap.last, max(state.market_ms, snap.market_ms)
+    state.orders = [o for o in state.orders if not (o.terminal and not o.dirty)]
+
+
+def _explained(state: StepState, side: str) -> bool:
+    """Did this step see a fill of ours on that side (which explains a size change)?"""
+    return any(f.side == side and not f.foreign for f in state.new_fills)
+
+
+def _side_inputs(ctx: BotContext, state: StepState) -> list[SideInput]:
+    names = [n for n in ("long", "short") if n in state.sides]
+    return [SideInput(n, state.sides[n].size, state.sides[n].entry_price or ZERO, state.sides[n].dca_count,
+                      state.sides[n].cycle_balance) for n in names]
+
+
+def _record(ctx: BotContext, state: StepState, want: Desired) -> OrderRecord:
+    memo = state.sides[want.side]
+    version = memo.next_version()
+    cid = encode(OrderId(bot=ctx.number, cycle=memo.cycle, side=want.side, kind=want.kind,
+                         level=want.level, version=version))
+    return OrderRecord(cid, want.side, want.kind, want.level, memo.cycle, version, want.buy, want.price,
+                       want.qty, want.reduce_only)
+
+
+def _request(ctx: BotContext, rec: OrderRecord) -> OrderRequest:
+    amount = rec.qty / ctx.contract_size
+    return OrderRequest(symbol=ctx.symbol, side=Side.BUY if rec.buy else Side.SELL, amount=amount,
+                        price=rec.price, client_order_id=rec.client_order_id, post_only=not rec.reduce_only,
+                        reduce_only=rec.reduce_only,
+                        position_side=(PositionSide.LONG if rec.side == "long" else PositionSide.SHORT)
+                        if ctx.hedge else None)
+
+
+async def _cancel(ctx: BotContext, port: ExchangePort, rec: OrderRecord, result: StepResult,
+                  stray: bool = False) -> bool:
+    result.cancels += 1
+    try:
+        await port.cancel_order(ctx.symbol, client_order_id=rec.client_order_id)
+    except OrderNotFoundError:
+        return False  # filled or gone meanwhile: the next reconcile says which
+    except ExchangeError as exc:
+        log.info("cancel of %s failed: %s", rec.client_order_id, exc)
+        return False
+    if not rec.terminal:
+        rec.state, rec.dirty = "canceled", True
+        if stray:
+            rec.detail = "stray order cancelled"
+    return True
+
+
+async def _create(ctx: BotContext, port: ExchangePort, rec: OrderRecord, result: StepResult) -> bool:
+    """Send one recorded order; returns True when it filled (partly or fully) at once."""
+    result.creates += 1
+    try:
+        report = await port.create_order(_request(ctx, rec))
+    except DuplicateClientOrderIdError:
+        report = await _lookup(ctx, port, rec)
+        if report is None:
+            return False
+    except (InvalidOrderError, InsufficientFundsError) as exc:
+        rec.state, rec.detail, rec.dirty = "rejected", str(exc)[:200], True
+        return False
+    except ExchangeError as exc:
+        log.info("create of %s: outcome unknown (%s), looked up next step", rec.client_order_id, exc)
+        return False  # stays pending: never re-sent blind
+    apply_report(rec, report)
+    rec.dirty = True
+    if rec.state == "pending":
+        rec.state = "open"
+    return rec.filled > 0
+
+
+async def _lookup(ctx: BotContext, port: ExchangePort, rec: OrderRecord) -> Order | None:
+    try:
+        report = await port.fetch_order_by_client_id(ctx.symbol, rec.client_order_id)
+    except ExchangeError:
+        return None
+    apply_report(rec, report)
+    return report
+
+
+async def trade(ctx: BotContext, port: ExchangePort, store: Store, state: StepState,
+                result: StepResult) -> bool:
+    """Plan, diff, record, send. Returns True when a create filled at once (plan again)."""
+    for memo in state.sides.values():
+        if memo.size <= 0 and memo.cycle_balance is None and state.open_new and state.balance is not None:
+            memo.cycle_balance = state.balance  # E2: the cycle's entry is sized from this balance
+    wanted, small = plan_orders(ctx.params, ctx.precision, _side_inputs(ctx, state),
+                                balance=state.balance or ZERO, bid=state.bid or ZERO, ask=state.ask or ZERO,
+                                open_new=state.open_new)
+    state.below_minimum = len(small)
+    if any(d.kind == "entry" for d in small) and state.open_new:
+        state.attention = "balance below the market minimum"
+    cycles = {n: m.cycle for n, m in state.sides.items()}
+    cancels, creates = diff(wanted, state.orders, cycles=cycles, open_new=state.open_new)
+    freed: set[tuple[str, str, int]] = set()
+    for rec in cancels:
+        if await _cancel(ctx, port, rec, result):
+            freed.add(rec.slot)
+    replaced = {rec.slot for rec in cancels}
+    new = [_record(ctx, state, w) for w in creates if w.slot not in replaced or w.slot in freed]
+    state.orders.extend(new)
+    await store.commit(ctx, state)  # recorded before sending
+    for i, rec in enumerate(new):
+        state.sends += 1
+        if await _create(ctx, port, rec, result):
+            # the state changed: plan again from a fresh snapshot; the rest was never sent
+            for unsent in new[i + 1:]:
+                unsent.state, unsent.detail, unsent.dirty = "canceled", "not sent", True
+            return True
+    return False
+
+
+async def run_step(ctx: BotContext, port: ExchangePort, store: Store, state: StepState) -> StepResult:
+    result = StepResult()
+    while result.rounds < MAX_ROUNDS:
+        result.rounds += 1
+        snap = await read_snapshot(ctx, port, state)
+        await reconcile(ctx, port, state, snap, result)
+        state.bid, state.ask = snap.bid, snap.ask
+        if state.status not in ("live", "paused", "needs_attention"):
+            break
+        if not await trade(ctx, port, store, state, result):
+            break
+    return result

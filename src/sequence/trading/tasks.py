@@ -1,0 +1,37 @@
+"""Jobs of trading (Procrastinate). Thin: the work is in engine_jobs and launch."""
+
+from __future__ import annotations
+
+from procrastinate.contrib.django import app
+
+from sequence.ops.jobs import retry_conflicts
+
+
+@app.task(name="trading.bot_step", queue="engine")
+async def bot_step(bot_id: str) -> None:
+    from sequence.trading.engine_jobs import step_bot
+
+    await step_bot(bot_id)
+
+
+@app.task(name="trading.launch_bot", queue="engine")
+async def launch_bot(bot_id: str, actor_id: int | None = None) -> None:
+    from sequence.trading.launch import launch
+
+    await launch(bot_id, actor_id)
+
+
+@app.task(name="trading.wind_down_bot", queue="engine")
+async def wind_down_bot(bot_id: str, operator_id: int | None = None) -> None:
+    from sequence.trading.launch import wind_down
+
+    await wind_down(bot_id, operator_id)
+
+
+@app.periodic(cron="* * * * *", periodic_id="ensure_step_chains")
+@app.task(name="trading.ensure_chains", queue="housekeeping", queueing_lock="ensure_chains")
+def ensure_chains(timestamp: int) -> None:
+    """Every minute: any stepping bot without a waiting or running step gets one."""
+    from sequence.trading.engine_jobs import ensure_chains as run
+
+    retry_conflicts(run)()
