@@ -61,12 +61,14 @@ def split_vault_keys(env: dict) -> tuple[dict, dict]:
     return worker, web
 
 
-def wait_for_http(url: str, what: str, timeout: float = 30.0) -> None:
+def wait_for_http(url: str, what: str, children: Children, timeout: float = 30.0) -> None:
+    """Wait for `url` to answer, supervising meanwhile: a child that dies while starting is restarted."""
     import urllib.error
     import urllib.request
 
     deadline = time.monotonic() + timeout
     while True:
+        children.tick()
         try:
             with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own loopback service
                 return
@@ -131,14 +133,14 @@ def main(argv: list[str]) -> int:
             env.update(VENUE_URL=venue_url, BYBIT_API_URL=venue_url, OKX_API_URL=venue_url)
             candles = Path(__file__).with_name("demo_data") / "binanceus_BTCUSDT_1m_2023-03.csv.gz"
             children.start("venue", process_types.venue(py, args.venue_port, candles, var / "venue-state.pkl"), env)
-            wait_for_http(f"{venue_url}/admin/clock", "the simulated exchange")
+            wait_for_http(f"{venue_url}/admin/clock", "the simulated exchange", children)
         else:
             seed_env.pop("VENUE_URL")
         run_step([*seq, "seed_demo"], seed_env, "seeding the demo")
         worker_env, web_env = split_vault_keys(env)
         children.start("worker", process_types.worker(py), worker_env)
         children.start("web", process_types.web(py, args.port), web_env)
-        wait_for_http(f"http://127.0.0.1:{args.port}/", "the web server", timeout=60)
+        wait_for_http(f"http://127.0.0.1:{args.port}/", "the web server", children, timeout=60)
         banner(args.port, passwords)
         while True:
             children.tick()
