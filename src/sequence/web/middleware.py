@@ -1,9 +1,50 @@
-"""A strict Content-Security-Policy: everything from our own origin, nothing inline but styles' data."""
+"""Request-wide rules: the client's address behind trusted proxies, unreadable bodies, and a strict
+Content-Security-Policy (everything from our own origin, nothing inline)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from django.conf import settings
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
+
+
+def client_address(remote_addr: str, forwarded_for: str, trusted_proxies: int) -> str:
+    """The client's address, given how many proxies in front of us are ours.
+
+    Each proxy appends the address it got the request from to X-Forwarded-For, so with N
+    trusted proxies the N-th address from the right end of "forwarded_for + remote_addr" is
+    the client's; anything further left came from the client and may be forged. A chain
+    shorter than expected (a request that skipped the proxy) or a malformed entry: the
+    connection's own address."""
+    if trusted_proxies <= 0 or not forwarded_for:
+        return remote_addr
+    chain = [part.strip() for part in forwarded_for.split(",")] + [remote_addr]
+    if len(chain) <= trusted_proxies:
+        return remote_addr
+    candidate = chain[-(trusted_proxies + 1)]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote_addr
+
+
+class ClientAddressMiddleware:
+    """REMOTE_ADDR becomes the client's address (TRUSTED_PROXY_COUNT, README), before anything
+    reads it: the lockouts (django-axes), the new sign-in notices and the audit rows."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        meta = request.META
+        meta["REMOTE_ADDR"] = client_address(meta.get("REMOTE_ADDR", ""), meta.get("HTTP_X_FORWARDED_FOR", ""),
+                                             settings.TRUSTED_PROXY_COUNT)
+        return self.get_response(request)
 
 
 class ContentSecurityPolicyMiddleware:
