@@ -85,7 +85,7 @@ def test_cli_module_imports_light():
         ('{"max_dca": 1.5}', "max_dca: must be an integer"),
         ('{"sides": true}', "sides: must be a string"),
         ('{"spacing_mult": 0.5}', "spacing_mult: must be at least 1"),
-        ('{"markup": 0.0001}', "markup: (1+markup)*(1-maker_fee) must exceed 1"),
+        ('{"markup": 0.0001}', "markup: markup*(1-maker_fee) must exceed 2*maker_fee"),
         ('{"market": "spot"}', "sides: spot runs one side"),
         ("[1]", "must be a JSON object"),
     ],
@@ -188,3 +188,55 @@ def test_bad_grid_exit_2(capsys, params_file, obj, words):
     assert code == 2
     assert out == ""
     assert words in err
+
+
+def _strict(text):
+    def refuse(name):
+        raise AssertionError(f"not strict JSON: {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("engine", ["python", "numba", "replay"])
+def test_ruin_stops_the_run_and_is_reported(capsys, tmp_path, params_file, engine):
+    f = tmp_path / "crash.csv"
+    f.write_text(
+        "timestamp,open,high,low,close,volume\n0,100,100,100,100,1\n60000,100,100,99.5,99.5,1\n"
+        "120000,99.5,99.5,97,97,1\n180000,97,120,97,120,1\n"
+    )
+    p = params_file({"wallet_exposure_limit": 50, "initial_qty_pct": 1, "sides": "long", "max_dca": 1, "markup": 0.01})
+    code, out, err = _run(capsys, "--candles", f, "--params", p, "--json", "--engine", engine)
+    assert code == 0, err
+    d = _strict(out)
+    assert d["ruined"] is True and d["ruin_timestamp"] == 120000
+    assert d["candles"] == 4 and d["fills"] == 1 and d["closes"] == 0  # the rally after the stop never closes
+    assert d["final_equity"] == pytest.approx(10000 - 0.0002 * 500000 - 5000 * 3.0)
+    assert d["max_drawdown"] == 1.0
+    code, out, _ = _run(capsys, "--candles", f, "--params", p, "--engine", engine)
+    assert "yes, after the candle at 120000" in out
+
+
+def test_a_normal_run_reports_not_ruined(capsys, tmp_path):
+    code, out, err = _run(capsys, "--candles", MAIN_SET, "--json")
+    assert code == 0, err
+    d = _strict(out)
+    assert d["ruined"] is False and d["ruin_timestamp"] is None
+
+
+def test_values_out_of_float_range_are_an_error_not_infinity(capsys, tmp_path, params_file):
+    # a coin-margined long at a price of 1e-310: 1/price is infinite
+    f = tmp_path / "tiny.csv"
+    f.write_text("timestamp,open,high,low,close,volume\n0,100,100,100,100,1\n60000,100,100,1e-310,1e-310,1\n")
+    p = params_file({"contract": "inverse", "sides": "long", "max_dca": 1})
+    for engine in ("python", "numba", "replay"):
+        code, out, err = _run(capsys, "--candles", f, "--params", p, "--json", "--engine", engine)
+        assert code == 2, (engine, out)
+        assert out == ""
+        assert "left the range of float64 numbers after the candle at 60000" in err
+
+
+def test_inverse_defaults_to_one_coin(capsys, params_file):
+    code, out, err = _run(capsys, "--candles", MAIN_SET, "--params", params_file({"contract": "inverse"}), "--json")
+    assert code == 0, err
+    d = _strict(out)
+    assert 0.5 < d["final_equity"] < 1.5  # about 1 BTC, not 10,000

@@ -109,7 +109,7 @@ def test_kernel_follows_decide_for_coin_and_spot(main_rows, params):
     fills = [0.0] * (5 * (ref.fills + 1))
     got = simulate([r[2] for r in rows], [r[3] for r in rows], [r[4] for r in rows],
                    pack(params), fills, [])  # fmt: skip
-    assert got == (ref.fills, ref.closes, ref.final_balance, ref.final_equity, ref.max_drawdown)
+    assert got == (ref.fills, ref.closes, ref.final_balance, ref.final_equity, ref.max_drawdown, ref.stop)
     assert [tuple(fills[j : j + 5]) for j in range(0, 5 * ref.fills, 5)] == [
         f.as_tuple() for f in ref.fill_log
     ]

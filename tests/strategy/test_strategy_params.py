@@ -32,9 +32,9 @@ def test_frozen():
 
 
 def test_omitted_keys_take_defaults_and_ints_become_floats():
-    p = Params.from_mapping({"spacing": 1, "max_dca": 3})
-    assert p.spacing == 1.0
-    assert isinstance(p.spacing, float)
+    p = Params.from_mapping({"spacing_mult": 2, "max_dca": 3})
+    assert p.spacing_mult == 2.0
+    assert isinstance(p.spacing_mult, float)
     assert p.max_dca == 3
     assert p.markup == 0.005
 
@@ -56,8 +56,18 @@ def test_omitted_keys_take_defaults_and_ints_become_floats():
         ({"ddown_factor": 0}, "ddown_factor", "must be positive"),
         ({"spacing": 0}, "spacing", "must be positive"),
         ({"spacing_mult": 0.9}, "spacing_mult", "at least 1"),
-        ({"max_dca": 0}, "max_dca", "must be positive"),
-        ({"markup": 0}, "markup", "must be positive"),
+        ({"max_dca": 0}, "max_dca", "must be at least 1"),
+        ({"max_dca": 101}, "max_dca", "must be at most 100"),
+        ({"max_dca": 1e30}, "max_dca", "must be at most 100"),
+        ({"spacing": 1.0}, "spacing", "must be below 1"),
+        ({"spacing_mult": 11}, "spacing_mult", "must be at most 10"),
+        ({"wallet_exposure_limit": 51}, "wallet_exposure_limit", "must be at most 50"),
+        ({"maker_fee": 0.02, "markup": 0.5}, "maker_fee", "must be at most 0.01"),
+        ({"markup": 1.0}, "markup", "must be below 1"),
+        ({"markup": 0.00021}, "markup", "markup*(1-maker_fee) must exceed 2*maker_fee"),
+        ({"starting_balance": 1e13}, "starting_balance", "must be at most 1e+12"),
+        ({"spacing": 10**400}, "spacing", "must be a finite number"),
+        ({"markup": 0}, "markup", "must be at least 1e-06"),
         ({"starting_balance": -5}, "starting_balance", "must be positive"),
         ({"we_weight": -0.1}, "we_weight", "zero or positive"),
         ({"maker_fee": -0.0001}, "maker_fee", "zero or positive"),

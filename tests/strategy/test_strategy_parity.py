@@ -43,7 +43,7 @@ def test_parity(path, name):
     p = SETS[name]
     rows = load_rows(path)[:ROWS]
     ref = replay(p, rows)
-    want = (ref.fills, ref.closes, ref.final_balance, ref.final_equity, ref.max_drawdown)
+    want = (ref.fills, ref.closes, ref.final_balance, ref.final_equity, ref.max_drawdown, ref.stop)
     ref_log = [f.as_tuple() for f in ref.fill_log]
     for compiled in (False, True):
         got, log = _kernel_fills(p, rows, compiled)

@@ -1,14 +1,25 @@
 """``sequence backtest``: run the strategy on a candle file.
 
     sequence backtest --candles FILE.csv[.gz] --params FILE.json [--json]
-                      [--report out.html] [--png out.png] [--engine auto|python|numba]
+                      [--report out.html] [--png out.png] [--engine auto|python|numba|replay]
+                      [--tick T --lot L --min-qty Q --min-notional N]
     sequence backtest --candles FILE --sweep grid.json [--out results.csv] [--workers N]
 
-``--json`` prints exactly one line on stdout, a JSON object with ``candles``,
-``fills``, ``closes``, ``final_balance``, ``final_equity``, ``max_drawdown`` and
-``core_seconds`` (the simulation alone, without loading or compiling), plus
-``engine``. Without it a readable table. Bad input (candle file, parameter
-file, grid) is reported on stderr with exit code 2, never a traceback.
+``--json`` prints exactly one line on stdout, a strict JSON object (never
+``NaN`` or ``Infinity``) with ``candles``, ``fills``, ``closes``,
+``final_balance``, ``final_equity``, ``max_drawdown`` and ``core_seconds`` (the
+simulation alone, without loading or compiling), plus ``engine``, ``ruined``
+(true when ``B`` or ``E`` reached zero: the run stopped there and the results
+are as of that candle) and ``ruin_timestamp`` (that candle's open time in epoch
+ms, else null). Without it a readable table. Bad input (candle file, parameter
+file, grid, flags) is reported on stderr with exit code 2, never a traceback;
+output into a closed pipe (``| head``) ends quietly with exit code 0.
+
+Exchange rounding: ``--tick``/``--lot``/``--min-qty``/``--min-notional`` (decimal
+strings, as the exchange lists them) round every order exactly as the live
+engine does (:mod:`sequence.core.precision`); rounding runs the ``replay``
+engine (``decide()`` candle by candle, about 15 µs a candle), since the
+compiled kernels do not round.
 
 Imports stay light: numpy and numba load only when the engine needs them.
 """
@@ -17,10 +28,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 EXIT_BAD_INPUT = 2
+PRECISION_FLAGS = ("tick", "lot", "min_qty", "min_notional")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,7 +54,22 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--json", action="store_true", help="print one JSON line (the stable contract)")
     ap.add_argument("--report", metavar="OUT.html", help="write a self-contained HTML report")
     ap.add_argument("--png", metavar="OUT.png", help="write a PNG chart (price, sizes, equity, drawdown)")
-    ap.add_argument("--engine", default="auto", choices=("auto", "python", "numba"))
+    ap.add_argument(
+        "--engine",
+        default="auto",
+        choices=("auto", "python", "numba", "replay"),
+        help="auto: plain Python for small files, numba for large ones; replay: decide() "
+        "candle by candle (the only engine that rounds; chosen whenever rounding is asked)",
+    )
+    rounding = ap.add_argument_group(
+        "exchange rounding (the live engine's rule: prices to the tick, buys down and sells up; "
+        "quantities down to the lot; entries raised to the minimum, other orders below it not "
+        "placed; runs the replay engine)"
+    )
+    rounding.add_argument("--tick", metavar="T", help="price tick, e.g. 0.10")
+    rounding.add_argument("--lot", metavar="L", help="quantity step, e.g. 0.001 (inverse: contracts in USD)")
+    rounding.add_argument("--min-qty", metavar="Q", help="minimum order quantity")
+    rounding.add_argument("--min-notional", metavar="N", help="minimum order value in quote")
     ap.add_argument("--sweep", metavar="GRID.json", help="run a grid of parameter sets on all cores")
     ap.add_argument("--out", metavar="FILE.csv", help="sweep results CSV (default: stdout)")
     ap.add_argument("--workers", type=int, default=0, help="sweep threads (default: all cores)")
@@ -54,7 +83,57 @@ def _fail(message: str) -> int:
     return EXIT_BAD_INPUT
 
 
+def _precision(args: argparse.Namespace, params: Any) -> Any:
+    """The Precision the flags ask for, None without flags; ValueError with the reason."""
+    given = {k: getattr(args, k) for k in PRECISION_FLAGS if getattr(args, k) is not None}
+    if not given:
+        return None
+    from sequence.core.precision import Precision
+
+    values = {}
+    for name, text in given.items():
+        flag = "--" + name.replace("_", "-")
+        try:
+            value = Decimal(text.strip())
+        except InvalidOperation:
+            raise ValueError(f"{flag}: not a decimal number: {text!r}") from None
+        if not value.is_finite() or value < 0 or value > Decimal("1e15"):
+            raise ValueError(f"{flag}: must be a number from 0 to 1e15, got {text!r}")
+        if name in ("tick", "lot") and value != 0 and value < Decimal("1e-15"):
+            raise ValueError(f"{flag}: must be 0 (no rule) or at least 1e-15, got {text!r}")
+        values[name] = value or None
+    if params.market == "spot" and params.coin_margined:
+        raise ValueError(
+            "exchange rounding is not supported for a coin-based spot book (its sizes are "
+            "quote values, the exchange's lots are coins)"
+        )
+    if args.sweep:
+        raise ValueError("--sweep does not round: leave out --tick/--lot/--min-qty/--min-notional")
+    if args.engine in ("python", "numba"):
+        raise ValueError(f"--engine {args.engine} does not round: use --engine replay (or auto)")
+    return Precision(**values, qty_is_notional=params.contract == "inverse")
+
+
+def _quiet_closed_stdout() -> int:
+    """The reader went away (``| head``): drop further output and end normally."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        return _quiet_closed_stdout()
+
+
+def _main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as e:
@@ -67,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         params = load_params(args.params) if args.params else Params()
     except ParamsError as e:
         return _fail(f"bad parameters: {e}")
+    try:
+        precision = _precision(args, params)
+    except ValueError as e:
+        return _fail(str(e))
     grid = None
     if args.sweep:
         from sequence.backtest.sweep import GridError, load_grid
@@ -98,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             best = results.rows[0] if results.rows else {}
             print(
-                json.dumps(
+                _strict_json(
                     {
                         "sets": len(results),
                         "candles": len(candles),
@@ -109,16 +192,20 @@ def main(argv: list[str] | None = None) -> int:
             )
         return 0
 
-    from sequence.backtest.engine import run
+    from sequence.backtest.engine import SimulationRangeError, run
 
     want_detail = bool(args.report or args.png)
-    result = run(
-        params,
-        candles,
-        engine=args.engine,
-        record_fills=want_detail,
-        record_series=want_detail,
-    )
+    try:
+        result = run(
+            params,
+            candles,
+            engine=args.engine,
+            record_fills=want_detail,
+            record_series=want_detail,
+            precision=precision,
+        )
+    except SimulationRangeError as e:
+        return _fail(str(e))
     if args.report or args.png:
         from sequence.backtest.report import write_png, write_report
 
@@ -129,10 +216,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         out = result.summary()
         out["engine"] = result.engine
-        print(json.dumps(out))
+        print(_strict_json(out))
     else:
         print(_table(params, result, args))
     return 0
+
+
+def _strict_json(obj: Any) -> str:
+    """One line of strict JSON; a non-finite number (never expected) becomes null, not NaN."""
+    try:
+        return json.dumps(obj, allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(obj), allow_nan=False)
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if obj == obj and obj not in (float("inf"), float("-inf")) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 def _table(params: Any, result: Any, args: argparse.Namespace) -> str:
@@ -148,6 +253,7 @@ def _table(params: Any, result: Any, args: argparse.Namespace) -> str:
         (f"final equity ({unit})", f"{result.final_equity:,.6f}"),
         ("return", f"{ret * 100:+.2f} %"),
         ("max drawdown", f"{result.max_drawdown * 100:.2f} %"),
+        ("ruined", "no" if not result.ruined else f"yes, after the candle at {result.ruin_timestamp}"),
         ("engine", result.engine),
         ("core seconds", f"{result.core_seconds:.6f}"),
     ]

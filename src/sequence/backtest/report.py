@@ -46,12 +46,13 @@ class Stats:
 def _series(result: BacktestResult) -> tuple[list[float], list[float], list[float]]:
     s = result.series
     n = result.candles
-    return list(s[:n]), list(s[n : 2 * n]), list(s[2 * n : 3 * n])
+    k = result.candles_run  # a ruined run stops early: nothing after its last candle
+    return list(s[:k]), list(s[n : n + k]), list(s[2 * n : 2 * n + k])
 
 
 def compute_stats(params: Params, candles: Candles, result: BacktestResult) -> Stats:
     eq, ql, qs = _series(result)
-    close = list(candles.close)
+    close = list(candles.close)[: len(eq)]
     coin = params.coin_margined
     fee = params.maker_fee
     fees = 0.0
@@ -89,7 +90,7 @@ def _drawdown(eq: list[float], start: float) -> list[float]:
     out = []
     for e in eq:
         peak = max(peak, e)
-        out.append((peak - e) / peak)
+        out.append(min((peak - e) / peak, 1.0))  # at most everything, as max_drawdown
     return out
 
 
@@ -124,8 +125,8 @@ def _panels(params: Params, candles: Candles, result: BacktestResult) -> tuple[l
     for bi, (a, b) in enumerate(spans):
         for i in range(a, b):
             bucket_of[i] = bi
-    hi_, lo_ = list(candles.high), list(candles.low)
-    close = list(candles.close)
+    hi_, lo_ = list(candles.high)[:n], list(candles.low)[:n]
+    close = list(candles.close)[:n]
     plo, _ = _minmax(lo_, spans)
     _, phi = _minmax(hi_, spans)
     fills = result.fill_tuples()
@@ -226,6 +227,7 @@ def write_report(path: str, params: Params, candles: Candles, result: BacktestRe
         (f"Starting balance ({unit})", f"{st.start_balance:,.6f}"),
         (f"Final balance ({unit})", f"{st.final_balance:,.6f}"),
         (f"Final equity ({unit})", f"{st.final_equity:,.6f}"),
+        ("Ruined", "no" if not result.ruined else f"yes, stopped after {_iso(result.ruin_timestamp)} UTC"),
     ]
     if params.coin_margined and len(candles):
         stats.append(("Final equity (USD)", f"{st.final_equity * candles.close[-1]:,.2f}"))

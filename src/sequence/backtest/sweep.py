@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import math
 import os
 import sys
 import threading
@@ -27,12 +28,14 @@ from typing import Any
 
 from sequence.backtest.data import Candles
 from sequence.strategy.kernel import N_PARAMS, pack
-from sequence.strategy.params import FIELD_NAMES, Params, ParamsError
+from sequence.strategy.params import FIELD_NAMES, Params, ParamsError, parse_json
 
 __all__ = ["GridError", "SweepResults", "load_grid", "run_sweep", "write_csv"]
 
 MAX_SETS = 1_000_000
-RESULT_FIELDS = ("fills", "closes", "final_balance", "final_equity", "return", "max_drawdown")
+RESULT_FIELDS = (
+    "fills", "closes", "final_balance", "final_equity", "return", "max_drawdown", "ruined",
+)  # fmt: skip
 
 
 class GridError(ValueError):
@@ -48,7 +51,7 @@ def expand_grid(data: Any, base: Params) -> list[Params]:
             if not isinstance(item, dict):
                 raise GridError(f"set {i}: must be a JSON object")
             try:
-                sets.append(Params.from_mapping({**base.to_dict(), **item}))
+                sets.append(base.replace(**item))
             except ParamsError as e:
                 raise GridError(f"set {i}: {e}") from None
         return sets
@@ -61,7 +64,7 @@ def expand_grid(data: Any, base: Params) -> list[Params]:
     if not isinstance(over, dict):
         raise GridError("base: must be a JSON object of parameters")
     try:
-        base = Params.from_mapping({**base.to_dict(), **over})
+        base = base.replace(**over)
     except ParamsError as e:
         raise GridError(f"base: {e}") from None
     grid = data.get("grid", {})
@@ -80,11 +83,10 @@ def expand_grid(data: Any, base: Params) -> list[Params]:
     if total > MAX_SETS:
         raise GridError(f"{total:,} parameter sets: more than {MAX_SETS:,}")
     sets = []
-    basedict = base.to_dict()
     for combo in itertools.product(*(grid[n] for n in names)):
         changes = dict(zip(names, combo, strict=True))
         try:
-            sets.append(Params.from_mapping({**basedict, **changes}))
+            sets.append(base.replace(**changes))
         except ParamsError as e:
             raise GridError(f"set {json.dumps(changes)}: {e}") from None
     return sets
@@ -93,11 +95,15 @@ def expand_grid(data: Any, base: Params) -> list[Params]:
 def load_grid(path: str, base: Params | None = None) -> list[Params]:
     try:
         with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
+            data = parse_json(fh.read())
     except OSError as e:
         raise GridError(f"{path}: cannot read: {e.strerror or e}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    except UnicodeDecodeError:
+        raise GridError(f"{path}: not UTF-8 text") from None
+    except json.JSONDecodeError as e:
         raise GridError(f"{path}: invalid JSON: {e}") from None
+    except (ValueError, RecursionError) as e:
+        raise GridError(f"{path}: {e or 'invalid JSON: nested too deeply'}") from None
     try:
         return expand_grid(data, base or Params())
     except GridError as e:
@@ -153,7 +159,7 @@ def run_sweep(
     table = np.empty((m, N_PARAMS), dtype=np.float64)
     for j, p in enumerate(sets):
         table[j] = pack(p)
-    out = np.zeros((m, 5), dtype=np.float64)
+    out = np.zeros((m, 6), dtype=np.float64)
     workers = max(1, workers or os.cpu_count() or 1)
     chunk = max(1, min(16, m // (workers * 4) or 1))
     bar = _Progress(m, progress)
@@ -177,8 +183,10 @@ def run_sweep(
         row["final_equity"] = float(out[j, 3])
         row["return"] = float(out[j, 3]) / p.starting_balance - 1.0
         row["max_drawdown"] = float(out[j, 4])
+        # stopped early: ruin (or, with non-finite values, float64 overflow)
+        row["ruined"] = bool(out[j, 5] >= 0)
         rows.append(row)
-    rows.sort(key=lambda r: (-r["return"], r["max_drawdown"], r["set"]))
+    rows.sort(key=lambda r: (-r["return"] if r["return"] == r["return"] else math.inf, r["max_drawdown"], r["set"]))
     for rank, row in enumerate(rows, 1):
         row["rank"] = rank
     return SweepResults(rows, seconds)

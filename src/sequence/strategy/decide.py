@@ -114,11 +114,17 @@ class Order:
         return (self.side == "long") != (self.kind == "take_profit")
 
 
-def entry_order(p: Params, side: SideName, balance: float, close: float) -> Order:
+def entry_order(p: Params, side: SideName, balance: float, close: float) -> Order | None:
+    """The entry at ``close``, or None when there is nothing to size it with (no balance, no price,
+    or a size that underflows to zero)."""
+    if not (balance > 0.0 and close > 0.0):
+        return None
     if p.coin_margined:
         q = balance * p.wallet_exposure_limit * p.initial_qty_pct * close
     else:
         q = balance * p.wallet_exposure_limit * p.initial_qty_pct / close
+    if not q > 0.0:
+        return None
     return Order(side, "entry", close, q)
 
 
@@ -128,14 +134,17 @@ def take_profit_order(p: Params, side: SideName, s: SideState) -> Order:
 
 
 def dca_order(p: Params, side: SideName, s: SideState, balance: float) -> Order | None:
-    """The next DCA level, or None when ``k == max_dca`` or the cap leaves no room."""
-    if s.k >= p.max_dca:
+    """The next DCA level, or None when ``k == max_dca``, the cap leaves no room, or the level is at
+    or below zero (a long level far enough down, or no balance to measure exposure against)."""
+    if s.k >= p.max_dca or not balance > 0.0:
         return None
     wel = p.wallet_exposure_limit
     cost = s.q / s.a if p.coin_margined else s.q * s.a
     we = cost / balance
     step = p.spacing * p.spacing_mult ** float(s.k) * (1.0 + p.we_weight * we / wel)
     lvl = s.a * (1.0 - step) if side == "long" else s.a * (1.0 + step)
+    if not lvl > 0.0:
+        return None
     if p.coin_margined:
         qty = min(s.q * p.ddown_factor, (wel * balance - cost) * lvl)
     else:
@@ -150,7 +159,8 @@ def side_orders(
 ) -> tuple[Order, ...]:
     """The orders one side should rest: an entry when flat, else take-profit and next DCA."""
     if s.flat:
-        return (entry_order(p, side, balance, last_close),)
+        entry = entry_order(p, side, balance, last_close)
+        return () if entry is None else (entry,)
     dca = dca_order(p, side, s, balance)
     tp = take_profit_order(p, side, s)
     return (tp,) if dca is None else (tp, dca)

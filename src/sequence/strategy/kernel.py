@@ -52,7 +52,16 @@ def pack(p: Params) -> list[float]:
 
 
 def simulate(h, l, c, p, fills, series):  # noqa: E741
-    """Run the strategy over candles ``h, l, c``; return ``(fills, closes, B, E, max_dd)``.
+    """Run the strategy over candles ``h, l, c``; return ``(fills, closes, B, E, max_dd, stop)``.
+
+    ``stop`` is -1 when every candle ran, else the index of the candle after
+    which the run stopped: ruin (``B <= 0`` or ``E <= 0``, DESIGN.md section 3;
+    the results are as of that candle and ``max_dd`` is at most 1), or a value
+    that left float64's range (``B`` or ``E`` infinite or NaN: the caller reports
+    it as an error). A side whose entry size underflows to zero places no entry
+    and tries again at the next close; a long DCA level at or below zero is not
+    placed. ``min`` only ever sees finite numbers (the bounds of
+    :class:`~sequence.strategy.params.Params`), where numba's and Python's agree.
 
     ``p`` is :func:`pack`'s vector. ``fills`` (flat, length a multiple of 5)
     receives up to ``len(fills)//5`` fills as ``(i, side, kind, price, qty)``;
@@ -94,10 +103,42 @@ def simulate(h, l, c, p, fills, series):  # noqa: E741
     up = INF
     dn = -INF
     flat_pending = long_on or short_on
+    stop = -1
     for i in range(n):
-        nf0 = nf
         hi = h[i]
         lo = l[i]
+        if hi < up and lo > dn and not flat_pending:
+            # Nothing can trigger (see the module): only the equity moves, and B did not change,
+            # so only E can end the run. Each test of E sits in the branch such an E takes
+            # (low > 0 until the run stops): this keeps the common candle fast.
+            ci = c[i]
+            if coin:
+                ic = 1.0 / ci
+                e = b + ql * (ial - ic) + qs * (ic - ias)
+            else:
+                e = b + ql * (ci - al) + qs * (as_ - ci)
+            if e > peak:
+                peak = e
+                low = e
+                if e == INF:
+                    stop = i
+            elif e < low:
+                low = e
+                dd = (peak - e) / peak
+                if dd > max_dd:
+                    max_dd = dd
+                if e <= 0.0:
+                    stop = i
+            elif e != e:  # NaN
+                stop = i
+            if with_series:
+                series[i] = e
+                series[n + i] = ql
+                series[2 * n + i] = qs
+            if stop >= 0:
+                break
+            continue
+        nf0 = nf
         if hi >= up or lo <= dn:
             # 1. long side
             if ql > 0.0:
@@ -120,7 +161,7 @@ def simulate(h, l, c, p, fills, series):  # noqa: E741
                     kl = 0
                     flat_pending = True
                 else:
-                    while kl < max_dca:
+                    while kl < max_dca and b > 0.0:
                         cost = ql / al if coin else ql * al
                         we = cost / b
                         lvl = al * (1.0 - spacing * mult ** float(kl) * (1.0 + wew * we / wel))
@@ -130,7 +171,7 @@ def simulate(h, l, c, p, fills, series):  # noqa: E741
                             qty = min(ql * ddown, (wel * b - cost) * lvl)
                         else:
                             qty = min(ql * ddown, (wel * b - al * ql) / lvl)
-                        if qty <= 0.0:
+                        if not qty > 0.0:
                             break
                         if coin:
                             al = (ql + qty) / (ql / al + qty / lvl)
@@ -172,7 +213,7 @@ def simulate(h, l, c, p, fills, series):  # noqa: E741
                     ks = 0
                     flat_pending = True
                 else:
-                    while ks < max_dca:
+                    while ks < max_dca and b > 0.0:
                         cost = qs / as_ if coin else qs * as_
                         we = cost / b
                         lvl = as_ * (1.0 + spacing * mult ** float(ks) * (1.0 + wew * we / wel))
@@ -182,7 +223,7 @@ def simulate(h, l, c, p, fills, series):  # noqa: E741
                             qty = min(qs * ddown, (wel * b - cost) * lvl)
                         else:
                             qty = min(qs * ddown, (wel * b - as_ * qs) / lvl)
-                        if qty <= 0.0:
+                        if not qty > 0.0:
                             break
                         if coin:
                             as_ = (qs + qty) / (qs / as_ + qty / lvl)
@@ -206,13 +247,13 @@ def simulate(h, l, c, p, fills, series):  # noqa: E741
         ci = c[i]
         # 3. entries at the close, long first
         if flat_pending:
-            if long_on and not ql > 0.0:
-                if coin:
-                    ql = b * wel * iqp * ci
-                    b -= fee * ql / ci
-                else:
-                    ql = b * wel * iqp / ci
-                    b -= fee * ql * ci
+            flat_pending = False
+            q = b * wel * iqp * ci if coin else b * wel * iqp / ci
+            if long_on and not ql > 0.0 and not q > 0.0:
+                flat_pending = True  # the size underflows: no order, try again at the next close
+            elif long_on and not ql > 0.0:
+                ql = q
+                b -= fee * ql / ci if coin else fee * ql * ci
                 al = ci
                 ial = 1.0 / al
                 kl = 0
@@ -224,13 +265,12 @@ def simulate(h, l, c, p, fills, series):  # noqa: E741
                     fills[j + 3] = ci
                     fills[j + 4] = ql
                 nf += 1
-            if short_on and not qs > 0.0:
-                if coin:
-                    qs = b * wel * iqp * ci
-                    b -= fee * qs / ci
-                else:
-                    qs = b * wel * iqp / ci
-                    b -= fee * qs * ci
+            q = b * wel * iqp * ci if coin else b * wel * iqp / ci
+            if short_on and not qs > 0.0 and not q > 0.0:
+                flat_pending = True
+            elif short_on and not qs > 0.0:
+                qs = q
+                b -= fee * qs / ci if coin else fee * qs * ci
                 as_ = ci
                 ias = 1.0 / as_
                 ks = 0
@@ -242,8 +282,7 @@ def simulate(h, l, c, p, fills, series):  # noqa: E741
                     fills[j + 3] = ci
                     fills[j + 4] = qs
                 nf += 1
-            flat_pending = False
-        if nf != nf0:
+        if nf != nf0 and b > 0.0:
             # the books or the balance changed: recompute the trigger thresholds
             up = INF
             dn = -INF
@@ -253,12 +292,13 @@ def simulate(h, l, c, p, fills, series):  # noqa: E741
                     cost = ql / al if coin else ql * al
                     we = cost / b
                     lvl = al * (1.0 - spacing * mult ** float(kl) * (1.0 + wew * we / wel))
-                    if coin:
-                        qty = min(ql * ddown, (wel * b - cost) * lvl)
-                    else:
-                        qty = min(ql * ddown, (wel * b - al * ql) / lvl)
-                    if qty > 0.0:  # at the cap the level cannot fill until something changes
-                        dn = lvl
+                    if lvl > 0.0:  # a level at or below zero is not placed
+                        if coin:
+                            qty = min(ql * ddown, (wel * b - cost) * lvl)
+                        else:
+                            qty = min(ql * ddown, (wel * b - al * ql) / lvl)
+                        if qty > 0.0:  # at the cap the level cannot fill until something changes
+                            dn = lvl
             if qs > 0.0:
                 tp = as_ * (1.0 - markup)
                 if tp > dn:
@@ -291,4 +331,10 @@ def simulate(h, l, c, p, fills, series):  # noqa: E741
             series[i] = e
             series[n + i] = ql
             series[2 * n + i] = qs
-    return nf, ncl, b, e, max_dd
+        if not (b > 0.0 and e > 0.0 and e < INF):
+            # ruin (B or E at or below zero), or a value out of float64's range: stop here
+            stop = i
+            break
+    if stop >= 0 and max_dd > 1.0:
+        max_dd = 1.0  # a drawdown is at most everything
+    return nf, ncl, b, e, max_dd, stop

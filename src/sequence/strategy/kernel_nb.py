@@ -20,12 +20,13 @@ simulate_nb = njit(cache=True, nogil=True, error_model="numpy")(kernel.simulate)
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def sweep_nb(h, l, c, params, out):  # noqa: E741
-    """Run every row of ``params`` (m x N_PARAMS); ``out[j] = fills, closes, B, E, max_dd``."""
+    """Run every row of ``params`` (m x N_PARAMS); ``out[j] = fills, closes, B, E, max_dd, stop``."""
     no_fills = np.empty(0, dtype=np.float64)
     for j in range(params.shape[0]):
-        nf, ncl, b, e, dd = simulate_nb(h, l, c, params[j], no_fills, no_fills)
+        nf, ncl, b, e, dd, stop = simulate_nb(h, l, c, params[j], no_fills, no_fills)
         out[j, 0] = nf
         out[j, 1] = ncl
         out[j, 2] = b
         out[j, 3] = e
         out[j, 4] = dd
+        out[j, 5] = stop

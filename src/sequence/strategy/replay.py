@@ -5,14 +5,39 @@ resting, in the order of DESIGN.md section 3: the long side (take-profit if
 ``h >= tp``, else DCA levels while ``l <= lvl``, asking :func:`decide` again after
 each fill), then the short side mirrored, then entries at the close for every
 flat side, then equity. The compiled kernel must agree with this fill by fill.
+A run stops after the candle where ``B <= 0`` or ``E <= 0`` (ruin) or either
+left float64's range, exactly as the kernel does (:func:`sequence.strategy.kernel.simulate`).
+
+**Exchange rounding** (``precision``, a :class:`sequence.core.precision.Precision`),
+the live engine's rule exactly: every order :func:`decide` computes (float) goes
+through :func:`sequence.core.precision.round_order` with ``buy`` = long entry/DCA
+and short take-profit, ``entry=True`` for entries (raised to the market's
+minimum). A DCA or take-profit that is not ``sendable`` is not placed (the side
+waits; for a DCA the later levels wait too, since :func:`decide` only names the
+next one); an entry that is not sendable is not placed either. Touch tests use
+the rounded price and the fill happens at the rounded price and quantity
+(``float()`` of the Decimals): the books and the balance are updated with
+those. A side's size is the exact (Decimal) sum of its rounded fill quantities,
+as the exchange reports the position, converted to float, so a take-profit
+closes exactly the position. The compiled kernels do not round: with a
+precision the backtester runs this function.
+
+Hand-computed (tick 0.5, lot 0.001, defaults, long only, ``B = 10000``, close
+19999.7): the entry ``0.0050000750...`` rounds to a buy of 0.005 at 19999.5 (fee
+``0.0002*0.005*19999.5 = 0.0199995``); its take-profit ``19999.5*1.005 =
+20099.4975`` rounds up to a sell at 20099.5, booking
+``0.005*(20099.5-19999.5) - 0.0002*0.005*20099.5 = 0.5 - 0.0200995 = 0.4799005``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
-from sequence.strategy.decide import Book, Order, SideName, apply_fill, decide, equity
+from sequence.core.precision import Precision, round_order
+from sequence.strategy.decide import Book, Order, SideName, SideState, apply_fill, decide, equity
 from sequence.strategy.params import Params
 
 __all__ = ["Fill", "ReplayResult", "replay"]
@@ -26,8 +51,8 @@ class Fill:
     index: int  # candle index in the series
     side: SideName
     kind: str
-    price: float
-    qty: float
+    price: float  # the fill price (rounded to the tick when a precision is given)
+    qty: float  # the fill quantity (rounded to the lot when a precision is given)
     balance_before: float = 0.0  # B just before the fill
 
     def as_tuple(self) -> tuple[int, int, int, float, float]:
@@ -36,21 +61,52 @@ class Fill:
 
 @dataclass(frozen=True, slots=True)
 class ReplayResult:
-    candles: int
+    candles: int  # candles run (up to and including the stop candle)
     fills: int
     closes: int
     final_balance: float
     final_equity: float
     max_drawdown: float
     fill_log: tuple[Fill, ...]
+    stop: int = -1  # index of the candle the run stopped after, -1 if it ran to the end
+
+    @property
+    def ruined(self) -> bool:
+        """The run stopped because ``B <= 0`` or ``E <= 0`` (not because a value overflowed)."""
+        return self.stop >= 0 and not self.overflowed
+
+    @property
+    def overflowed(self) -> bool:
+        """The run stopped because ``B`` or ``E`` left float64's range (infinite or NaN)."""
+        return self.stop >= 0 and not (
+            math.isfinite(self.final_balance) and math.isfinite(self.final_equity)
+        )
 
 
-def _orders_of(p: Params, book: Book, balance: float, close: float, side: SideName) -> list[Order]:
-    return [o for o in decide(p, book, balance, close) if o.side == side]
+def _placed(order: Order, precision: Precision | None) -> Order | None:
+    """The order as it rests on the exchange, or None when it cannot be sent."""
+    if precision is None:
+        return order
+    r = round_order(
+        precision, price=order.price, qty=order.qty, buy=order.is_buy, entry=order.kind == "entry"
+    )
+    if not r.sendable:
+        return None
+    return Order(order.side, order.kind, float(r.price), float(r.qty))
 
 
-def replay(p: Params, candles: Iterable[Sequence[float]]) -> ReplayResult:
-    """Run ``candles`` (rows whose items 2, 3, 4 are high, low, close) through :func:`decide`."""
+def replay(
+    p: Params,
+    candles: Iterable[Sequence[float]],
+    *,
+    precision: Precision | None = None,
+    on_candle: Callable[[int, float, Book], None] | None = None,
+) -> ReplayResult:
+    """Run ``candles`` (rows whose items 2, 3, 4 are high, low, close) through :func:`decide`.
+
+    ``precision``: round every order to the market's grid and minimums (see the module).
+    ``on_candle(i, equity, book)`` is called after each candle (for reports).
+    """
     book = Book()
     balance = p.starting_balance
     peak = balance
@@ -60,23 +116,46 @@ def replay(p: Params, candles: Iterable[Sequence[float]]) -> ReplayResult:
     e = balance
     last_close = 0.0
     n = 0
+    stop = -1
+    exact: dict[SideName, Decimal] = {"long": Decimal(0), "short": Decimal(0)}
     sides: list[SideName] = []
     if p.long_enabled:
         sides.append("long")
     if p.short_enabled:
         sides.append("short")
+
+    def orders_of(side: SideName, close: float) -> list[Order]:
+        out = []
+        for o in decide(p, book, balance, close):
+            if o.side == side:
+                placed = _placed(o, precision)
+                if placed is not None:
+                    out.append(placed)
+        return out
+
+    def fill(i: int, order: Order) -> None:
+        nonlocal book, balance
+        fills.append(Fill(i, order.side, order.kind, order.price, order.qty, balance))
+        book, balance = apply_fill(p, book, balance, order)
+        if precision is None:
+            return
+        if order.kind == "take_profit":
+            exact[order.side] = Decimal(0)
+        else:  # the position as the exchange holds it: the exact sum of the fills
+            exact[order.side] += Decimal(repr(order.qty))
+            s = book.side(order.side)
+            book = book.with_side(order.side, SideState(float(exact[order.side]), s.a, s.k))
+
     for i, row in enumerate(candles):
         h, lo, c = float(row[2]), float(row[3]), float(row[4])
         n = i + 1
         for side in sides:
             if book.side(side).flat:
                 continue
-            orders = _orders_of(p, book, balance, last_close, side)
-            tp = next(o for o in orders if o.kind == "take_profit")
-            hit = h >= tp.price if side == "long" else lo <= tp.price
-            if hit:
-                fills.append(Fill(i, side, "take_profit", tp.price, tp.qty, balance))
-                book, balance = apply_fill(p, book, balance, tp)
+            orders = orders_of(side, last_close)
+            tp = next((o for o in orders if o.kind == "take_profit"), None)
+            if tp is not None and (h >= tp.price if side == "long" else lo <= tp.price):
+                fill(i, tp)
                 closes += 1
                 continue
             while True:
@@ -86,19 +165,24 @@ def replay(p: Params, candles: Iterable[Sequence[float]]) -> ReplayResult:
                 touched = lo <= dca.price if side == "long" else h >= dca.price
                 if not touched:
                     break
-                fills.append(Fill(i, side, "dca", dca.price, dca.qty, balance))
-                book, balance = apply_fill(p, book, balance, dca)
-                orders = _orders_of(p, book, balance, last_close, side)
+                fill(i, dca)
+                orders = orders_of(side, last_close)
         last_close = c
         for side in sides:
             if book.side(side).flat:
-                entry = _orders_of(p, book, balance, c, side)[0]
-                fills.append(Fill(i, side, "entry", entry.price, entry.qty, balance))
-                book, balance = apply_fill(p, book, balance, entry)
+                entry = next(iter(orders_of(side, c)), None)
+                if entry is not None:
+                    fill(i, entry)
         e = equity(p, book, balance, c)
         if e > peak:
             peak = e
         dd = (peak - e) / peak
         if dd > max_dd:
             max_dd = dd
-    return ReplayResult(n, len(fills), closes, balance, e, max_dd, tuple(fills))
+        if on_candle is not None:
+            on_candle(i, e, book)
+        if not (balance > 0.0 and e > 0.0 and e < math.inf):
+            stop = i
+            max_dd = min(max_dd, 1.0)  # a drawdown is at most everything
+            break
+    return ReplayResult(n, len(fills), closes, balance, e, max_dd, tuple(fills), stop)
