@@ -5,6 +5,7 @@ its embedded PostgreSQL with it, and frees its ports."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import time
@@ -37,19 +38,27 @@ def descendants(demo: Demo) -> list[psutil.Process]:
     return alive(psutil.Process(demo.proc.pid).children(recursive=True))
 
 
-def worker_commands(demo: Demo) -> list[psutil.Process]:
-    """The Procrastinate worker itself, not its launcher."""
+def commands(demo: Demo, marker: str) -> list[psutil.Process]:
+    """The processes run under a launcher whose command line holds `marker` (not the launchers)."""
     found = []
     for proc in descendants(demo):
-        with_args = " ".join(proc.cmdline())
-        if "procrastinate worker" in with_args and "sequence.runtime.child" not in with_args:
-            found.append(proc)
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if (marker in " ".join(proc.cmdline()) and proc.parent()
+                    and "sequence.runtime.child" in " ".join(proc.parent().cmdline())):
+                found.append(proc)
     return found
 
 
+def worker_commands(demo: Demo) -> list[psutil.Process]:
+    return commands(demo, "procrastinate worker")
+
+
 def serves_home(demo: Demo) -> bool:
-    with urllib.request.urlopen(demo.url + "/", timeout=5) as response:  # noqa: S310 - loopback
-        return response.status == 200
+    try:
+        with urllib.request.urlopen(demo.url + "/", timeout=5) as response:  # noqa: S310 - loopback
+            return response.status == 200
+    except OSError:
+        return False
 
 
 def engine_job_done(demo: Demo) -> str:
@@ -80,10 +89,22 @@ def test_a_worker_killed_with_9_is_restarted_and_serves(demo):
     restarted = demo.wait_for_line(r"worker restarted \(pid (\d+), restart 1\)", 15)
     new = wait_until(lambda: [p for p in worker_commands(demo) if p.pid != old[0].pid], 30, "a new worker")
     assert new[0].parent().pid == int(restarted.group(1))
-    assert serves_home(demo)
+    assert wait_until(lambda: serves_home(demo), 15, "the web to answer")
     assert engine_job_done(demo) == "succeeded"
     print(f"\n{line.string.strip()}\nworker killed with -9: a new one ran an engine job "
           f"{time.monotonic() - killed_at:.1f} s later")
+
+
+def test_web_killed_with_9_is_restarted_and_its_workers_do_not_hold_the_port(demo):
+    master = wait_until(lambda: commands(demo, "gunicorn"), 30, "gunicorn's master")[0]
+    old_workers = wait_until(lambda: master.children(), 30, "gunicorn's workers")
+    launcher = master.parent()
+    master.kill()
+    demo.wait_for_line(rf"the web process \(pid {launcher.pid}\) stopped with exit code -9 "
+                       r"\(killed by SIGKILL\)", 15)
+    wait_until(lambda: not alive(old_workers), 15, "the killed master's workers to go")
+    wait_until(lambda: [p for p in commands(demo, "gunicorn") if p.pid != master.pid], 30, "a new web")
+    assert wait_until(lambda: serves_home(demo), 30, "the new web to answer")
 
 
 def test_run_killed_with_9_takes_its_children_and_frees_the_ports(demo):
