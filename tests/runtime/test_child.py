@@ -86,3 +86,13 @@ def test_sigterm_stops_the_command_and_sweeps_its_group():
     proc.send_signal(signal.SIGTERM)
     proc.wait(15)
     wait_until(lambda: not alive(family), 10, "the command's family to go after SIGTERM")
+
+
+def test_a_command_that_ignores_sigterm_is_killed_with_its_group_after_the_grace(capfd):
+    # SIG_IGN is inherited: neither sh nor its sleeps can be stopped by SIGTERM
+    proc = launch(["sh", "-c", "trap '' TERM; sleep 300 & sleep 300"], "--grace", "0.5")
+    family = descendants_when(psutil.Process(proc.pid), 3)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(15) == -signal.SIGKILL
+    wait_until(lambda: not alive(family), 10, "the group to be killed")
+    assert "ignored SIGTERM for 0.5 s; killing it" in capfd.readouterr().err

@@ -51,10 +51,12 @@ def launcher_command(parent: int, cmd: list[str]) -> list[str]:
 
 
 class Launcher:
-    def __init__(self, parent: int, cmd: list[str], *, pdeathsig: bool = True) -> None:
+    def __init__(self, parent: int, cmd: list[str], *, pdeathsig: bool = True,
+                 grace: float = GRACE_SECONDS) -> None:
         self.parent = parent
         self.cmd = cmd
         self.pdeathsig = pdeathsig
+        self.grace = grace
         self.stop_requested = False
         self.proc: subprocess.Popen | None = None
 
@@ -97,11 +99,11 @@ class Launcher:
             return code
 
     def stop(self) -> int:
-        """SIGTERM to the command, SIGKILL to the whole group after GRACE_SECONDS."""
+        """SIGTERM to the command, SIGKILL to the whole group after the grace period."""
         assert self.proc is not None
         with contextlib.suppress(ProcessLookupError):
             self.proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + GRACE_SECONDS
+        deadline = time.monotonic() + self.grace
         while time.monotonic() < deadline:
             try:
                 code = self.proc.wait(POLL_SECONDS)
@@ -109,7 +111,7 @@ class Launcher:
                 continue
             self.sweep_group()
             return code
-        print(f"sequence run: {self.cmd[0]} ignored SIGTERM for {GRACE_SECONDS:.0f} s; killing it",
+        print(f"sequence run: {self.cmd[0]} ignored SIGTERM for {self.grace:g} s; killing it",
               file=sys.stderr, flush=True)
         if os.getpgrp() == os.getpid():
             os.killpg(os.getpgrp(), signal.SIGKILL)  # ourselves too: nothing of the group is left
@@ -144,12 +146,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--parent", type=int, required=True, help="pid of the supervising process")
     parser.add_argument("--no-pdeathsig", action="store_true",
                         help="rely on the portable parent-pid poll only (how non-Linux systems run; for tests)")
+    parser.add_argument("--grace", type=float, default=GRACE_SECONDS,
+                        help="seconds the command has to stop after SIGTERM (default %(default)s)")
     parser.add_argument("cmd", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
     if not cmd:
         parser.error("no command given")
-    exit_like(Launcher(args.parent, cmd, pdeathsig=not args.no_pdeathsig).run())
+    exit_like(Launcher(args.parent, cmd, pdeathsig=not args.no_pdeathsig, grace=args.grace).run())
 
 
 if __name__ == "__main__":
