@@ -1,4 +1,9 @@
-"""The engine without HTTP: matching, fees, positions (linear, inverse, hedge), reduce-only."""
+"""The engine without HTTP: matching, fees, positions (linear, inverse, hedge), reduce-only.
+
+These tests check the matching rules themselves, so they run on the idealised
+market (``MarketProfile.ideal()``: no spread, no volume cap, no funding); the
+realistic market has its own tests (test_market.py).
+"""
 
 from __future__ import annotations
 
@@ -8,38 +13,12 @@ import pytest
 
 from sequence.venue.engine import Venue, VenueError
 from sequence.venue.feed import MINUTE_MS, MarketClock
-
-
-class ListFeed:
-    """Candles given by hand: (open, high, low, close) per minute from t=0."""
-
-    def __init__(self, first_open: float, candles: list[tuple]) -> None:
-        self._first = first_open
-        self._rows = [(i * MINUTE_MS, *c) for i, c in enumerate(candles)]
-        self._cursor = 0
-        self.start_ms = 0
-
-    def describe(self):
-        return {"kind": "list"}
-
-    def first_open(self):
-        return self._first
-
-    def candles_until(self, ms):
-        out = []
-        while self._cursor < len(self._rows) and self._rows[self._cursor][0] + MINUTE_MS <= ms:
-            out.append(self._rows[self._cursor])
-            self._cursor += 1
-        return out
+from sequence.venue.profile import MarketProfile
+from tests.venue.helpers import make_venue
 
 
 def make(candles, first=100.0, usdt="10000", btc="0"):
-    v = Venue(ListFeed(first, candles), MarketClock(0, speed=0))
-    a = v.create_account("t")
-    v.fund(a.id, "USDT", usdt, wallet="trading")
-    if btc != "0":
-        v.fund(a.id, "BTC", btc, wallet="trading")
-    return v, a
+    return make_venue(candles, first=first, usdt=usdt, btc=btc, profile=MarketProfile.ideal())
 
 
 def step(v, n=1):

@@ -43,10 +43,11 @@ from sequence.venue.model import (
     default_markets,
     fmt,
 )
+from sequence.venue.profile import MarketProfile
 
 __all__ = [
     "Account", "AdminClient", "AdminError", "ApiKey", "CandleFeed", "Execution", "Key",
-    "LedgerEntry", "Market", "MarketClock", "Order", "Position", "RandomWalkFeed",
+    "LedgerEntry", "Market", "MarketClock", "MarketProfile", "Order", "Position", "RandomWalkFeed",
     "RunningVenue", "Transfer", "Venue", "VenueError", "build_venue", "ccxt_bybit", "ccxt_okx",
     "dec", "default_markets", "fmt", "running_venue",
 ]

@@ -17,10 +17,15 @@ POST /admin/transfer        {account_id, coin, amount, from_wallet, to_wallet,
 POST /admin/faults          {kind, path?, method?, count?, probability?, ms?, status?,
                              seconds?} -> fault; DELETE /admin/faults clears all
 GET  /admin/faults          -> {faults: [...]}
-GET  /admin/clock           -> {market_ms, speed, last_price, candles_done, feed}
-POST /admin/clock           {speed?, advance_ms?, advance_candles?, set_ms?}
+GET  /admin/clock           -> {market_ms, wall_ms, speed, lockstep, last_price, bid, ask,
+                             candles_done, feed}
+POST /admin/clock           {speed?, advance_ms?, advance_candles?, set_ms?, lockstep?}
+POST /admin/step            {candles?=1} -> {candles: [...], clock}: lock-step advance
 POST /admin/feed            {candles? (a path), seed?, price?, rebase?, speed?}
-POST /admin/price           {} -> same as GET /admin/clock (forces a sync)
+GET  /admin/profile         -> the market profile (see profile.py)
+POST /admin/profile         {preset?: default|parity|ideal, maker_fee?, <field>?...}
+GET  /admin/requests        {since?} -> {requests: [...], size}; DELETE clears it
+POST /admin/requests        {size} resizes the ring buffer
 ==========================  ==========================================================
 
 ``fund`` books the amount as a transfer into the wallet (Bybit ledger type
@@ -37,6 +42,7 @@ from aiohttp import web
 from sequence.venue.engine import Venue, make_feed
 from sequence.venue.feed import MINUTE_MS
 from sequence.venue.model import Account, VenueError, fmt
+from sequence.venue.profile import PARITY_MAKER_FEE, MarketProfile
 from sequence.venue.state import STATE_KEY, Fault, State
 
 
@@ -203,9 +209,16 @@ def clear_faults(request, state: State, body):
 
 
 def _clock_json(v: Venue) -> dict:
-    return {"market_ms": v.now(), "speed": v.clock.speed, "last_price": fmt(v.last_price),
-            "candles_done": v.candles_done, "feed": v.feed.describe(),
-            "wall_ms": v.wall_ms()}
+    bid, ask = v.quote(next(iter(v.markets.values())))
+    return {"market_ms": v.now(), "speed": v.clock.speed, "lockstep": v.lockstep,
+            "last_price": fmt(v.last_price), "bid": fmt(bid), "ask": fmt(ask),
+            "candles_done": v.candles_done, "feed": v.feed.describe(), "wall_ms": v.wall_ms()}
+
+
+def _candle_json(c) -> dict:
+    ts, o, h, low, close, vol = c
+    return {"ts": ts, "open": fmt(o), "high": fmt(h), "low": fmt(low), "close": fmt(close),
+            "volume": fmt(vol)}
 
 
 @handler
@@ -216,7 +229,11 @@ def get_clock(request, state: State, body):
 @handler
 def set_clock(request, state: State, body):
     v = state.venue
+    if body.get("lockstep") is not None:
+        v.set_lockstep(bool(body["lockstep"]))
     if body.get("speed") is not None:
+        if v.lockstep:
+            raise ValueError("the clock is in lock-step: set lockstep false first")
         v.clock.set_speed(float(body["speed"]))
     if body.get("advance_ms") is not None:
         v.clock.advance(int(body["advance_ms"]))
@@ -237,6 +254,65 @@ def set_feed_handler(request, state: State, body):
     return _clock_json(v)
 
 
+@handler
+def step(request, state: State, body):
+    n = int(body.get("candles", 1))
+    if not 1 <= n <= 100_000:
+        raise ValueError("candles must be between 1 and 100000")
+    v = state.venue
+    done = []
+    for _ in range(n):
+        candle = v.step()
+        if candle is None:
+            break
+        done.append(_candle_json(candle))
+    return {"candles": done, "clock": _clock_json(v)}
+
+
+PRESETS = {"default": MarketProfile, "ideal": MarketProfile.ideal}
+
+
+@handler
+def get_profile(request, state: State, body):
+    return state.venue.profile.public()
+
+
+@handler
+def set_profile(request, state: State, body):
+    changes = dict(body)
+    preset = changes.pop("preset", None)
+    v = state.venue
+    if preset == "parity":
+        base = MarketProfile.parity(changes.pop("maker_fee", PARITY_MAKER_FEE))
+    elif preset is not None:
+        if preset not in PRESETS:
+            raise ValueError("preset must be default, parity or ideal")
+        base = PRESETS[preset]()
+    else:
+        base = v.profile
+    v.set_profile(base.updated(**changes))
+    return v.profile.public()
+
+
+@handler
+def get_requests(request, state: State, body):
+    log = state.venue.request_log
+    since = int(request.query.get("since", 0))
+    return {"requests": [r.public() for r in log.records(since)], "size": log.size}
+
+
+@handler
+def clear_requests(request, state: State, body):
+    return {"cleared": state.venue.request_log.clear()}
+
+
+@handler
+def resize_requests(request, state: State, body):
+    _need(body, "size")
+    state.venue.request_log.resize(int(body["size"]))
+    return {"size": state.venue.request_log.size}
+
+
 def register(app: web.Application) -> None:
     r = app.router
     r.add_post("/admin/accounts", create_account)
@@ -253,3 +329,9 @@ def register(app: web.Application) -> None:
     r.add_get("/admin/clock", get_clock)
     r.add_post("/admin/clock", set_clock)
     r.add_post("/admin/feed", set_feed_handler)
+    r.add_post("/admin/step", step)
+    r.add_get("/admin/profile", get_profile)
+    r.add_post("/admin/profile", set_profile)
+    r.add_get("/admin/requests", get_requests)
+    r.add_delete("/admin/requests", clear_requests)
+    r.add_post("/admin/requests", resize_requests)

@@ -18,7 +18,7 @@ Usage::
         ...                                         # (close it: await ex.close())
 
 ``running_venue(candles=None, *, speed=1.0, seed=1, price=30000.0, rebase=True,
-tick=0.05)``: ``candles`` is a candle file (CSV or .csv.gz) replayed as the
+tick=0.05, profile=None, lockstep=False)``: ``candles`` is a candle file (CSV or .csv.gz) replayed as the
 price feed; ``None`` means a seeded random walk from ``price``. ``speed`` is
 market seconds per wall second (0 = paused: only :meth:`AdminClient.advance`
 moves the market). ``rebase`` shifts the file's timestamps so its first
@@ -59,8 +59,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
-from sequence.venue.engine import build_venue
+from sequence.venue.engine import Venue, build_venue
+from sequence.venue.profile import MarketProfile
 from sequence.venue.server import serve
 
 
@@ -168,12 +170,44 @@ class AdminClient:
     def set_feed(self, candles: str | None = None, **options) -> dict:
         return self.call("POST", "/admin/feed", {"candles": candles, **options})
 
+    # lock-step, market profile, request log
+    def lockstep(self, on: bool = True) -> dict:
+        """Lock-step on: the market clock stands still; only :meth:`step` moves it."""
+        return self.call("POST", "/admin/clock", {"lockstep": on})
+
+    def step(self, candles: int = 1) -> dict:
+        """Process the next ``candles`` candles now -> ``{candles: [...], clock: {...}}``."""
+        return self.call("POST", "/admin/step", {"candles": candles})
+
+    def profile(self) -> dict:
+        return self.call("GET", "/admin/profile")
+
+    def set_profile(self, preset: str | None = None, **fields) -> dict:
+        """``preset``: default | parity | ideal (see sequence.venue.profile), then ``fields``
+        (spread, participation, funding_rate, maker_fee, taker_fee, fill_at_touch,
+        book_depth, book_levels, price_band, maintenance_margin; decimals as strings)."""
+        body = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in fields.items()}
+        if preset is not None:
+            body["preset"] = preset
+        return self.call("POST", "/admin/profile", body)
+
+    def requests(self, since: int = 0) -> list[dict]:
+        """The request log (exchange requests only), oldest first, ``seq > since``."""
+        return self.call("GET", f"/admin/requests?since={int(since)}")["requests"]
+
+    def clear_requests(self) -> int:
+        return self.call("DELETE", "/admin/requests")["cleared"]
+
 
 @dataclass
 class RunningVenue:
+    """``venue`` is the served :class:`~sequence.venue.engine.Venue` itself (it lives in the
+    server's thread: read it, e.g. ``venue.request_log``, but change it through ``admin``)."""
+
     url: str
     port: int
     admin: AdminClient
+    venue: Venue | None = None
 
     def ccxt_bybit(self, key: Key, **config):
         return ccxt_bybit(self.url, key, **config)
@@ -215,10 +249,17 @@ def ccxt_okx(url: str, key: Key | None = None, **config):
 
 @contextlib.contextmanager
 def running_venue(candles: str | None = None, *, speed: float = 1.0, seed: int = 1,
-                  price: float = 30000.0, rebase: bool = True,
-                  tick: float = 0.05) -> Iterator[RunningVenue]:
-    """Serve a fresh simulated exchange on 127.0.0.1:<free port> for the block."""
-    venue = build_venue(candles, speed=speed, seed=seed, price=price, rebase=rebase)
+                  price: float = 30000.0, rebase: bool = True, tick: float = 0.05,
+                  profile: MarketProfile | None = None,
+                  lockstep: bool = False) -> Iterator[RunningVenue]:
+    """Serve a fresh simulated exchange on 127.0.0.1:<free port> for the block.
+
+    ``profile``: the market's realism (default :class:`MarketProfile`'s realistic one);
+    ``lockstep``: start with the clock in lock-step (it moves only by ``admin.step()``)."""
+    venue = build_venue(candles, speed=speed, seed=seed, price=price, rebase=rebase,
+                        profile=profile)
+    if lockstep:
+        venue.set_lockstep(True)
     bound: dict = {}
     ready = threading.Event()
     loop = asyncio.new_event_loop()
@@ -250,7 +291,7 @@ def running_venue(candles: str | None = None, *, speed: float = 1.0, seed: int =
         raise RuntimeError(f"simulated exchange did not start: {bound.get('error')}")
     url = f"http://127.0.0.1:{bound['port']}"
     try:
-        yield RunningVenue(url, bound["port"], AdminClient(url))
+        yield RunningVenue(url, bound["port"], AdminClient(url), venue)
     finally:
         stop = stop_holder.get("stop")
         if stop is not None and not loop.is_closed():

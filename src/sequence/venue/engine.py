@@ -44,23 +44,29 @@ import itertools
 import secrets
 import time
 import uuid
+from collections import deque
 from decimal import Decimal
 
-from sequence.venue.feed import CandleFeed, MarketClock, RandomWalkFeed
+from sequence.venue.feed import MINUTE_MS, CandleFeed, MarketClock, RandomWalkFeed
+from sequence.venue.fills import Fills
 from sequence.venue.matching import Matching
 from sequence.venue.model import Account, ApiKey, Market, VenueError, _alnum, default_markets
 from sequence.venue.orders import Orders
+from sequence.venue.profile import MarketProfile
 from sequence.venue.requestlog import RequestLog
+from sequence.venue.risk import Risk
 from sequence.venue.wallets import Wallets
 
 D = Decimal
+CANDLES_KEPT = 7 * 24 * 60  # a week of 1-minute candles for the kline endpoints
+TRADES_KEPT = 1000
 
 
-class Venue(Orders, Matching, Wallets):
+class Venue(Orders, Matching, Fills, Risk, Wallets):
     """All state of the simulated exchange, and its matching engine."""
 
     def __init__(self, feed, clock, *, markets: list[Market] | None = None,
-                 wall_ms=None) -> None:
+                 wall_ms=None, profile: MarketProfile | None = None) -> None:
         self.feed = feed
         self.clock = clock
         self.markets = {m.key: m for m in (markets or default_markets())}
@@ -77,6 +83,11 @@ class Venue(Orders, Matching, Wallets):
         self._books: dict[str, tuple[list, list]] = {k: ([], []) for k in self.markets}
         self._wall_fn = wall_ms  # None: the real wall clock (keeps the venue picklable)
         self.request_log = RequestLog()  # written by the HTTP server (exchange requests)
+        self.profile = profile if profile is not None else MarketProfile()
+        self.candles: deque = deque(maxlen=CANDLES_KEPT)  # (ts, o, h, l, c, volume), Decimal
+        self.trades: deque = deque(maxlen=TRADES_KEPT)  # recent public trades, newest last
+        self.lockstep = False
+        self._speed_before_lockstep = 0.0
 
     # ------------------------------------------------------------------ time
     def now(self) -> int:
@@ -94,6 +105,35 @@ class Venue(Orders, Matching, Wallets):
         for candle in candles:
             self._process_candle(candle)
         return len(candles)
+
+    def step(self) -> tuple | None:
+        """Lock-step: process the feed's next candle now and move the market clock to its
+        end. Returns the candle ``(ts, open, high, low, close, volume)`` (Decimal prices) or
+        None when the feed has no more candles."""
+        self.sync()
+        start = self.feed.next_start_ms()
+        if start is None:
+            return None
+        end = start + MINUTE_MS
+        if self.clock.now_ms() < end:
+            self.clock.set_time(end)
+        self.sync()
+        return self.candles[-1] if self.candles else None
+
+    def set_lockstep(self, on: bool) -> None:
+        """Lock-step on: the market clock stands still and moves only by :meth:`step`."""
+        if on and not self.lockstep:
+            self._speed_before_lockstep = self.clock.speed
+            self.clock.set_speed(0)
+        elif not on and self.lockstep:
+            self.clock.set_speed(self._speed_before_lockstep)
+        self.lockstep = bool(on)
+
+    def set_profile(self, profile: MarketProfile) -> None:
+        """Change the market's realism from now on (open orders keep their reservations)."""
+        if not isinstance(profile, MarketProfile):
+            raise VenueError("bad_param", "profile must be a MarketProfile")
+        self.profile = profile
 
     def next_id(self) -> str:
         return str(next(self._ids))

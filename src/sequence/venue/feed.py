@@ -1,6 +1,6 @@
 """Price feeds and the market clock of the simulated exchange.
 
-A feed is a sequence of 1-minute candles ``(ts_ms, open, high, low, close)``:
+A feed is a sequence of 1-minute candles ``(ts_ms, open, high, low, close, volume)``:
 either replayed from a candle file (:class:`CandleFeed`) or a seeded random walk
 (:class:`RandomWalkFeed`). The :class:`MarketClock` maps wall time to market time
 and may run faster than real time (``speed``), be paused (``speed=0``) or be
@@ -22,7 +22,7 @@ from sequence.core.candles import load_rows
 
 MINUTE_MS = 60_000
 
-Candle = tuple[int, float, float, float, float]
+Candle = tuple[int, float, float, float, float, float]  # ts, open, high, low, close, volume
 
 
 class CandleFeed:
@@ -37,7 +37,7 @@ class CandleFeed:
         if rebase:
             now = int(time.time() * 1000) if now_ms is None else now_ms
             offset = (now // MINUTE_MS) * MINUTE_MS - rows[0][0]
-        self._rows = [(r[0] + offset, r[1], r[2], r[3], r[4]) for r in rows]
+        self._rows = [(r[0] + offset, r[1], r[2], r[3], r[4], r[5]) for r in rows]
         self.start_ms = self._rows[0][0]
         self.end_ms = self._rows[-1][0] + MINUTE_MS
         self._cursor = 0
@@ -48,6 +48,10 @@ class CandleFeed:
 
     def first_open(self) -> float:
         return self._rows[0][1]
+
+    def next_start_ms(self) -> int | None:
+        """The start of the next candle not returned yet (None after the file's end)."""
+        return self._rows[self._cursor][0] if self._cursor < len(self._rows) else None
 
     def candles_until(self, market_ms: int) -> list[Candle]:
         """Candles completed by ``market_ms`` and not returned before (in order)."""
@@ -72,6 +76,7 @@ class RandomWalkFeed:
     def __init__(self, *, seed: int = 1, price: float = 30000.0, vol: float = 0.0008,
                  start_ms: int | None = None) -> None:
         self._rng = random.Random(seed)  # noqa: S311 - a simulation, not a secret
+        self._vol_rng = random.Random(seed + 1)  # noqa: S311 - apart: prices stay as they were
         self._price = price
         self._first = price
         self._vol = vol
@@ -86,6 +91,9 @@ class RandomWalkFeed:
     def first_open(self) -> float:
         return self._first
 
+    def next_start_ms(self) -> int:
+        return self._next_ts
+
     def candles_until(self, market_ms: int) -> list[Candle]:
         out = []
         while self._next_ts + MINUTE_MS <= market_ms:
@@ -96,7 +104,8 @@ class RandomWalkFeed:
                 hi = max(hi, p)
                 lo = min(lo, p)
             c = round(p, 2)
-            out.append((self._next_ts, round(o, 2), round(hi, 2), round(lo, 2), c))
+            volume = round(self._vol_rng.lognormvariate(0.5, 0.6), 6)  # about 2 a minute
+            out.append((self._next_ts, round(o, 2), round(hi, 2), round(lo, 2), c, volume))
             self._price = c
             self._next_ts += MINUTE_MS
         return out

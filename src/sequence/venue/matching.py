@@ -1,22 +1,97 @@
-"""Matching: resting orders against each candle, and fills into positions and wallets.
+"""Matching: the quote and the book, takers walking it, resting orders against each candle.
 
-See :mod:`sequence.venue.engine` for the rules (the order of fills within a candle).
+Rules (the market profile, :mod:`sequence.venue.profile`, sets the figures):
+
+- the candle prices are mids; :meth:`Matching.quote` is ``mid -/+ spread/2`` on the tick;
+- a taker (a market order, or a limit order crossing the quote) walks the synthetic book
+  from the best level, one execution per level, a limit order no further than its
+  price and a market order no further than the price band; what a limit order has
+  left rests, what a market or IOC order has left is cancelled;
+- a resting order is reached when the candle's range touches its price (a buy when
+  ``low <= price``, a sell when ``high >= price``) and fills at its own price, as
+  maker, at most ``participation`` x the candle's volume per candle (each order
+  independently); the rest waits for the next candle (``PartiallyFilled``);
+- within one candle, DESIGN.md section 3: first the orders that reduce a position
+  (take-profits), then the others, each group along the candle's path (open, the
+  nearer extreme, the other extreme, close); then liquidations, taken at the
+  candle's extreme against each position.
 """
 
 from __future__ import annotations
 
 import heapq
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from sequence.venue.model import ZERO, Account, Execution, Order
+from sequence.venue.model import ZERO, Account, Market, Order
 
 D = Decimal
+UNLIMITED = D(10) ** 12  # a book level's size when the profile has no depth limit
+
+
+def _floor(x: Decimal, step: Decimal) -> Decimal:
+    return (x / step).to_integral_value(ROUND_FLOOR) * step
+
+
+def _ceil(x: Decimal, step: Decimal) -> Decimal:
+    return (x / step).to_integral_value(ROUND_CEILING) * step
 
 
 class Matching:
-    """Mixin of :class:`~sequence.venue.engine.Venue`: candles move the market."""
+    """Mixin of :class:`~sequence.venue.engine.Venue`: the book, and candles moving it."""
 
-    # -------------------------------------------------------------- matching
+    # ------------------------------------------------------------------ the quote
+    def quote(self, market: Market) -> tuple[Decimal, Decimal]:
+        """The best bid and ask now (equal to the last price when the spread is 0)."""
+        mid = self.last_price
+        spread = self.profile.spread
+        if spread == 0:
+            return mid, mid
+        half = mid * spread / 2
+        bid = _floor(mid - half, market.tick)
+        ask = _ceil(mid + half, market.tick)
+        if ask - bid < market.tick:
+            ask = bid + market.tick
+        return bid, ask
+
+    def _level_size(self, market: Market, price: Decimal) -> Decimal:
+        depth = self.profile.book_depth
+        if depth is None:
+            return UNLIMITED
+        size = depth * price if market.kind == "inverse" else depth
+        return max(market.qty_step, _floor(size, market.qty_step))
+
+    def book(self, market: Market, levels: int | None = None) -> tuple[list, list]:
+        """The synthetic order book: ``([(bid price, size)...], [(ask price, size)...])``,
+        best first, sizes in the market's quantity unit."""
+        n = min(levels or self.profile.book_levels, self.profile.book_levels)
+        bid, ask = self.quote(market)
+        tick = market.tick
+        floor_px = self.last_price * (1 - self.profile.price_band)
+        bids = [(bid - k * tick, self._level_size(market, bid - k * tick)) for k in range(n)
+                if bid - k * tick > 0 and bid - k * tick >= floor_px]
+        asks = [(ask + k * tick, self._level_size(market, ask + k * tick)) for k in range(n)]
+        if self.profile.book_depth is None:  # one level holds everything
+            bids, asks = bids[:1], asks[:1]
+        return bids, asks
+
+    # ------------------------------------------------------------------ takers
+    def _take(self, acct: Account, order: Order) -> None:
+        """Walk the book for ``order`` (market, or a crossing limit) as far as it may go."""
+        bids, asks = self.book(order.market)
+        levels = asks if order.side == "buy" else bids
+        band = self.profile.price_band
+        for price, size in levels:
+            if order.price is not None and (
+                    (order.side == "buy" and price > order.price)
+                    or (order.side == "sell" and price < order.price)):
+                break
+            if order.price is None and abs(price - self.last_price) > self.last_price * band:
+                break
+            if self._fill(acct, order, price, min(size, order.qty - order.filled),
+                          maker=False) <= 0 or not order.open:
+                break
+
+    # ------------------------------------------------------------------ resting orders
     def _rest(self, order: Order) -> None:
         bids, asks = self._books[order.market.key]
         if order.side == "buy":
@@ -24,14 +99,23 @@ class Matching:
         else:
             heapq.heappush(asks, (order.price, order.seq, order))
 
+    def _cap(self, market: Market, volume: Decimal | None, price: Decimal) -> Decimal | None:
+        """The most one resting order may fill in a candle of ``volume`` (None: no cap)."""
+        part = self.profile.participation
+        if part is None or volume is None:
+            return None
+        base = part * volume
+        return _floor(base * price if market.kind == "inverse" else base, market.qty_step)
+
     def _process_candle(self, candle: tuple) -> None:
-        ts, o, h, low, c = candle
+        ts, o, h, low, c = candle[:5]
         o_, h_, l_, c_ = (D(str(x)) for x in (o, h, low, c))
+        vol = D(str(candle[5])) if len(candle) > 5 and candle[5] is not None else None
         self.last_candle = (ts, o_, h_, l_, c_)
+        self._remember_candle(ts, o_, h_, l_, c_, vol)
         self.candles_done += 1
         touched = []
-        for key, (bids, asks) in self._books.items():
-            del key
+        for bids, asks in self._books.values():
             while bids and (-bids[0][0] >= l_ or not bids[0][2].open):
                 _, _, order = heapq.heappop(bids)
                 if order.open:
@@ -41,8 +125,7 @@ class Matching:
                 if order.open:
                     touched.append(order)
         if touched:
-            # candle path: o -> nearer extreme -> other extreme -> c
-            up_first = (h_ - o_) <= (o_ - l_)
+            up_first = (h_ - o_) <= (o_ - l_)  # path: o -> nearer extreme -> other -> c
 
             def path_pos(order: Order) -> tuple:
                 p = order.price
@@ -59,77 +142,35 @@ class Matching:
                 if not order.open:
                     continue
                 acct = self.accounts[order.account_id]
-                self.last_price = order.price
-                self._fill(acct, order, order.price, maker=True)
-                if order.open:  # clipped reduce-only
-                    self._finish(acct, order, "Cancelled", cancel_type="CancelByReduceOnly")
+                cap = self._cap(order.market, vol, order.price)
+                qty = order.qty - order.filled if cap is None else cap
+                if qty > 0:
+                    self.last_price = order.price
+                    self._fill(acct, order, order.price, qty, maker=True)
+                if order.open:
+                    if order.reduce_only and not self._still_reduces(acct, order):
+                        self._finish(acct, order, "Cancelled", cancel_type="CancelByReduceOnly")
+                    else:
+                        self._rest(order)  # the rest waits for the next candle
+        self._liquidations(h_, l_)
         self.last_price = c_
 
-    def _fill(self, acct: Account, order: Order, price: Decimal, *, maker: bool) -> None:
-        m = order.market
-        qty = order.qty - order.filled
-        if order.reduce_only:
-            pos = self._reducible(acct, order)
-            qty = min(qty, pos.size) if pos is not None else ZERO
-            if qty <= 0:
-                return
-        rate = m.maker_fee if maker else m.taker_fee
-        now = self.now()
-        closed = ZERO
-        pnl = ZERO
-        acct.open_orders.pop(order.id, None)  # releases its reservation
-        if m.kind == "spot":
-            if order.side == "buy":
-                fee, fee_coin = qty * rate, m.base
-                moves = [(m.quote, -(qty * price), ZERO), (m.base, qty - fee, fee)]
-            else:
-                fee, fee_coin = qty * price * rate, m.quote
-                moves = [(m.base, -qty, ZERO), (m.quote, qty * price - fee, fee)]
-        else:
-            fee_coin = m.settle
-            fee = qty / price * rate if m.kind == "inverse" else qty * price * rate
-            pos = self.position(acct, m, order.position_idx)
-            remaining = qty
-            if pos.size > 0 and pos.side != order.side:
-                closed = min(pos.size, remaining)
-                if m.kind == "inverse":
-                    pnl = closed * (1 / pos.entry - 1 / price)
-                else:
-                    pnl = closed * (price - pos.entry)
-                if pos.side == "sell":
-                    pnl = -pnl
-                pos.size -= closed
-                remaining -= closed
-                if pos.size == 0:
-                    pos.side = ""
-                    pos.entry = ZERO
-            if remaining > 0:
-                total = pos.size + remaining
-                if pos.size == 0:
-                    pos.side = order.side
-                    pos.entry = price
-                elif m.kind == "inverse":
-                    pos.entry = total / (pos.size / pos.entry + remaining / price)
-                else:
-                    pos.entry = (pos.size * pos.entry + remaining * price) / total
-                pos.size = total
-            pos.realized += pnl - fee
-            pos.updated = now
-            moves = [(m.settle, pnl - fee, fee)]
-        order.filled += qty
-        order.value += qty / price if m.kind == "inverse" else qty * price
-        order.fee += fee
-        order.fee_coin = fee_coin
-        order.updated = now
-        execution = Execution(self.next_id(), order, order.side, price, qty, fee, rate, fee_coin,
-                              maker, now, closed, pnl, next(self._seq))
-        acct.executions.append(execution)
-        for coin, change, f in moves:
-            self._book_entry(acct, coin, "TRADE", change, cash_flow=pnl if f else ZERO, fee=f,
-                             execution=execution)
-        order.reserved = ZERO
-        if order.filled >= order.qty:
-            order.status = "Filled"
-            self._closed(acct, order)
-        else:
-            order.status = "PartiallyFilled"  # the caller cancels the rest
+    def _still_reduces(self, acct: Account, order: Order) -> bool:
+        pos = self._reducible(acct, order)
+        return pos is not None and pos.size > 0
+
+    def _public_trade(self, execution) -> None:
+        """Our fills are also the market's recent trades."""
+        o = execution.order
+        base = execution.qty / execution.price if o.market.kind == "inverse" else execution.qty
+        self.trades.append((execution.id, execution.time, o.market.key, execution.price,
+                            execution.qty, base, execution.side))
+
+    def _remember_candle(self, ts, o, h, low, c, vol) -> None:
+        self.candles.append((ts, o, h, low, c, vol if vol is not None else ZERO))
+        side = "buy" if c >= o else "sell"
+        for m in self.markets.values():  # one print per candle and market: its close
+            qty = vol if vol is not None else ZERO
+            if m.kind == "inverse":
+                qty = _floor(qty * c, m.qty_step)
+            self.trades.append((self.next_id(), ts + 59_999, m.key, c, qty, vol or ZERO, side))

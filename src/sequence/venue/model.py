@@ -228,6 +228,7 @@ class Execution:
     closed_size: Decimal
     pnl: Decimal
     seq: int
+    exec_type: str = "Trade"  # Trade | BustTrade (a liquidation)
 
 
 @dataclass
@@ -280,6 +281,11 @@ class Account:
     executions: list = field(default_factory=list)
     ledger: list = field(default_factory=list)
     transfers: list = field(default_factory=list)
+    # the margin mode as the account set it: Bybit account-wide (cross | isolated |
+    # portfolio), OKX per instrument (market key -> cross | isolated). The engine
+    # accounts for every position as cross margin whatever is set here.
+    margin_mode: str = "cross"
+    inst_margin: dict = field(default_factory=dict)
 
     def balance(self, coin: str, wallet: str = "trading") -> Decimal:
         return self.wallets[wallet].get(coin, ZERO)

@@ -67,29 +67,39 @@ class Orders:
             pos = self._reducible(acct, order)
             if pos is None or pos.size == 0:
                 raise VenueError("reduce_only", "Reduce-only rule not satisfied")
+        bid, ask = self.quote(market)
+        # the parity profile: an order at the last close fills at once, as maker. "At the last
+        # close" on the market's grid: a buy at the close rounded down to the tick, a sell at the
+        # close rounded up (the one rounding rule: the engine cannot price between two ticks).
         last = self.last_price
-        crosses = p is None or (side == "buy" and p >= last) or (side == "sell" and p <= last)
+        touch = self.profile.fill_at_touch and p is not None and (
+            p == last or (side == "buy" and last - market.tick < p <= last)
+            or (side == "sell" and last <= p < last + market.tick))
+        crosses = not touch and (p is None or (side == "buy" and p >= ask)
+                                 or (side == "sell" and p <= bid))
         if type_ == "limit" and tif == "PostOnly" and crosses:
             order.status = "Cancelled"
             order.reject_reason = "EC_PostOnlyWillTakeLiquidity"
             order.cancel_type = "CancelByPostOnly"
             self._remember(acct, order)
             return order
-        fill_price = last if crosses else p
-        need = self._requirement(acct, order, fill_price if crosses else p)
+        ref = (ask if side == "buy" else bid) if crosses else p
+        need = self._requirement(acct, order, ref)
         coin = self._reserve_coin(order)
         if need > 0 and self.available(acct, coin) < need:
             raise VenueError("insufficient", f"{coin} not enough for new order")
         self._remember(acct, order)
-        if crosses:
-            self._fill(acct, order, fill_price, maker=False)
-            if order.open:  # IOC remainder, or a reduce-only clipped to the position
-                self._finish(acct, order, "Cancelled" if order.filled == 0 else
-                             "PartiallyFilledCanceled", cancel_type="UNKNOWN")
-        elif tif == "IOC":
-            self._finish(acct, order, "Cancelled", cancel_type="UNKNOWN")
-        else:
-            order.reserved = need
+        order.reserved = need
+        if touch:
+            self._fill(acct, order, p, maker=True)
+        elif crosses:
+            self._take(acct, order)
+        if order.open and (type_ == "market" or tif == "IOC" or (
+                order.reduce_only and not self._still_reduces(acct, order))):
+            # market and IOC remainders, or a reduce-only clipped to the position
+            self._finish(acct, order, "Cancelled" if order.filled == 0 else
+                         "PartiallyFilledCanceled", cancel_type="UNKNOWN")
+        elif order.open:
             acct.open_orders[order.id] = order
             self._rest(order)
         return order

@@ -50,9 +50,25 @@ def query_api(request, venue: Venue, key: ApiKey, account: Account, params):
 
 @private()
 def account_info(request, venue, key, account: Account, params):
-    return {"unifiedMarginStatus": 6, "marginMode": "REGULAR_MARGIN", "isMasterTrader": False,
+    return {"unifiedMarginStatus": 6, "marginMode": MARGIN_MODES[account.margin_mode],
+            "isMasterTrader": False,
             "spotHedgingStatus": "OFF", "updatedTime": str(account.created), "dcpStatus": "OFF",
             "timeWindow": 10, "smpGroup": 0}
+
+
+MARGIN_MODES = {"cross": "REGULAR_MARGIN", "isolated": "ISOLATED_MARGIN",
+                "portfolio": "PORTFOLIO_MARGIN"}
+
+
+@private("position")
+def set_margin_mode(request, venue, key, account: Account, params):
+    """UTA margin mode, account-wide (what ccxt's ``set_margin_mode`` sends)."""
+    wanted = {v: k for k, v in MARGIN_MODES.items()}.get(str(params.get("setMarginMode", "")))
+    if wanted is None:
+        raise Reject(10001, "params error: setMarginMode must be ISOLATED_MARGIN, "
+                            "REGULAR_MARGIN or PORTFOLIO_MARGIN")
+    account.margin_mode = wanted
+    return {"reasons": []}
 
 
 def _usd(venue: Venue, coin: str, amount: Decimal) -> Decimal:

@@ -120,14 +120,40 @@ def set_position_mode(request, venue: Venue, key, account: Account, params):
 
 @private(trade=True)
 def set_leverage(request, venue: Venue, key, account: Account, params):
+    """Also what ccxt's ``set_margin_mode`` sends (``mgnMode`` with a ``lever``). Setting the
+    leverage it already has succeeds, as on OKX."""
     m = market_of(venue, params.get("instId"))
+    mode = params.get("mgnMode")
+    if mode not in ("cross", "isolated"):
+        raise Reject("51000", "Parameter mgnMode error")
+    if m.kind == "spot":
+        raise Reject("51000", "Parameter instId error")
     try:
         venue.set_leverage(account, m, params.get("lever"))
     except VenueError as e:
         if e.kind != "leverage_not_modified":
             raise
-    return ok([{"instId": m.okx_inst_id, "lever": str(params.get("lever")),
-                "mgnMode": params.get("mgnMode", "cross"), "posSide": params.get("posSide", "")}])
+    account.inst_margin[m.key] = mode
+    return ok([{"instId": m.okx_inst_id, "lever": fmt(account.lev(m)), "mgnMode": mode,
+                "posSide": params.get("posSide", "")}])
+
+
+@private()
+def leverage_info(request, venue: Venue, key, account: Account, params):
+    mode = params.get("mgnMode")
+    if mode not in ("cross", "isolated"):
+        raise Reject("50014", "Parameter mgnMode can not be empty.")
+    ids = [i for i in (params.get("instId") or "").split(",") if i]
+    if not ids:
+        raise Reject("50014", "Parameter instId can not be empty.")
+    rows = []
+    for inst in ids:
+        m = market_of(venue, inst)
+        sides = ("long", "short") if account.is_hedge(m) and mode == "isolated" else ("net",)
+        for side in sides:
+            rows.append({"instId": m.okx_inst_id, "mgnMode": mode, "posSide": side,
+                         "lever": fmt(account.lev(m))})
+    return ok(rows)
 
 
 _BILL_KEYS = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sequence.venue.engine import Venue
+from sequence.venue.history import day_stats
 from sequence.venue.model import Account, Market, Order, Position, fmt
 from sequence.venue.okx.common import POS_SIDE, STATE, lot, size_out, to_contracts
 
@@ -27,12 +28,26 @@ def instrument_json(m: Market) -> dict:
     return d
 
 
+def sz(m: Market, qty) -> str:
+    """A size in OKX's unit: the base coin for SPOT, contracts for SWAP."""
+    return fmt(qty if m.kind == "spot" else to_contracts(m, qty))
+
+
 def ticker_json(venue: Venue, m: Market) -> dict:
+    """Prices and ``ts`` follow the market clock."""
     p = fmt(venue.last_price)
+    bid, ask = venue.quote(m)
+    bids, asks = venue.book(m, 1)
+    day = day_stats(venue)
+    vol = day["volume"]
     return {"instType": m.okx_inst_type, "instId": m.okx_inst_id, "last": p, "lastSz": "1",
-            "askPx": p, "askSz": "1", "bidPx": p, "bidSz": "1", "open24h": p, "high24h": p,
-            "low24h": p, "volCcy24h": "0", "vol24h": "0", "ts": str(venue.now()),
-            "sodUtc0": p, "sodUtc8": p}
+            "askPx": fmt(ask), "askSz": sz(m, asks[0][1]) if asks else "0", "bidPx": fmt(bid),
+            "bidSz": sz(m, bids[0][1]) if bids else "0", "open24h": fmt(day["open"]),
+            "high24h": fmt(day["high"]), "low24h": fmt(day["low"]),
+            "volCcy24h": fmt(day["turnover"] if m.kind == "spot" else vol),
+            "vol24h": fmt(vol if m.kind == "spot" else to_contracts(
+                m, vol * venue.last_price if m.kind == "inverse" else vol)),
+            "ts": str(venue.now()), "sodUtc0": fmt(day["open"]), "sodUtc8": fmt(day["open"])}
 
 
 _POS_KEYS = (

@@ -1,0 +1,106 @@
+"""A fill: its execution record, the position it moves, the wallet rows it books.
+
+Formulas in :mod:`sequence.venue.engine`. An order may fill in several pieces
+(one :class:`~sequence.venue.model.Execution` each); what it still reserves
+shrinks in proportion to what is left.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sequence.venue.model import ZERO, Account, Execution, Order, Position
+
+
+class Fills:
+    """Mixin of :class:`~sequence.venue.engine.Venue`."""
+
+    def _fee_rate(self, order: Order, maker: bool) -> Decimal:
+        m, p = order.market, self.profile
+        if maker:
+            return p.maker_fee if p.maker_fee is not None else m.maker_fee
+        return p.taker_fee if p.taker_fee is not None else m.taker_fee
+
+    def _fill(self, acct: Account, order: Order, price: Decimal, qty: Decimal | None = None, *,
+              maker: bool, exec_type: str = "Trade") -> Decimal:
+        """Fill ``qty`` (default: all that is left) of ``order`` at ``price``; returns the qty
+        filled (a reduce-only order is clipped to the position it reduces)."""
+        m = order.market
+        before = order.qty - order.filled
+        qty = before if qty is None else min(qty, before)
+        if order.reduce_only:
+            pos = self._reducible(acct, order)
+            qty = min(qty, pos.size) if pos is not None else ZERO
+        if qty <= 0:
+            return ZERO
+        rate = self._fee_rate(order, maker) if exec_type == "Trade" else ZERO
+        now = self.now()
+        closed = ZERO
+        pnl = ZERO
+        if m.kind == "spot":
+            if order.side == "buy":
+                fee, fee_coin = qty * rate, m.base
+                moves = [(m.quote, -(qty * price), ZERO), (m.base, qty - fee, fee)]
+            else:
+                fee, fee_coin = qty * price * rate, m.quote
+                moves = [(m.base, -qty, ZERO), (m.quote, qty * price - fee, fee)]
+        else:
+            fee_coin = m.settle
+            fee = qty / price * rate if m.kind == "inverse" else qty * price * rate
+            pos, closed, pnl = self._move_position(acct, order, price, qty)
+            pos.realized += pnl - fee
+            moves = [(m.settle, pnl - fee, fee)]
+        order.filled += qty
+        order.value += qty / price if m.kind == "inverse" else qty * price
+        order.fee += fee
+        order.fee_coin = fee_coin
+        order.updated = now
+        execution = Execution(self.next_id(), order, order.side, price, qty, fee, rate, fee_coin,
+                              maker, now, closed, pnl, next(self._seq), exec_type)
+        acct.executions.append(execution)
+        self._public_trade(execution)
+        for coin, change, f in moves:
+            self._book_entry(acct, coin, "TRADE", change, cash_flow=pnl if f else ZERO, fee=f,
+                             execution=execution)
+        if order.filled >= order.qty:
+            order.status = "Filled"
+            order.reserved = ZERO
+            acct.open_orders.pop(order.id, None)
+            self._closed(acct, order)
+        else:
+            order.status = "PartiallyFilled"
+            order.reserved = order.reserved * (order.qty - order.filled) / before
+        return qty
+
+    def _move_position(self, acct: Account, order: Order, price: Decimal,
+                       qty: Decimal) -> tuple[Position, Decimal, Decimal]:
+        """Apply a derivative fill to its position; returns it, the closed size, the PnL."""
+        m = order.market
+        pos = self.position(acct, m, order.position_idx)
+        closed = pnl = ZERO
+        remaining = qty
+        if pos.size > 0 and pos.side != order.side:
+            closed = min(pos.size, remaining)
+            if m.kind == "inverse":
+                pnl = closed * (1 / pos.entry - 1 / price)
+            else:
+                pnl = closed * (price - pos.entry)
+            if pos.side == "sell":
+                pnl = -pnl
+            pos.size -= closed
+            remaining -= closed
+            if pos.size == 0:
+                pos.side = ""
+                pos.entry = ZERO
+        if remaining > 0:
+            total = pos.size + remaining
+            if pos.size == 0:
+                pos.side = order.side
+                pos.entry = price
+            elif m.kind == "inverse":
+                pos.entry = total / (pos.size / pos.entry + remaining / price)
+            else:
+                pos.entry = (pos.size * pos.entry + remaining * price) / total
+            pos.size = total
+        pos.updated = self.now()
+        return pos, closed, pnl
