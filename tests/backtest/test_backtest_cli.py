@@ -240,3 +240,39 @@ def test_inverse_defaults_to_one_coin(capsys, params_file):
     assert code == 0, err
     d = _strict(out)
     assert 0.5 < d["final_equity"] < 1.5  # about 1 BTC, not 10,000
+
+
+def test_rounding_flags_run_the_replay_engine(capsys, tmp_path):
+    from decimal import Decimal
+
+    from sequence.core.precision import Precision
+    from sequence.strategy.params import Params
+    from sequence.strategy.replay import replay
+
+    rows = [(0, 19999.7, 19999.7, 19999.7, 19999.7, 1.0), (60000, 19999.7, 20099.5, 19799.5, 20000.0, 1.0)]
+    f = tmp_path / "r.csv"
+    f.write_text("timestamp,open,high,low,close,volume\n" + "".join(",".join(map(repr, r)) + "\n" for r in rows))
+    code, out, err = _run(capsys, "--candles", f, "--json", "--tick", "0.5", "--lot", "0.001", "--min-notional", "5")
+    assert code == 0, err
+    d = _strict(out)
+    assert d["engine"] == "replay"
+    want = replay(Params(), rows, precision=Precision(tick=Decimal("0.5"), lot=Decimal("0.001"), min_notional=Decimal(5)))
+    assert (d["fills"], d["closes"], d["final_balance"], d["final_equity"]) == (
+        want.fills, want.closes, want.final_balance, want.final_equity)  # fmt: skip
+    unrounded = _strict(_run(capsys, "--candles", f, "--json")[1])
+    assert unrounded["final_balance"] != d["final_balance"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (["--tick", "abc"], "--tick: not a decimal number"),
+        (["--lot", "-1"], "--lot: must be a number from 0 to 1e15"),
+        (["--tick", "NaN"], "--tick: must be a number"),
+        (["--tick", "0.5", "--engine", "numba"], "--engine numba does not round"),
+    ],
+)
+def test_bad_rounding_flags_exit_2(capsys, flags, words):
+    code, out, err = _run(capsys, "--candles", MAIN_SET, "--json", *flags)
+    assert code == 2 and out == ""
+    assert words in err

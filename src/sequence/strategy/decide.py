@@ -114,17 +114,15 @@ class Order:
         return (self.side == "long") != (self.kind == "take_profit")
 
 
-def entry_order(p: Params, side: SideName, balance: float, close: float) -> Order | None:
-    """The entry at ``close``, or None when there is nothing to size it with (no balance, no price,
-    or a size that underflows to zero)."""
+def entry_order(p: Params, side: SideName, balance: float, close: float) -> Order:
+    """The entry at ``close``; its size is 0 when there is nothing to size it with (no balance,
+    no price, or a size that underflows): :func:`decide` then places none."""
     if not (balance > 0.0 and close > 0.0):
-        return None
+        return Order(side, "entry", close, 0.0)
     if p.coin_margined:
         q = balance * p.wallet_exposure_limit * p.initial_qty_pct * close
     else:
         q = balance * p.wallet_exposure_limit * p.initial_qty_pct / close
-    if not q > 0.0:
-        return None
     return Order(side, "entry", close, q)
 
 
@@ -160,7 +158,7 @@ def side_orders(
     """The orders one side should rest: an entry when flat, else take-profit and next DCA."""
     if s.flat:
         entry = entry_order(p, side, balance, last_close)
-        return () if entry is None else (entry,)
+        return (entry,) if entry.qty > 0.0 else ()
     dca = dca_order(p, side, s, balance)
     tp = take_profit_order(p, side, s)
     return (tp,) if dca is None else (tp, dca)

@@ -17,10 +17,13 @@ waits; for a DCA the later levels wait too, since :func:`decide` only names the
 next one); an entry that is not sendable is not placed either. Touch tests use
 the rounded price and the fill happens at the rounded price and quantity
 (``float()`` of the Decimals): the books and the balance are updated with
-those. A side's size is the exact (Decimal) sum of its rounded fill quantities,
-as the exchange reports the position, converted to float, so a take-profit
-closes exactly the position. The compiled kernels do not round: with a
-precision the backtester runs this function.
+those. With a lot, a side's size is the exact (Decimal) sum of its rounded fill
+quantities, as the exchange reports the position, converted to float, so the
+take-profit (rounded down to the lot) is exactly the position; float addition
+could leave it a hair below, a whole lot less after rounding. Without any rule
+(``Precision()``) nothing changes: the run equals the unrounded one. The
+compiled kernels do not round: with a precision the backtester runs this
+function.
 
 Hand-computed (tick 0.5, lot 0.001, defaults, long only, ``B = 10000``, close
 19999.7): the entry ``0.0050000750...`` rounds to a buy of 0.005 at 19999.5 (fee
@@ -37,7 +40,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sequence.core.precision import Precision, round_order
-from sequence.strategy.decide import Book, Order, SideName, SideState, apply_fill, decide, equity
+from sequence.strategy.decide import (
+    Book,
+    Order,
+    SideName,
+    SideState,
+    apply_fill,
+    decide,
+    entry_order,
+    equity,
+)
 from sequence.strategy.params import Params
 
 __all__ = ["Fill", "ReplayResult", "replay"]
@@ -137,7 +149,7 @@ def replay(
         nonlocal book, balance
         fills.append(Fill(i, order.side, order.kind, order.price, order.qty, balance))
         book, balance = apply_fill(p, book, balance, order)
-        if precision is None:
+        if precision is None or not precision.lot:
             return
         if order.kind == "take_profit":
             exact[order.side] = Decimal(0)
@@ -170,7 +182,10 @@ def replay(
         last_close = c
         for side in sides:
             if book.side(side).flat:
-                entry = next(iter(orders_of(side, c)), None)
+                # as the live engine: the strategy's entry, rounded (raised to the minimum);
+                # unrounded, a size of 0 (it underflowed) is no order, as in decide()
+                want = entry_order(p, side, balance, c)
+                entry = _placed(want, precision) if want.qty > 0.0 or precision else None
                 if entry is not None:
                     fill(i, entry)
         e = equity(p, book, balance, c)
