@@ -8,6 +8,7 @@ import pytest
 from sequence.exchanges.adapters.base import MarketCache
 from sequence.exchanges.config import ExchangeConfig
 from sequence.exchanges.factory import create_adapter
+from sequence.exchanges.ratelimit import reset_rate_limiters
 from sequence.exchanges.secret import Credentials
 from sequence.venue import running_venue
 
@@ -19,6 +20,15 @@ CANARY_PASS = "CANARYPASSphrase42"
 
 def run(coro):
     return asyncio.run(coro)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limiters():
+    """Buckets are process-wide: without this a test inherits the rate of whichever test
+    created the (exchange, IP) bucket first, and paged reads crawl at 10 requests/s."""
+    reset_rate_limiters()
+    yield
+    reset_rate_limiters()
 
 
 @pytest.fixture

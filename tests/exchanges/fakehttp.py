@@ -1,6 +1,7 @@
 """Test seam: replaces a ccxt instance's ``fetch`` (the one I/O choke point) with a router.
 
-Routes answer by (method, path, query subset). Each request is recorded (method, path,
+Routes answer by (method, path, query subset); a route's body may be a function of the
+:class:`Call` (a venue that pages, filters by time ...). Each request is recorded (method, path,
 query, JSON body, headers). Errors go through ccxt's own ``handle_errors`` and
 ``handle_http_status_code`` exactly as after a real HTTP reply.
 """
@@ -72,6 +73,15 @@ class FakeHttp:
     def paths(self) -> list[str]:
         return [f"{c.method} {c.path}" for c in self.calls]
 
+    def all(self, path: str) -> list[Call]:
+        return [call for call in self.calls if call.path == path]
+
+    def first(self, path: str) -> Call:
+        calls = self.all(path)
+        if not calls:
+            raise AssertionError(f"no call to {path}; calls: {self.paths()}")
+        return calls[0]
+
     def last(self, path: str) -> Call:
         for call in reversed(self.calls):
             if call.path == path:
@@ -99,7 +109,8 @@ class FakeHttp:
                 if route.times <= 0:
                     continue
                 route.times -= 1
-            text = route.body if isinstance(route.body, str) else json.dumps(route.body)
+            body_ = route.body(self.calls[-1]) if callable(route.body) else route.body
+            text = body_ if isinstance(body_, str) else json.dumps(body_)
             response = json.loads(text) if text else None
             self.raw.handle_errors(route.status, "", url, method, {}, text, response,
                                    headers, body)

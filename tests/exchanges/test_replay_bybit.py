@@ -32,6 +32,16 @@ def D(x) -> Decimal:
     return Decimal(str(x))
 
 
+EMPTY_PAGE = {"retCode": 0, "retMsg": "OK", "result": {"list": [], "nextPageCursor": ""},
+              "time": 1700000000000}
+
+
+def history(http, path, reply):
+    """The recorded reply for the first page, empty pages (no cursor) after it."""
+    http.add(path, EMPTY_PAGE)
+    http.add(path, reply, times=1)
+
+
 def bybit(make_adapter, kind="linear"):
     adapter = make_adapter("bybit", kind)
     http = FakeHttp(adapter._raw)
@@ -214,9 +224,9 @@ def test_hedge_mode_detected_from_position_idx(make_adapter):
 def test_fetch_fills(make_adapter, description, kind, symbol):
     case = fixture_case("bybit", "fetchMyTrades", description)
     adapter, http = bybit(make_adapter, kind)
-    http.add("/v5/execution/list", case["httpResponse"])
+    history(http, "/v5/execution/list", case["httpResponse"])
     fills = run(adapter.fetch_fills(SINCE, symbol))
-    q = http.last("/v5/execution/list").query
+    q = http.first("/v5/execution/list").query
     assert q["execType"] == "Trade" and q["startTime"] == str(int(SINCE.timestamp() * 1000))
     assert len(fills) == len(case["parsedResponse"])
     for fill, p in zip(fills, case["parsedResponse"], strict=True):
@@ -232,16 +242,16 @@ def test_funding_rows_are_not_fills(make_adapter):
     case = fixture_case("bybit", "fetchMyTrades", "Swap private trade")
     assert case["httpResponse"]["result"]["list"][0]["execType"] == "Funding"
     adapter, http = bybit(make_adapter)
-    http.add("/v5/execution/list", case["httpResponse"])
+    history(http, "/v5/execution/list", case["httpResponse"])
     assert run(adapter.fetch_fills(SINCE, "LTC/USDT:USDT")) == []
 
 
 def test_fetch_ledger(make_adapter):
     case = fixture_case("bybit", "fetchLedger", "fetch ledger")
     adapter, http = bybit(make_adapter)
-    http.add("/v5/account/transaction-log", case["httpResponse"])
+    history(http, "/v5/account/transaction-log", case["httpResponse"])
     entries = run(adapter.fetch_ledger(SINCE, "USDT"))
-    assert http.last("/v5/account/transaction-log").query["currency"] == "USDT"
+    assert {c.query["currency"] for c in http.all("/v5/account/transaction-log")} == {"USDT"}
     p = case["parsedResponse"][0]
     e = entries[0]
     assert e.id == p["id"] and e.currency == "USDT"

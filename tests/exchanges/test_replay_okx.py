@@ -173,9 +173,11 @@ def test_fetch_positions(make_adapter, description, kind, symbol):
 def test_fetch_ledger(make_adapter):
     case = fixture_case("okx", "fetchLedger", "fetch ledger")
     adapter, http = okx(make_adapter, "spot")
-    http.add("/api/v5/account/bills", case["httpResponse"])
+    # SINCE is older than the 7 days /account/bills covers: the 3-month archive is read
+    http.add("/api/v5/account/bills-archive", case["httpResponse"])
     entries = run(adapter.fetch_ledger(SINCE, "USDT"))
-    assert http.last("/api/v5/account/bills").query["ccy"] == "USDT"
+    q = http.last("/api/v5/account/bills-archive").query
+    assert q["ccy"] == "USDT" and q["begin"] == str(int(SINCE.timestamp() * 1000))
     for e, p in zip(entries, case["parsedResponse"], strict=True):
         assert e.id == p["id"] and e.kind is LedgerKind.TRADE
         assert e.amount == -abs(D(p["amount"])) and e.balance_after == D(p["after"])

@@ -38,7 +38,9 @@ def kucoin(make_adapter, kind="spot"):
         seed(adapter, ("BTC/USDT:USDT", "XBTUSDTM", 0.001, {"baseId": "XBT"}),
              ("BTC/USD:BTC", "XBTUSDM", 1, {"baseId": "XBT", "settleId": "XBT"}))
     http = FakeHttp(adapter._raw)
-    http.add("/api/ua/v1/account/mode", {"code": "200000", "data": {"accountMode": "CLASSIC"}})
+    # docs (GET /api/ua/v1/account/mode): the field is selfAccountMode (ccxt reads it)
+    http.add("/api/ua/v1/account/mode", {"code": "200000", "data": {
+        "selfAccountMode": "CLASSIC"}})
     return adapter, http
 
 
@@ -117,6 +119,8 @@ def test_kucoin_duplicate_client_id_is_mapped(make_adapter):
 
 def test_kucoin_futures_hedge_order_position_mode_and_key(make_adapter):
     adapter, http = kucoin(make_adapter, "linear")
+    http.add("/api/v2/getCrossUserLeverage", {"code": "200000", "data": {
+        "symbol": "XBTUSDTM", "leverage": "3"}})
     http.add("/api/v1/orders", {"code": "200000", "data": {
         "orderId": "234125150956625920", "clientOid": "seqF1"}}, method="POST")
     run(adapter.create_order(OrderRequest(
@@ -125,6 +129,7 @@ def test_kucoin_futures_hedge_order_position_mode_and_key(make_adapter):
     body = http.last("/api/v1/orders").body
     assert body["clientOid"] == "seqF1" and body["positionSide"] == "LONG"
     assert body["symbol"] == "XBTUSDTM" and body["postOnly"] is True
+    assert (body["marginMode"], body["leverage"]) == ("CROSS", 3)
 
     http.add("/api/v2/position/getPositionMode", {"code": "200000",
                                                   "data": {"positionMode": 1}})

@@ -8,6 +8,7 @@ from sequence.exchanges.domain import (
     KeyInfo,
     LedgerEntry,
     LedgerKind,
+    MarginMode,
     Market,
     MarketKind,
     Order,
@@ -17,6 +18,7 @@ from sequence.exchanges.domain import (
     PositionMode,
     PositionSide,
     Side,
+    Ticker,
     WalletBalance,
 )
 from sequence.exchanges.factory import create_adapter
@@ -33,8 +35,8 @@ from sequence.exchanges.verify import (
 __all__ = [
     "API_URL_SETTINGS", "CREDENTIAL_FIELDS", "Balance", "CredentialCheck", "Credentials",
     "ExchangeConfig", "ExchangePort", "Fill", "KeyFacts", "KeyInfo", "LedgerEntry",
-    "LedgerKind", "Market", "MarketKind", "Order", "OrderRequest", "OrderStatus", "Position",
-    "PositionMode", "PositionSide", "Problem", "Secret", "Side", "VerificationResult",
+    "LedgerKind", "MarginMode", "Market", "MarketKind", "Order", "OrderRequest", "OrderStatus", "Position",
+    "PositionMode", "PositionSide", "Problem", "Secret", "Side", "Ticker", "VerificationResult",
     "WalletBalance", "check_credentials", "configs_from_settings", "create_adapter",
     "verify_key", "verify_key_sync",
 ]

@@ -15,6 +15,7 @@ __all__ = [
     "KeyInfo",
     "LedgerEntry",
     "LedgerKind",
+    "MarginMode",
     "Market",
     "MarketKind",
     "Order",
@@ -24,6 +25,7 @@ __all__ = [
     "PositionMode",
     "PositionSide",
     "Side",
+    "Ticker",
     "WalletBalance",
     "validate_client_order_id",
 ]
@@ -58,6 +60,11 @@ class PositionSide(StrEnum):
 class PositionMode(StrEnum):
     ONE_WAY = "one_way"
     HEDGE = "hedge"
+
+
+class MarginMode(StrEnum):
+    CROSS = "cross"
+    ISOLATED = "isolated"
 
 
 class OrderStatus(StrEnum):
@@ -185,6 +192,22 @@ class Fill:
     fee: Decimal | None
     fee_currency: str | None
     maker: bool | None
+    timestamp: datetime | None
+    # Where the venue reports it: OKX ``posSide``, Binance/KuCoin ``positionSide``. Bybit's
+    # execution list carries neither positionIdx nor reduceOnly: None there (the engine
+    # knows the side from its own order, found by ``client_order_id``).
+    position_side: PositionSide | None = None
+    reduce_only: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ticker:
+    """Best bid/ask and last trade price of one market (``None`` where the venue has none)."""
+
+    symbol: str
+    bid: Decimal | None
+    ask: Decimal | None
+    last: Decimal | None
     timestamp: datetime | None
 
 

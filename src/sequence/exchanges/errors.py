@@ -13,7 +13,8 @@
         ├── InvalidOrderError
         │   └── DuplicateClientOrderIdError   the order exists: fetch it by client id
         ├── OrderNotFoundError
-        ├── ForbiddenOperationError  withdraw/transfer/any non allow-listed call (ours)
+        ├── ForbiddenOperationError  any endpoint not on the adapter's allow-list (ours)
+        ├── MalformedResponseError   the venue sent a value we cannot read (an amount "abc")
         └── NotSupportedError
 
 A timeout on ``create_order`` is a ``RetryableError`` but the request may have reached the
@@ -36,6 +37,7 @@ __all__ = [
     "ForbiddenOperationError",
     "InsufficientFundsError",
     "InvalidOrderError",
+    "MalformedResponseError",
     "NotSupportedError",
     "OrderNotFoundError",
     "PermanentError",
@@ -113,6 +115,14 @@ class ForbiddenOperationError(PermanentError):
 
 class NotSupportedError(PermanentError):
     pass
+
+
+class MalformedResponseError(PermanentError):
+    """A value in the venue's reply cannot be read (an amount that is not a number).
+
+    Raised instead of guessing: a malformed balance read as 0 would look like an empty
+    account and a malformed fill like a fill at price 0.
+    """
 
 
 # Venue codes ccxt maps to InvalidOrder / generic errors that mean "client id already used".
@@ -216,6 +226,9 @@ def map_ccxt_error(
         return RetryableError(message, **kw)
     if isinstance(exc, ccxt.BaseError):
         return PermanentError(message, **kw)
+    if isinstance(exc, ValueError | ArithmeticError):  # ccxt choking on a reply's number
+        return MalformedResponseError(f"{exchange}: the reply could not be read: {message}",
+                                      **kw)
     if isinstance(exc, TimeoutError | ConnectionError | OSError):
         return RetryableError(f"{exchange}: {type(exc).__name__}: {message}", **kw)
     return PermanentError(f"{exchange}: {type(exc).__name__}: {message}", **kw)

@@ -29,6 +29,7 @@ ALLOWED_UNIFIED_METHODS: frozenset[str] = frozenset({
     "fetch_canceled_and_closed_orders", "fetch_order", "fetch_open_order",
     "fetch_closed_order", "create_order", "cancel_order", "fetch_my_trades", "fetch_ledger",
     "fetch_position_mode", "set_position_mode", "close", "market", "milliseconds",
+    "fetch_ticker", "set_leverage", "set_margin_mode", "fetch_leverage",
     # read-only history (GET): needed for the ledger where the venue has no unified one
     "fetch_deposits", "fetch_withdrawals",
 })

@@ -7,18 +7,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from sequence.exchanges.domain import (
     Fill,
     KeyInfo,
     LedgerEntry,
+    MarginMode,
     Market,
     MarketKind,
     Order,
     OrderRequest,
     Position,
     PositionMode,
+    PositionSide,
+    Ticker,
     WalletBalance,
 )
 
@@ -48,14 +52,31 @@ class ExchangePort(Protocol):
     async def fetch_order_by_client_id(self, symbol: str, client_order_id: str
                                        ) -> Order | None: ...
 
-    async def fetch_fills(self, since: datetime, symbol: str | None = None) -> list[Fill]: ...
+    async def fetch_ticker(self, symbol: str) -> Ticker: ...
+
+    async def fetch_fills(self, since: datetime, symbol: str | None = None) -> list[Fill]:
+        """Every fill at or after ``since`` (all pages, oldest first)."""
+        ...
 
     async def fetch_ledger(self, since: datetime, currency: str | None = None
-                           ) -> list[LedgerEntry]: ...
+                           ) -> list[LedgerEntry]:
+        """Every ledger entry at or after ``since`` (all pages, oldest first)."""
+        ...
 
     async def fetch_position_mode(self, symbol: str | None = None) -> PositionMode: ...
 
     async def set_position_mode(self, mode: PositionMode, symbol: str | None = None) -> None: ...
+
+    async def set_leverage(self, symbol: str, leverage: Decimal, *,
+                           position_side: PositionSide | None = None) -> None:
+        """Leverage of ``symbol`` (both sides unless ``position_side``). "Not modified" is
+        success. Spot: :class:`~sequence.exchanges.errors.NotSupportedError`."""
+        ...
+
+    async def set_margin_mode(self, symbol: str, mode: MarginMode) -> None:
+        """Cross or isolated margin for ``symbol`` (Bybit UTA: account-wide). "Not modified"
+        is success. Where the concept does not apply: ``NotSupportedError`` with the reason."""
+        ...
 
     async def fetch_key_info(self) -> KeyInfo: ...
 

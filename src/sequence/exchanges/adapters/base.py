@@ -7,6 +7,7 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import ccxt.async_support as ccxt_async
@@ -17,6 +18,7 @@ from sequence.exchanges.domain import (
     Fill,
     KeyInfo,
     LedgerEntry,
+    MarginMode,
     Market,
     MarketKind,
     Order,
@@ -24,10 +26,12 @@ from sequence.exchanges.domain import (
     Position,
     PositionMode,
     PositionSide,
+    Ticker,
     WalletBalance,
 )
 from sequence.exchanges.errors import (
     ClockSkewError,
+    MalformedResponseError,
     NotSupportedError,
     OrderNotFoundError,
     map_ccxt_error,
@@ -40,6 +44,9 @@ from sequence.exchanges.secret import Credentials
 from . import parse
 
 __all__ = ["CcxtAdapter", "MarketCache", "default_market_cache"]
+
+# A history read stops with an error after this many pages instead of looping forever.
+MAX_PAGES = 500
 
 
 class RedactingLogger:
@@ -329,22 +336,57 @@ class CcxtAdapter:
             return None
         return self._order(raw) if raw else None
 
+    # ----------------------------------------------------------------- history (paged)
+    fills_page_limit: ClassVar[int] = 100
+    ledger_page_limit: ClassVar[int] = 100
+
     async def fetch_fills(self, since: datetime, symbol: str | None = None) -> list[Fill]:
+        """Every fill since ``since``, all pages, oldest first, each trade id once."""
         await self._private()
-        raw = await self._call("fetch_my_trades", symbol, parse.ms(since), None,
-                               self.fills_params())
-        return [parse.parse_fill(t, self.client_id_of_trade(t)) for t in raw
-                if self.keep_trade(t)]
+        raw = await self.page_history("fetch_my_trades", symbol, parse.ms(since),
+                                      self.fills_params(), self.fills_page_limit)
+        return [self._fill(t) for t in raw if self.keep_trade(t)]
+
+    def _fill(self, trade: dict) -> Fill:
+        return parse.parse_fill(trade, self.client_id_of_trade(trade),
+                                self.position_side_of(trade))
 
     def keep_trade(self, trade: dict) -> bool:
         return True
 
     async def fetch_ledger(self, since: datetime, currency: str | None = None
                            ) -> list[LedgerEntry]:
+        """Every ledger entry since ``since``, all pages, oldest first."""
         await self._private()
-        raw = await self._call("fetch_ledger", currency, parse.ms(since), None,
-                               self.ledger_params())
+        raw = await self.page_history("fetch_ledger", currency, parse.ms(since),
+                                      self.ledger_params(), self.ledger_page_limit)
         return [self.parse_ledger(e) for e in raw]
+
+    async def page_history(self, method: str, key: str | None, since_ms: int,
+                           params: dict[str, Any], limit: int) -> list[dict]:
+        """Forward paging by time for venues that answer "the oldest ``limit`` rows from
+        ``since``": the next page starts at the last row's timestamp (inclusive, so rows
+        sharing that millisecond are not lost) and rows are kept once by id. Venues that
+        page otherwise (cursor, offset, bill id) override this."""
+        seen: dict[str, dict] = {}
+        cursor = since_ms
+        for _ in range(MAX_PAGES):
+            page = await self._call(method, key, cursor, limit, dict(params))
+            new = [row for row in page if _row_id(row) not in seen]
+            seen.update((_row_id(row), row) for row in new)
+            if len(page) < limit:
+                return _oldest_first(seen.values())
+            if not new:  # a full page of one millisecond: the venue cannot be paged further
+                raise MalformedResponseError(
+                    f"{self.exchange}: more than {limit} history rows share one timestamp; "
+                    "cannot page", exchange=self.exchange)
+            cursor = max(int(row.get("timestamp") or cursor) for row in page)
+        raise MalformedResponseError(f"{self.exchange}: history longer than {MAX_PAGES} pages",
+                                     exchange=self.exchange)
+
+    def server_ms(self) -> int:
+        """The venue's clock now (local clock corrected by the synced offset)."""
+        return int(self._raw.milliseconds()) - int(self._raw.options.get("timeDifference") or 0)
 
     def parse_ledger(self, entry: dict) -> LedgerEntry:
         return parse.parse_ledger_entry(entry)
@@ -363,6 +405,41 @@ class CcxtAdapter:
         await self._private()
         await self._call("set_position_mode", PositionMode(mode) is PositionMode.HEDGE, symbol)
 
+    # ----------------------------------------------------------------- market data
+    def ticker_params(self) -> dict[str, Any]:
+        return {}
+
+    async def fetch_ticker(self, symbol: str) -> Ticker:
+        await self.load_markets()
+        raw = await self._call("fetch_ticker", symbol, self.ticker_params())
+        return parse.parse_ticker(raw, symbol)
+
+    # ----------------------------------------------------------------- leverage, margin
+    def _derivatives_only(self, what: str) -> None:
+        if self.kind is MarketKind.SPOT:
+            raise NotSupportedError(f"{self.exchange}: spot markets have no {what}",
+                                    exchange=self.exchange)
+
+    async def set_leverage(self, symbol: str, leverage: Decimal, *,
+                           position_side: PositionSide | None = None) -> None:
+        self._derivatives_only("leverage")
+        await self._private()
+        await self._call("set_leverage", leverage_number(leverage), symbol,
+                         self.leverage_params(symbol, position_side))
+
+    def leverage_params(self, symbol: str, position_side: PositionSide | None
+                        ) -> dict[str, Any]:
+        return {}
+
+    async def set_margin_mode(self, symbol: str, mode: MarginMode) -> None:
+        self._derivatives_only("margin mode")
+        await self._private()
+        await self._call("set_margin_mode", MarginMode(mode).value, symbol,
+                         self.margin_mode_params(symbol))
+
+    def margin_mode_params(self, symbol: str) -> dict[str, Any]:
+        return {}
+
     async def fetch_key_info(self) -> KeyInfo:
         raise NotSupportedError(f"{self.exchange}: no key introspection", exchange=self.exchange)
 
@@ -374,6 +451,24 @@ class CcxtAdapter:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+def leverage_number(leverage: Decimal) -> int | float:
+    """ccxt takes a number; whole leverages go as int so "5" is sent, never "5.0"."""
+    value = Decimal(leverage)
+    if not value.is_finite() or value <= 0:
+        raise ValueError("leverage must be a positive number")
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _row_id(row: dict) -> str:
+    if row.get("id") is not None:
+        return str(row["id"])
+    return repr(sorted((row.get("info") or row).items()))
+
+
+def _oldest_first(rows: Any) -> list[dict]:
+    return sorted(rows, key=lambda r: int(r.get("timestamp") or 0))
 
 
 def _replace(order: Order, **changes: Any) -> Order:

@@ -10,14 +10,18 @@ from sequence.exchanges.domain import (
     KeyInfo,
     LedgerEntry,
     LedgerKind,
+    MarginMode,
     MarketKind,
     OrderRequest,
     PositionSide,
 )
+from sequence.exchanges.errors import ExchangeError
 
 from . import parse
 from .base import CcxtAdapter
 
+# Binance answers a setting already in place with an error: these codes mean "done".
+NO_NEED_TO_CHANGE = {"set_margin_mode": "-4046", "set_position_mode": "-4059"}
 _FLAGS_WITHDRAW = ("enableWithdrawals",)
 _FLAGS_TRANSFER = ("enableInternalTransfer", "permitsUniversalTransfer")
 
@@ -89,8 +93,21 @@ class BinanceAdapter(CcxtAdapter):
         if self.kind is MarketKind.SPOT:
             return await super().set_position_mode(mode, symbol)
         await self._private()
-        await self._call("set_position_mode", PositionMode(mode) is PositionMode.HEDGE, symbol,
-                         {"subType": self.kind.value})
+        await self._unless_unchanged("set_position_mode", PositionMode(mode) is PositionMode.HEDGE,
+                                     symbol, {"subType": self.kind.value})
+
+    async def set_margin_mode(self, symbol: str, mode: MarginMode) -> None:
+        """``/fapi|dapi/v1/marginType`` (CROSSED / ISOLATED); "no need to change" is done."""
+        self._derivatives_only("margin mode")
+        await self._private()
+        await self._unless_unchanged("set_margin_mode", MarginMode(mode).value, symbol, {})
+
+    async def _unless_unchanged(self, name: str, *args: Any) -> None:
+        try:
+            await self._call(name, *args)
+        except ExchangeError as exc:
+            if exc.code != NO_NEED_TO_CHANGE[name]:
+                raise
 
     async def fetch_ledger(self, since: datetime, currency: str | None = None
                            ) -> list[LedgerEntry]:

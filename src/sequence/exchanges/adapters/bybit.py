@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sequence.exchanges.domain import (
     KeyInfo,
     LedgerEntry,
     LedgerKind,
+    MarginMode,
     MarketKind,
     OrderRequest,
     PositionMode,
     PositionSide,
 )
-from sequence.exchanges.errors import NotSupportedError
+from sequence.exchanges.errors import ExchangeError, MalformedResponseError, NotSupportedError
 
 from . import parse
-from .base import CcxtAdapter
+from .base import MAX_PAGES, CcxtAdapter, leverage_number
+
+# Bybit answers a setting that is already in place with an error code: these mean "done".
+NOT_MODIFIED = {
+    "set_leverage": "110043",  # Set leverage not modified
+    "set_margin_mode": "110026",  # Cross/isolated margin mode is not modified
+    "set_position_mode": "110025",  # Position mode is not modified
+}
+# /v5/execution/list and /v5/account/transaction-log take at most 7 days per query.
+WINDOW_MS = 7 * 24 * 3600 * 1000
+_UTA_MARGIN = {MarginMode.CROSS: "REGULAR_MARGIN", MarginMode.ISOLATED: "ISOLATED_MARGIN"}
 
 # permissions.Wallet entries that move funds out of (or between) accounts
 BYBIT_WITHDRAW = ("Withdraw",)
@@ -48,6 +60,8 @@ class BybitAdapter(CcxtAdapter):
     implicit_methods = frozenset({"private_get_v5_user_query_api"})
     funding_hint = ("Move funds from your Funding account to your Unified Trading account "
                     "(Assets → Transfer) and submit again.")
+    fills_page_limit = 100  # execution list maximum
+    ledger_page_limit = 50  # transaction log maximum
 
     def ccxt_options(self) -> dict[str, Any]:
         types = {MarketKind.SPOT: "spot", MarketKind.LINEAR: "linear",
@@ -131,13 +145,71 @@ class BybitAdapter(CcxtAdapter):
                 return PositionMode.HEDGE
         return PositionMode.ONE_WAY
 
+    async def _unless_not_modified(self, name: str, *args: Any) -> None:
+        try:
+            await self._call(name, *args)
+        except ExchangeError as exc:
+            if exc.code != NOT_MODIFIED[name]:
+                raise
+
     async def set_position_mode(self, mode: PositionMode, symbol: str | None = None) -> None:
         """Inverse contracts are one-way only on UTA 2.0 (EXCHANGES.md section 5): refused
-        here, as spot is, instead of sending a request the venue rejects as a bad parameter."""
+        here, as spot is, instead of sending a request the venue rejects as a bad parameter.
+        A mode already set is success (110025)."""
         if self.kind is MarketKind.INVERSE and PositionMode(mode) is PositionMode.HEDGE:
             raise NotSupportedError("bybit: inverse contracts support one-way mode only",
                                     exchange=self.exchange)
-        await super().set_position_mode(mode, symbol)
+        self._derivatives_only("position mode")
+        await self._private()
+        await self._unless_not_modified("set_position_mode",
+                                        PositionMode(mode) is PositionMode.HEDGE, symbol)
+
+    async def set_leverage(self, symbol: str, leverage: Decimal, *,
+                           position_side: PositionSide | None = None) -> None:
+        """``/v5/position/set-leverage`` with buyLeverage = sellLeverage: hedge mode
+        positions of a symbol share one leverage on Bybit cross margin, so
+        ``position_side`` does not narrow it. Unchanged leverage (110043) is success."""
+        self._derivatives_only("leverage")
+        await self._private()
+        await self._unless_not_modified("set_leverage", leverage_number(leverage), symbol, {})
+
+    async def set_margin_mode(self, symbol: str, mode: MarginMode) -> None:
+        """UTA margin mode is account-wide (``/v5/account/set-margin-mode``, REGULAR_MARGIN
+        = cross): ``symbol`` only names the market the caller is about to trade."""
+        self._derivatives_only("margin mode")
+        await self._private()
+        await self._unless_not_modified("set_margin_mode", MarginMode(mode).value, symbol,
+                                        {"setMarginMode": _UTA_MARGIN[MarginMode(mode)]})
+
+    async def page_history(self, method: str, key: str | None, since_ms: int,
+                           params: dict[str, Any], limit: int) -> list[dict]:
+        """7-day windows from ``since`` to now, each read to its end by ``nextPageCursor``."""
+        seen: dict[str, dict] = {}
+        now = self.server_ms()
+        start, pages = since_ms, 0
+        while start <= now:
+            end = min(start + WINDOW_MS - 1, now)
+            cursor = None
+            while True:
+                pages += 1
+                if pages > MAX_PAGES:
+                    raise MalformedResponseError(
+                        f"bybit: history longer than {MAX_PAGES} pages", exchange=self.exchange)
+                page_params = {**params, "endTime": end}
+                if cursor:
+                    page_params["cursor"] = cursor
+                page = await self._call(method, key, start, limit, page_params)
+                for row in page:
+                    seen[str(row.get("id"))] = row
+                following = _next_cursor(page)
+                if not page or not following:
+                    break
+                if following == cursor:
+                    raise MalformedResponseError("bybit: the page cursor did not advance",
+                                                 exchange=self.exchange)
+                cursor = following
+            start = end + 1
+        return sorted(seen.values(), key=lambda r: int(r.get("timestamp") or 0))
 
     def parse_ledger(self, entry: dict) -> LedgerEntry:
         raw_type = (entry.get("info") or {}).get("type")
@@ -149,6 +221,16 @@ class BybitAdapter(CcxtAdapter):
     async def fetch_key_info(self) -> KeyInfo:
         response = await self._call("private_get_v5_user_query_api")
         return parse_bybit_key(response.get("result") or {})
+
+
+def _next_cursor(page: list[dict]) -> str | None:
+    """ccxt puts the reply's ``nextPageCursor`` on one row's ``info`` (the first raw row,
+    which need not stay first after ccxt sorts by time)."""
+    for row in page:
+        cursor = (row.get("info") or {}).get("nextPageCursor")
+        if cursor:
+            return str(cursor)
+    return None
 
 
 def _with_type(entry: LedgerEntry, raw_type: str) -> LedgerEntry:

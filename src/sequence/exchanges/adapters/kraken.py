@@ -6,9 +6,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sequence.exchanges.domain import KeyInfo, MarketKind, Order
+from sequence.exchanges.errors import MalformedResponseError
 
 from . import parse
-from .base import CcxtAdapter
+from .base import MAX_PAGES, CcxtAdapter
+
+KRAKEN_PAGE = 50  # TradesHistory and Ledgers answer 50 rows per request
 
 
 class KrakenAdapter(CcxtAdapter):
@@ -43,6 +46,21 @@ class KrakenAdapter(CcxtAdapter):
 
     def client_id_of_trade(self, trade: dict) -> str | None:
         return (trade.get("info") or {}).get("cl_ord_id") or None
+
+    async def page_history(self, method: str, key: str | None, since_ms: int,
+                           params: dict[str, Any], limit: int) -> list[dict]:
+        """Kraken answers newest first, 50 rows, and pages by offset (``ofs``). A row that
+        arrives while we page shifts the offsets by one: seen again, kept once, never lost."""
+        seen: dict[str, dict] = {}
+        for page_no in range(MAX_PAGES):
+            page = await self._call(method, key, since_ms, None,
+                                    {**params, "ofs": page_no * KRAKEN_PAGE})
+            for row in page:
+                seen[str(row.get("id"))] = row
+            if len(page) < KRAKEN_PAGE:
+                return sorted(seen.values(), key=lambda r: int(r.get("timestamp") or 0))
+        raise MalformedResponseError(f"kraken: history longer than {MAX_PAGES} pages",
+                                     exchange=self.exchange)
 
     async def fetch_key_info(self) -> KeyInfo:
         response = await self._call("private_post_getapikeyinfo")

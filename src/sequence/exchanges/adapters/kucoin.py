@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from sequence.exchanges.domain import KeyInfo, MarketKind, OrderRequest, PositionSide
+from sequence.exchanges.domain import (
+    KeyInfo,
+    MarginMode,
+    MarketKind,
+    Order,
+    OrderRequest,
+    PositionSide,
+)
+from sequence.exchanges.errors import NotSupportedError
 
-from .base import CcxtAdapter
+from . import parse
+from .base import CcxtAdapter, leverage_number
 
 KUCOIN_TRANSFER = ("Transfer", "InnerTransfer")
 KUCOIN_WITHDRAW = ("Withdraw",)  # not a listed KuCoin right today; refused if it appears
@@ -17,9 +27,17 @@ class KucoinAdapter(CcxtAdapter):
     needs_passphrase = True
     wallet_names = {MarketKind.SPOT: "Trading account", MarketKind.LINEAR: "Futures account",
                     MarketKind.INVERSE: "Futures account"}
-    implicit_methods = frozenset({"private_get_user_api_key"})
+    implicit_methods = frozenset({"private_get_user_api_key", "is_uta_enabled"})
     funding_hint = ("Move funds from your Funding account to your {wallet} "
                     "(Assets → Transfer) and submit again.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Futures orders carry margin mode and leverage explicitly: ccxt's default is
+        # isolated 1x. Cross is the engine's mode; leverage is what set_leverage set, or the
+        # account's cross leverage for the symbol, read once.
+        self.margin_mode = MarginMode.CROSS
+        self._leverage: dict[str, Decimal] = {}
 
     @property
     def ccxt_id(self) -> str:
@@ -41,7 +59,66 @@ class KucoinAdapter(CcxtAdapter):
             params["positionSide"] = "LONG" if request.position_side is PositionSide.LONG \
                 else "SHORT"
             params.pop("reduceOnly", None)
+        if self.kind is not MarketKind.SPOT:
+            params["marginMode"] = self.margin_mode.value  # ccxt sends it upper-case
         return params
+
+    async def _unified(self) -> bool:
+        """The unified account (``GET /api/ua/v1/account/mode``, read once per instance by
+        ccxt) trades through ``/api/ua/v1``: cross margin, no per-order margin mode."""
+        return bool(await self._call("is_uta_enabled"))
+
+    async def create_order(self, request: OrderRequest) -> Order:
+        if self.kind is MarketKind.SPOT:
+            return await super().create_order(request)
+        await self._private()
+        params = self.order_params(request)
+        if not await self._unified():
+            params["leverage"] = leverage_number(await self._leverage_of(request.symbol))
+        raw = await self._call("create_order", request.symbol, "limit", request.side.value,
+                               float(request.amount), float(request.price), params)
+        order = self._order(raw)
+        if order.client_order_id is None:
+            from dataclasses import replace
+
+            order = replace(order, client_order_id=request.client_order_id)
+        return order
+
+    async def _leverage_of(self, symbol: str) -> Decimal:
+        if symbol not in self._leverage:
+            if self.margin_mode is MarginMode.ISOLATED:
+                raise NotSupportedError("kucoin: isolated futures orders need set_leverage "
+                                        "first (the leverage is per order)",
+                                        exchange=self.exchange)
+            info = await self._call("fetch_leverage", symbol, {"marginMode": "cross"})
+            self._leverage[symbol] = parse.required(info.get("longLeverage"), "leverage")
+        return self._leverage[symbol]
+
+    async def set_margin_mode(self, symbol: str, mode: MarginMode) -> None:
+        """Classic futures: ``POST /api/v2/position/changeMarginMode``. The unified account
+        has no per-symbol margin mode (its futures are cross): cross is then a no-op."""
+        self._derivatives_only("margin mode")
+        mode = MarginMode(mode)
+        await self._private()
+        if await self._unified():
+            if mode is not MarginMode.CROSS:
+                raise NotSupportedError("kucoin: the unified trading account trades futures "
+                                        "on cross margin only", exchange=self.exchange)
+        else:
+            await self._call("set_margin_mode", mode.value, symbol)
+        self.margin_mode = mode
+
+    async def set_leverage(self, symbol: str, leverage: Decimal, *,
+                           position_side: PositionSide | None = None) -> None:
+        """Cross: the account's leverage for the symbol (classic
+        ``/api/v2/changeCrossUserLeverage``, unified ``/api/ua/v1/.../modify-leverage``),
+        both sides. Isolated: KuCoin takes leverage per order; it is recorded for them."""
+        self._derivatives_only("leverage")
+        await self._private()
+        if self.margin_mode is MarginMode.CROSS:
+            await self._call("set_leverage", leverage_number(leverage), symbol,
+                             {"marginMode": "cross"})
+        self._leverage[symbol] = Decimal(leverage)
 
     def position_side_of(self, order: dict) -> PositionSide | None:
         side = str((order.get("info") or {}).get("positionSide") or "").upper()

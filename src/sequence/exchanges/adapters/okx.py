@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sequence.exchanges.domain import (
     KeyInfo,
     LedgerEntry,
     LedgerKind,
+    MarginMode,
     MarketKind,
     OrderRequest,
     PositionSide,
 )
+from sequence.exchanges.errors import MalformedResponseError
 
 from . import parse
-from .base import CcxtAdapter
+from .base import MAX_PAGES, CcxtAdapter, leverage_number
+
+# /account/bills covers 7 days; older history is in /account/bills-archive (3 months).
+BILLS_DAYS_MS = 7 * 24 * 3600 * 1000
+PAGE = 100  # OKX's maximum page for fills-history and bills
 
 # OKX bills `type`: 1 transfer, 2 trade, 3 delivery, 4 auto token conversion, 5 liquidation,
 # 6 margin transfer, 7 interest deduction, 8 funding fee, 9 ADL, 10 clawback ...
@@ -38,11 +45,19 @@ class OkxAdapter(CcxtAdapter):
             "createOrder": "privatePostTradeOrder",  # one order per request, not the batch API
         }
 
+    fills_page_limit = PAGE
+    ledger_page_limit = PAGE
+    # OKX chooses cross or isolated per order (tdMode), not per account: set_margin_mode
+    # records the choice and every derivatives order carries it.
+    margin_mode: MarginMode = MarginMode.CROSS
+
     def balance_params(self) -> dict[str, Any]:
         return {}  # /api/v5/account/balance: the trading account (never type=funding)
 
     def order_params(self, request: OrderRequest) -> dict[str, Any]:
         params = super().order_params(request)
+        if self.kind is not MarketKind.SPOT:
+            params["tdMode"] = self.margin_mode.value
         if request.position_side is not None:
             params["positionSide"] = request.position_side.value  # -> posSide
             # long/short mode: closing is implied by posSide + side; reduceOnly is net-mode only
@@ -56,6 +71,53 @@ class OkxAdapter(CcxtAdapter):
     def client_id_of_trade(self, trade: dict) -> str | None:
         return (trade.get("info") or {}).get("clOrdId") or None
 
+    async def set_margin_mode(self, symbol: str, mode: MarginMode) -> None:
+        """No request: OKX takes the margin mode per order (``tdMode``) and per leverage
+        setting (``mgnMode``); both follow the mode recorded here."""
+        self._derivatives_only("margin mode")
+        self.margin_mode = MarginMode(mode)
+
+    async def set_leverage(self, symbol: str, leverage: Decimal, *,
+                           position_side: PositionSide | None = None) -> None:
+        """``/account/set-leverage``. Cross margin: one leverage per instrument for both
+        sides, also in long/short mode, so no ``posSide``. Isolated in long/short mode:
+        ``posSide`` names the side (both sides when ``position_side`` is None)."""
+        self._derivatives_only("leverage")
+        await self._private()
+        params: dict[str, Any] = {"mgnMode": self.margin_mode.value}
+        sides: list[str | None] = [None]
+        if self.margin_mode is MarginMode.ISOLATED:
+            sides = [position_side.value] if position_side else ["long", "short"]
+        for side in sides:
+            extra = {"posSide": side} if side else {}
+            await self._call("set_leverage", leverage_number(leverage), symbol,
+                             {**params, **extra})
+
+    async def page_history(self, method: str, key: str | None, since_ms: int,
+                           params: dict[str, Any], limit: int) -> list[dict]:
+        """OKX answers newest first, 100 rows; ``after`` = rows older than that bill id.
+        So read from now back to ``since`` (``begin``), one bill id at a time."""
+        params = {**params, "begin": since_ms}
+        if method == "fetch_ledger" and self.server_ms() - since_ms > BILLS_DAYS_MS:
+            params["method"] = "privateGetAccountBillsArchive"
+        seen: dict[str, dict] = {}
+        after: int | None = None
+        for _ in range(MAX_PAGES):
+            page_params = {**params, **({"after": str(after)} if after is not None else {})}
+            page = await self._call(method, key, since_ms,
+                                    limit if method == "fetch_ledger" else None, page_params)
+            for row in page:
+                seen[str(row.get("id"))] = row
+            if len(page) < limit:
+                return sorted(seen.values(), key=lambda r: int(r.get("timestamp") or 0))
+            oldest = min(_bill_id(row) for row in page)
+            if after is not None and oldest >= after:
+                raise MalformedResponseError("okx: the bill id did not go back",
+                                             exchange=self.exchange)
+            after = oldest
+        raise MalformedResponseError(f"okx: history longer than {MAX_PAGES} pages",
+                                     exchange=self.exchange)
+
     def parse_ledger(self, entry: dict) -> LedgerEntry:
         raw_type = (entry.get("info") or {}).get("type")
         return parse.parse_ledger_entry(entry, _BILL_TYPES.get(str(raw_type)))
@@ -64,6 +126,16 @@ class OkxAdapter(CcxtAdapter):
         response = await self._call("private_get_account_config")
         data = (response.get("data") or [{}])[0]
         return parse_okx_key(data)
+
+
+def _bill_id(row: dict) -> int:
+    info = row.get("info") or {}
+    value = info.get("billId") or row.get("id")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise MalformedResponseError(f"okx: a history row has no bill id ({value!r})",
+                                     exchange="okx") from None
 
 
 def parse_okx_key(data: dict) -> KeyInfo:

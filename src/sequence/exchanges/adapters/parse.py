@@ -18,28 +18,52 @@ from sequence.exchanges.domain import (
     Position,
     PositionSide,
     Side,
+    Ticker,
 )
+from sequence.exchanges.errors import MalformedResponseError
 
 DECIMAL_PLACES = 2  # ccxt.base.decimal_to_precision.DECIMAL_PLACES
 SIGNIFICANT_DIGITS = 3
 
 
 def dec(value: Any) -> Decimal | None:
-    """ccxt numbers (float, int or str) -> Decimal via their shortest repr; None stays None."""
+    """ccxt numbers (float, int or str) -> Decimal via their shortest repr; None stays None.
+
+    Absent (``None`` or ``""``) is ``None``. Anything else that is not a finite number
+    (``"abc"``, ``NaN``, ``inf``, a list) raises :class:`MalformedResponseError`: an
+    unreadable amount is an exchange error, never a silent "no value".
+    """
     if value is None or value == "":
         return None
-    if isinstance(value, Decimal):
-        return value
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise _malformed(value)
     try:
-        out = Decimal(str(value))
+        out = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        return None
-    return out if out.is_finite() else None
+        raise _malformed(value) from None
+    if not out.is_finite():
+        raise _malformed(value)
+    return out
 
 
 def dec0(value: Any) -> Decimal:
+    """Like :func:`dec`, with an absent value read as 0 (venues send ``""`` for zero)."""
     out = dec(value)
     return out if out is not None else Decimal(0)
+
+
+def required(value: Any, what: str) -> Decimal:
+    """A value the venue must send (a fill's price): absent is malformed too."""
+    out = dec(value)
+    if out is None:
+        raise MalformedResponseError(f"the exchange sent no {what}")
+    return out
+
+
+def _malformed(value: Any) -> MalformedResponseError:
+    shown = repr(value)
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    return MalformedResponseError(f"the exchange sent an amount that is not a number: {shown}")
 
 
 def ts(ms: Any) -> datetime | None:
@@ -168,7 +192,13 @@ def parse_order(o: dict, position_side: PositionSide | None = None) -> Order:
     )
 
 
-def parse_fill(t: dict, client_order_id: str | None = None) -> Fill:
+def parse_ticker(t: dict, symbol: str) -> Ticker:
+    return Ticker(symbol=t.get("symbol") or symbol, bid=dec(t.get("bid")), ask=dec(t.get("ask")),
+                  last=dec(t.get("last")), timestamp=ts(t.get("timestamp")))
+
+
+def parse_fill(t: dict, client_order_id: str | None = None,
+               position_side: PositionSide | None = None) -> Fill:
     fee = t.get("fee") or {}
     side = t.get("side")
     taker_or_maker = t.get("takerOrMaker")
@@ -178,13 +208,15 @@ def parse_fill(t: dict, client_order_id: str | None = None) -> Fill:
         client_order_id=client_order_id or t.get("clientOrderId") or None,
         symbol=t.get("symbol"),
         side=Side(side) if side in ("buy", "sell") else None,
-        price=dec0(t.get("price")),
-        amount=dec0(t.get("amount")),
+        price=required(t.get("price"), "fill price"),
+        amount=required(t.get("amount"), "fill amount"),
         cost=dec(t.get("cost")),
         fee=dec(fee.get("cost")),
         fee_currency=fee.get("currency"),
         maker=None if taker_or_maker is None else taker_or_maker == "maker",
         timestamp=ts(t.get("timestamp")),
+        position_side=position_side,
+        reduce_only=t.get("reduceOnly") if isinstance(t.get("reduceOnly"), bool) else None,
     )
 
 

@@ -1,0 +1,171 @@
+"""fetch_fills / fetch_ledger read everything since the cursor, page by page, as each venue
+pages: Bybit by 7-day windows and ``nextPageCursor``, OKX back by bill id, Kraken by offset.
+
+The fake venues below answer like the real ones (window limit, page size, ordering), so a
+pager that stops early, skips a window or loops loses rows and the test fails."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from itertools import pairwise
+
+from sequence.exchanges.domain import PositionSide
+from tests.exchanges.conftest import run
+from tests.exchanges.test_replay_bybit import bybit
+from tests.exchanges.test_replay_okx import okx
+from tests.exchanges.test_request_shape import kraken
+
+DAY_MS = 24 * 3600 * 1000
+WEEK_MS = 7 * DAY_MS
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+# ------------------------------------------------------------------ Bybit
+def bybit_execution(i: int, at_ms: int) -> dict:  # docs: GET /v5/execution/list
+    return {"symbol": "BTCUSDT", "orderType": "Limit", "underlyingPrice": "",
+            "orderLinkId": f"seq{i}", "side": "Buy", "indexPrice": "", "orderId": f"o{i}",
+            "stopOrderType": "UNKNOWN", "leavesQty": "0", "execTime": str(at_ms),
+            "isMaker": True, "execFee": "0.006", "feeRate": "0.0002", "execId": f"e{i}",
+            "tradeIv": "", "blockTradeId": "", "markPrice": "30000", "execPrice": "30000",
+            "markIv": "", "orderQty": "0.001", "orderPrice": "30000", "execValue": "30",
+            "execType": "Trade", "execQty": "0.001", "closedSize": "0", "feeCurrency": ""}
+
+
+def bybit_pager(rows: list[dict], time_key: str, page_size: int):
+    """A Bybit list endpoint: at most 7 days per query, newest first, ``cursor`` pages."""
+    def answer(call):
+        start, end = int(call.query["startTime"]), int(call.query["endTime"])
+        if end - start > WEEK_MS:
+            return {"retCode": 10001, "retMsg": "The time range cannot exceed 7 days",
+                    "result": {}, "retExtInfo": {}, "time": now_ms()}
+        inside = sorted((r for r in rows if start <= int(r[time_key]) <= end),
+                        key=lambda r: -int(r[time_key]))
+        offset = int(call.query.get("cursor") or 0)
+        page = inside[offset:offset + page_size]
+        following = str(offset + page_size) if offset + page_size < len(inside) else ""
+        return {"retCode": 0, "retMsg": "OK", "result": {
+            "list": page, "nextPageCursor": following, "category": "linear"},
+            "retExtInfo": {}, "time": now_ms()}
+    return answer
+
+
+def test_bybit_fills_read_every_7_day_window_to_its_last_page(make_adapter):
+    now = now_ms()
+    since = now - 15 * DAY_MS
+    # three in the first window (two pages of two), none in the second, one in the last
+    times = [since + DAY_MS, since + DAY_MS + 5, since + 2 * DAY_MS, now - 3600_000]
+    rows = [bybit_execution(i, t) for i, t in enumerate(times)]
+    adapter, http = bybit(make_adapter)
+    http.add("/v5/execution/list", bybit_pager(rows, "execTime", page_size=2))
+    fills = run(adapter.fetch_fills(datetime.fromtimestamp(since / 1000, UTC)))
+    assert [f.id for f in fills] == ["e0", "e1", "e2", "e3"]  # all of them, oldest first
+    assert [f.client_order_id for f in fills] == ["seq0", "seq1", "seq2", "seq3"]
+    assert all(f.position_side is None for f in fills)  # Bybit executions carry no side
+    calls = http.all("/v5/execution/list")
+    windows = sorted({(int(c.query["startTime"]), int(c.query["endTime"])) for c in calls})
+    assert windows[0][0] == since and windows[-1][1] >= now
+    for (_, end), (start, _) in pairwise(windows):
+        assert start == end + 1  # contiguous: no gap, no overlap
+    assert len(windows) == 3
+    assert [c.query.get("cursor") for c in calls].count("2") == 1  # the second page
+
+
+def test_bybit_ledger_pages_by_cursor(make_adapter):
+    now = now_ms()
+    rows = [{"id": f"t{i}", "symbol": "BTCUSDT", "category": "linear", "side": "Buy",
+             "transactionTime": str(now - 3 * DAY_MS + i), "type": "TRADE", "qty": "0.001",
+             "size": "0.001", "currency": "USDT", "tradePrice": "30000", "funding": "",
+             "fee": "0.006", "cashFlow": "0", "change": "-0.006",
+             "cashBalance": str(1000 - i), "feeRate": "0.0002", "bonusChange": "",
+             "tradeId": f"tr{i}", "orderId": f"o{i}", "orderLinkId": ""} for i in range(120)]
+    adapter, http = bybit(make_adapter)
+    http.add("/v5/account/transaction-log", bybit_pager(rows, "transactionTime", 50))
+    entries = run(adapter.fetch_ledger(datetime.fromtimestamp((now - 4 * DAY_MS) / 1000, UTC)))
+    assert len(entries) == 120 and len({e.id for e in entries}) == 120
+    assert [c.query.get("cursor") for c in http.all("/v5/account/transaction-log")] == [
+        None, "50", "100"]
+    assert {c.query["limit"] for c in http.all("/v5/account/transaction-log")} == {"50"}
+
+
+# ------------------------------------------------------------------ OKX
+def okx_fill(i: int, at_ms: int) -> dict:  # docs: GET /api/v5/trade/fills-history
+    return {"instType": "SWAP", "instId": "BTC-USDT-SWAP", "tradeId": f"{9000 + i}",
+            "ordId": f"{5000 + i}", "clOrdId": f"seq{i}", "billId": f"{700000 + i}",
+            "subType": "1", "tag": "", "fillPx": "30000", "fillSz": "1", "fillIdxPx": "",
+            "fillPnl": "0", "fillPxVol": "", "fillPxUsd": "", "fillMarkVol": "",
+            "fillFwdPx": "", "fillMarkPx": "", "side": "buy", "posSide": "long",
+            "execType": "M", "feeCcy": "USDT", "fee": "-0.006", "ts": str(at_ms),
+            "fillTime": str(at_ms)}
+
+
+def okx_pager(rows: list[dict]):
+    """OKX: newest first, 100 per page, ``after`` = older than that bill id, ``begin``."""
+    def answer(call):
+        out = sorted(rows, key=lambda r: -int(r["billId"]))
+        if call.query.get("begin"):
+            out = [r for r in out if int(r["ts"]) >= int(call.query["begin"])]
+        if call.query.get("after"):
+            out = [r for r in out if int(r["billId"]) < int(call.query["after"])]
+        return {"code": "0", "msg": "", "data": out[:100]}
+    return answer
+
+
+def test_okx_fills_page_back_by_bill_id_and_carry_the_position_side(make_adapter):
+    now = now_ms()
+    rows = [okx_fill(i, now - 10 * DAY_MS + i * 1000) for i in range(230)]
+    adapter, http = okx(make_adapter)
+    http.add("/api/v5/trade/fills-history", okx_pager(rows))
+    since = datetime.fromtimestamp((now - 11 * DAY_MS) / 1000, UTC)
+    fills = run(adapter.fetch_fills(since))
+    assert len(fills) == 230 and len({f.id for f in fills}) == 230
+    assert [f.client_order_id for f in fills[:2]] == ["seq0", "seq1"]  # oldest first
+    assert {f.position_side for f in fills} == {PositionSide.LONG}
+    afters = [c.query.get("after") for c in http.all("/api/v5/trade/fills-history")]
+    assert afters == [None, str(700000 + 130), str(700000 + 30)]
+
+
+def test_okx_ledger_reads_recent_bills_or_the_archive(make_adapter):
+    now = now_ms()
+    bill = {"bal": "8694.2179403378290202", "balChg": "0.0219338232210000", "billId": "623",
+            "ccy": "USDT", "clOrdId": "", "execType": "", "fee": "-0.000021955779",
+            "fillFwdPx": "", "fillIdxPx": "", "fillMarkPx": "", "fillMarkVol": "",
+            "fillPxUsd": "", "fillPxVol": "", "fillTime": str(now - DAY_MS), "from": "",
+            "instId": "", "instType": "", "interest": "0", "mgnMode": "", "notes": "",
+            "ordId": "", "pnl": "0", "posBal": "0", "posBalChg": "0", "px": "", "subType": "11",
+            "sz": "1000", "tag": "", "to": "", "tradeId": "", "ts": str(now - DAY_MS),
+            "type": "1"}
+    for days, path in ((3, "/api/v5/account/bills"), (30, "/api/v5/account/bills-archive")):
+        adapter, http = okx(make_adapter)
+        http.add(path, {"code": "0", "msg": "", "data": [bill]})
+        since = datetime.fromtimestamp((now - days * DAY_MS) / 1000, UTC)
+        [entry] = run(adapter.fetch_ledger(since, "USDT"))
+        assert entry.id == "623" and entry.amount == Decimal("0.021933823221")
+        assert http.last(path).query["begin"] == str(now - days * DAY_MS)
+
+
+# ------------------------------------------------------------------ Kraken
+def test_kraken_fills_page_by_offset(make_adapter):
+    base = datetime.now(UTC) - timedelta(days=2)
+    trades = {f"T{i:05d}-AAAAA-BBBBBB": {
+        "ordertxid": f"O{i:05d}-CCCCC-DDDDDD", "postxid": "TKH2SE-M7IF5-CFI7LT",
+        "pair": "XXBTZUSD", "time": base.timestamp() + i, "type": "buy", "ordertype": "limit",
+        "price": "30010.00000", "cost": "600.20000", "fee": "0.00000", "vol": "0.02000000",
+        "margin": "0.00000", "leverage": "0", "misc": "", "trade_id": 40274859 + i,
+        "maker": True} for i in range(120)}
+    newest_first = sorted(trades.items(), key=lambda kv: -kv[1]["time"])
+
+    def answer(call):  # Kraken: 50 per request, newest first, ``ofs`` = offset
+        offset = int(call.body.get("ofs") or 0)
+        return {"error": [], "result": {"count": len(trades),
+                                        "trades": dict(newest_first[offset:offset + 50])}}
+
+    adapter, http = kraken(make_adapter)
+    http.add("/0/private/TradesHistory", answer, method="POST")
+    fills = run(adapter.fetch_fills(base - timedelta(hours=1)))
+    assert len(fills) == 120 and len({f.id for f in fills}) == 120
+    assert [c.body["ofs"] for c in http.all("/0/private/TradesHistory")] == ["0", "50", "100"]
