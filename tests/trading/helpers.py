@@ -1,0 +1,57 @@
+"""Building blocks of the engine tests: a live bot on an in-process venue, stepped by hand."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+from asgiref.sync import async_to_sync
+
+from sequence.catalog.services import exchanges_ensure, offering_ensure, strategy_upsert, strategy_version_current
+from sequence.exchanges.domain import PositionMode
+from sequence.trading import services
+from sequence.trading.engine_jobs import step_bot
+from sequence.trading.launch import _next_number, needed_leverage
+from sequence.trading.models import Bot
+from sequence.venue import CandleFeed, MarketClock, Venue
+from sequence.venue.profile import MarketProfile
+from sequence.venue_port import VenuePort
+
+CANDLES = Path(__file__).resolve().parents[1] / "data" / "candles" / "binanceus_BTCUSDT_1m_2023-03.csv.gz"
+SYMBOL = "BTC/USDT:USDT"
+
+
+def parity_venue(maker_fee="0.0002", path: Path = CANDLES) -> Venue:
+    feed = CandleFeed(str(path), rebase=False)
+    venue = Venue(feed, MarketClock(feed.start_ms, speed=0), profile=MarketProfile.parity(maker_fee=Decimal(maker_fee)))
+    venue.set_lockstep(True)
+    return venue
+
+
+def live_bot(user, venue: Venue, params: dict, *, balance="10000", hedge: bool | None = None) -> tuple[Bot, VenuePort]:
+    """A bot "Live" on its own venue account, launched as the launch job would (no worker)."""
+    from sequence.strategy.params import Params
+
+    slug = f"t-{uuid.uuid4().hex[:8]}"
+    exchanges_ensure()
+    strategy = strategy_upsert(slug=slug, name=slug, base_currency="USDT", min_balance=Decimal(100), params=params)
+    offering = offering_ensure(strategy=strategy, exchange_slug="bybit", market="derivatives", symbol=SYMBOL)
+    acct = venue.create_account(slug)
+    venue.deposit(acct.id, "USDT", balance, wallet="trading")
+    port = VenuePort(venue, acct.id, "linear")
+    p = Params.from_mapping(params)
+    hedge = (p.sides == "both") if hedge is None else hedge
+    if hedge:
+        async_to_sync(port.set_position_mode)(PositionMode.HEDGE, SYMBOL)
+    bot = services.bot_create(user=user, offering=offering, kind=Bot.Kind.PAPER, venue_account_id=acct.id)
+    Bot.objects.filter(pk=bot.pk).update(status="awaiting_launch")
+    services.bot_mark_live(bot_id=bot.pk, actor=None, strategy_version=strategy_version_current(strategy=strategy),
+                           number=_next_number(), egress_ip="", hedge=hedge, leverage=needed_leverage(p))
+    async_to_sync(port.set_leverage)(SYMBOL, needed_leverage(p))
+    bot.refresh_from_db()
+    return bot, port
+
+
+def step(bot: Bot, port: VenuePort):
+    return async_to_sync(step_bot)(bot.pk, port=port, schedule=False)
