@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -31,82 +29,20 @@ from sequence.exchanges.domain import (
 )
 from sequence.exchanges.errors import (
     ClockSkewError,
-    MalformedResponseError,
     NotSupportedError,
     OrderNotFoundError,
     map_ccxt_error,
-    redact,
 )
-from sequence.exchanges.guard import AllowListedExchange, guard_request_path
+from sequence.exchanges.guard import AllowListedExchange, Endpoint, install_guard
 from sequence.exchanges.ratelimit import TokenBucket, rate_limiter_for
 from sequence.exchanges.secret import Credentials
 
-from . import parse
+from . import history, parse
+from .market_cache import MarketCache, default_market_cache
+from .redacting_logger import RedactingLogger
 
 __all__ = ["CcxtAdapter", "MarketCache", "default_market_cache"]
 
-# A history read stops with an error after this many pages instead of looping forever.
-MAX_PAGES = 500
-
-
-class RedactingLogger:
-    """ccxt logs request headers (API key, OKX passphrase) at DEBUG: scrub them first."""
-
-    def __init__(self, logger: logging.Logger, secrets: Sequence[str]) -> None:
-        self._logger = logger
-        self._secrets = tuple(secrets)
-
-    def _log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
-        if not self._logger.isEnabledFor(level):
-            return
-        text = str(msg) % args if args else str(msg)
-        kwargs.pop("exc_info", None)
-        self._logger.log(level, "%s", redact(text, self._secrets), **kwargs)
-
-    def debug(self, msg: Any, *args: Any, **kwargs: Any) -> None:
-        self._log(logging.DEBUG, msg, *args, **kwargs)
-
-    def info(self, msg: Any, *args: Any, **kwargs: Any) -> None:
-        self._log(logging.INFO, msg, *args, **kwargs)
-
-    def warning(self, msg: Any, *args: Any, **kwargs: Any) -> None:
-        self._log(logging.WARNING, msg, *args, **kwargs)
-
-    def error(self, msg: Any, *args: Any, **kwargs: Any) -> None:
-        self._log(logging.ERROR, msg, *args, **kwargs)
-
-    exception = error
-
-    def isEnabledFor(self, level: int) -> bool:
-        return self._logger.isEnabledFor(level)
-
-
-class MarketCache:
-    """ccxt markets loaded once per (venue class, base URL, market kind), shared process-wide."""
-
-    def __init__(self) -> None:
-        self._data: dict[tuple, tuple[dict, dict | None, dict[str, Market], dict]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> tuple[dict, dict | None, dict[str, Market], dict] | None:
-        with self._lock:
-            return self._data.get(key)
-
-    def put(self, key: tuple, markets: dict, currencies: dict | None,
-            parsed: dict[str, Market], helpers: dict | None = None) -> None:
-        with self._lock:
-            self._data[key] = (markets, currencies, parsed, helpers or {})
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-
-_DEFAULT_CACHE = MarketCache()
-
-
-def default_market_cache() -> MarketCache:
-    return _DEFAULT_CACHE
 
 
 class CcxtAdapter:
@@ -116,6 +52,9 @@ class CcxtAdapter:
     kinds: ClassVar[frozenset[MarketKind]] = frozenset(MarketKind)
     wallet_names: ClassVar[dict[MarketKind, str]] = {}
     implicit_methods: ClassVar[frozenset[str]] = frozenset()
+    # The exact endpoints (HTTP method, ccxt API section, path template) this adapter's
+    # port methods call: anything else is refused before a request is built (guard.py).
+    endpoints: ClassVar[frozenset[Endpoint]] = frozenset()
     needs_passphrase: ClassVar[bool] = False
 
     def __init__(self, config: ExchangeConfig, kind: MarketKind | str,
@@ -130,7 +69,7 @@ class CcxtAdapter:
         self.config = config
         self._credentials = credentials
         self._secrets = credentials.values() if credentials else ()
-        self._cache = market_cache or _DEFAULT_CACHE
+        self._cache = market_cache or default_market_cache()
         self._markets: dict[str, Market] | None = None
         self._raw = self._build(session)
         self._ex = AllowListedExchange(self._raw, self.implicit_methods)
@@ -175,7 +114,7 @@ class CcxtAdapter:
 
         raw.throttle = throttle
         raw.logger = RedactingLogger(raw.logger, self._secrets)
-        guard_request_path(raw)
+        install_guard(raw, self.endpoints, self.exchange)
         return raw
 
     @staticmethod
@@ -364,25 +303,10 @@ class CcxtAdapter:
 
     async def page_history(self, method: str, key: str | None, since_ms: int,
                            params: dict[str, Any], limit: int) -> list[dict]:
-        """Forward paging by time for venues that answer "the oldest ``limit`` rows from
-        ``since``": the next page starts at the last row's timestamp (inclusive, so rows
-        sharing that millisecond are not lost) and rows are kept once by id. Venues that
-        page otherwise (cursor, offset, bill id) override this."""
-        seen: dict[str, dict] = {}
-        cursor = since_ms
-        for _ in range(MAX_PAGES):
-            page = await self._call(method, key, cursor, limit, dict(params))
-            new = [row for row in page if _row_id(row) not in seen]
-            seen.update((_row_id(row), row) for row in new)
-            if len(page) < limit:
-                return _oldest_first(seen.values())
-            if not new:  # a full page of one millisecond: the venue cannot be paged further
-                raise MalformedResponseError(
-                    f"{self.exchange}: more than {limit} history rows share one timestamp; "
-                    "cannot page", exchange=self.exchange)
-            cursor = max(int(row.get("timestamp") or cursor) for row in page)
-        raise MalformedResponseError(f"{self.exchange}: history longer than {MAX_PAGES} pages",
-                                     exchange=self.exchange)
+        """Forward by time (:func:`.history.page_forward`). Venues that page otherwise
+        (cursor, offset, bill id) override this."""
+        return await history.page_forward(self._call, method, key, since_ms, params, limit,
+                                          self.exchange)
 
     def server_ms(self) -> int:
         """The venue's clock now (local clock corrected by the synced offset)."""
@@ -459,16 +383,6 @@ def leverage_number(leverage: Decimal) -> int | float:
     if not value.is_finite() or value <= 0:
         raise ValueError("leverage must be a positive number")
     return int(value) if value == value.to_integral_value() else float(value)
-
-
-def _row_id(row: dict) -> str:
-    if row.get("id") is not None:
-        return str(row["id"])
-    return repr(sorted((row.get("info") or row).items()))
-
-
-def _oldest_first(rows: Any) -> list[dict]:
-    return sorted(rows, key=lambda r: int(r.get("timestamp") or 0))
 
 
 def _replace(order: Order, **changes: Any) -> Order:

@@ -16,6 +16,7 @@ from sequence.exchanges.domain import (
     PositionSide,
 )
 from sequence.exchanges.errors import ExchangeError
+from sequence.exchanges.guard import endpoint_list
 
 from . import parse
 from .base import CcxtAdapter
@@ -31,6 +32,54 @@ class BinanceAdapter(CcxtAdapter):
     wallet_names = {MarketKind.SPOT: "Spot wallet", MarketKind.LINEAR: "USDⓈ-M Futures wallet",
                     MarketKind.INVERSE: "COIN-M Futures wallet"}
     implicit_methods = frozenset({"sapi_get_account_apirestrictions"})
+    endpoints = endpoint_list(
+        "DELETE dapiPrivate order",
+        "DELETE fapiPrivate order",
+        "DELETE private order",
+        "GET dapiPrivate account",
+        "GET dapiPrivate income",
+        "GET dapiPrivate openOrders",
+        "GET dapiPrivate order",
+        "GET dapiPrivate positionRisk",
+        "GET dapiPrivate positionSide/dual",
+        "GET dapiPrivate userTrades",
+        "GET dapiPrivateV2 leverageBracket",
+        "GET dapiPublic exchangeInfo",
+        "GET dapiPublic ticker/24hr",
+        "GET dapiPublic time",
+        "GET fapiPrivate income",
+        "GET fapiPrivate leverageBracket",
+        "GET fapiPrivate openOrders",
+        "GET fapiPrivate order",
+        "GET fapiPrivate positionSide/dual",
+        "GET fapiPrivate userTrades",
+        "GET fapiPrivateV3 account",
+        "GET fapiPrivateV3 positionRisk",
+        "GET fapiPublic exchangeInfo",
+        "GET fapiPublic ticker/24hr",
+        "GET fapiPublic time",
+        "GET private account",
+        "GET private myTrades",
+        "GET private openOrders",
+        "GET private order",
+        "GET public exchangeInfo",
+        "GET public ticker/24hr",
+        "GET public time",
+        "GET sapi account/apiRestrictions",
+        "GET sapi capital/deposit/hisrec",
+        "GET sapi capital/withdraw/history",
+        "GET sapi margin/allPairs",
+        "GET sapi margin/isolated/allPairs",
+        "POST dapiPrivate leverage",
+        "POST dapiPrivate marginType",
+        "POST dapiPrivate order",
+        "POST dapiPrivate positionSide/dual",
+        "POST fapiPrivate leverage",
+        "POST fapiPrivate marginType",
+        "POST fapiPrivate order",
+        "POST fapiPrivate positionSide/dual",
+        "POST private order",
+    )
     funding_hint = ("Move funds from your Funding wallet to your {wallet} "
                     "(Wallet → Transfer) and submit again.")
 
@@ -130,6 +179,20 @@ class BinanceAdapter(CcxtAdapter):
 class BinanceUsAdapter(BinanceAdapter):
     exchange = "binanceus"
     kinds = frozenset({MarketKind.SPOT})
+    endpoints = endpoint_list(
+        "DELETE private order",
+        "GET private account",
+        "GET private myTrades",
+        "GET private openOrders",
+        "GET private order",
+        "GET public exchangeInfo",
+        "GET public ticker/24hr",
+        "GET public time",
+        "GET sapi account/apiRestrictions",
+        "GET sapi capital/deposit/hisrec",
+        "GET sapi capital/withdraw/history",
+        "POST private order",
+    )
 
 
 def _transaction(t: dict, kind: LedgerKind) -> LedgerEntry:

@@ -17,9 +17,11 @@ from sequence.exchanges.domain import (
     PositionSide,
 )
 from sequence.exchanges.errors import ExchangeError, MalformedResponseError, NotSupportedError
+from sequence.exchanges.guard import endpoint_list
 
 from . import parse
-from .base import MAX_PAGES, CcxtAdapter, leverage_number
+from .base import CcxtAdapter, leverage_number
+from .history import MAX_PAGES, oldest_first, too_long
 
 # Bybit answers a setting that is already in place with an error code: these mean "done".
 NOT_MODIFIED = {
@@ -58,6 +60,23 @@ class BybitAdapter(CcxtAdapter):
         MarketKind.INVERSE: "Unified Trading account",
     }
     implicit_methods = frozenset({"private_get_v5_user_query_api"})
+    endpoints = endpoint_list(
+        "GET private v5/account/transaction-log",
+        "GET private v5/account/wallet-balance",
+        "GET private v5/execution/list",
+        "GET private v5/order/history",
+        "GET private v5/order/realtime",
+        "GET private v5/position/list",
+        "GET private v5/user/query-api",
+        "GET public v5/market/instruments-info",
+        "GET public v5/market/tickers",
+        "GET public v5/market/time",
+        "POST private v5/account/set-margin-mode",
+        "POST private v5/order/cancel",
+        "POST private v5/order/create",
+        "POST private v5/position/set-leverage",
+        "POST private v5/position/switch-mode",
+    )
     funding_hint = ("Move funds from your Funding account to your Unified Trading account "
                     "(Assets → Transfer) and submit again.")
     fills_page_limit = 100  # execution list maximum
@@ -193,8 +212,7 @@ class BybitAdapter(CcxtAdapter):
             while True:
                 pages += 1
                 if pages > MAX_PAGES:
-                    raise MalformedResponseError(
-                        f"bybit: history longer than {MAX_PAGES} pages", exchange=self.exchange)
+                    raise too_long(self.exchange)
                 page_params = {**params, "endTime": end}
                 if cursor:
                     page_params["cursor"] = cursor
@@ -209,7 +227,7 @@ class BybitAdapter(CcxtAdapter):
                                                  exchange=self.exchange)
                 cursor = following
             start = end + 1
-        return sorted(seen.values(), key=lambda r: int(r.get("timestamp") or 0))
+        return oldest_first(seen.values())
 
     def parse_ledger(self, entry: dict) -> LedgerEntry:
         raw_type = (entry.get("info") or {}).get("type")

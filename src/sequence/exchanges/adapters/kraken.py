@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sequence.exchanges.domain import KeyInfo, MarketKind, Order
-from sequence.exchanges.errors import MalformedResponseError
+from sequence.exchanges.guard import endpoint_list
 
 from . import parse
-from .base import MAX_PAGES, CcxtAdapter
+from .base import CcxtAdapter
+from .history import MAX_PAGES, oldest_first, too_long
 
 KRAKEN_PAGE = 50  # TradesHistory and Ledgers answer 50 rows per request
 
@@ -19,6 +20,19 @@ class KrakenAdapter(CcxtAdapter):
     kinds = frozenset({MarketKind.SPOT})
     wallet_names = {MarketKind.SPOT: "Spot wallet"}
     implicit_methods = frozenset({"private_post_getapikeyinfo"})
+    endpoints = endpoint_list(
+        "GET public AssetPairs",
+        "GET public Ticker",
+        "GET public Time",
+        "POST private AddOrder",
+        "POST private BalanceEx",
+        "POST private CancelOrder",
+        "POST private ClosedOrders",
+        "POST private GetApiKeyInfo",
+        "POST private Ledgers",
+        "POST private OpenOrders",
+        "POST private TradesHistory",
+    )
     funding_hint = "Deposit the missing amount to your Kraken spot wallet and submit again."
 
     def ccxt_options(self) -> dict[str, Any]:
@@ -58,9 +72,8 @@ class KrakenAdapter(CcxtAdapter):
             for row in page:
                 seen[str(row.get("id"))] = row
             if len(page) < KRAKEN_PAGE:
-                return sorted(seen.values(), key=lambda r: int(r.get("timestamp") or 0))
-        raise MalformedResponseError(f"kraken: history longer than {MAX_PAGES} pages",
-                                     exchange=self.exchange)
+                return oldest_first(seen.values())
+        raise too_long(self.exchange)
 
     async def fetch_key_info(self) -> KeyInfo:
         response = await self._call("private_post_getapikeyinfo")

@@ -14,6 +14,7 @@ from sequence.exchanges.domain import (
     PositionSide,
 )
 from sequence.exchanges.errors import NotSupportedError
+from sequence.exchanges.guard import endpoint_list
 
 from . import parse
 from .base import CcxtAdapter, leverage_number
@@ -28,6 +29,60 @@ class KucoinAdapter(CcxtAdapter):
     wallet_names = {MarketKind.SPOT: "Trading account", MarketKind.LINEAR: "Futures account",
                     MarketKind.INVERSE: "Futures account"}
     implicit_methods = frozenset({"private_get_user_api_key", "is_uta_enabled"})
+    endpoints = endpoint_list(
+        "DELETE futuresPrivate orders/client-order/{clientOid}",
+        "DELETE futuresPrivate orders/{orderId}",
+        "DELETE private hf/orders/client-order/{clientOid}",
+        "DELETE private hf/orders/{orderId}",
+        "DELETE private order/client-order/{clientOid}",
+        "DELETE private orders/{orderId}",
+        "GET futuresPrivate account-overview",
+        "GET futuresPrivate fills",
+        "GET futuresPrivate getCrossUserLeverage",
+        "GET futuresPrivate orders",
+        "GET futuresPrivate orders/byClientOid",
+        "GET futuresPrivate position/getPositionMode",
+        "GET futuresPrivate positions",
+        "GET futuresPrivate transaction-history",
+        "GET futuresPublic contracts/active",
+        "GET futuresPublic ticker",
+        "GET futuresPublic timestamp",
+        "GET private accounts",
+        "GET private accounts/ledgers",
+        "GET private fills",
+        "GET private hf/accounts/ledgers",
+        "GET private hf/accounts/opened",
+        "GET private hf/fills",
+        "GET private hf/orders/active",
+        "GET private hf/orders/client-order/{clientOid}",
+        "GET private isolated/symbols",
+        "GET private margin/symbols",
+        "GET private order/client-order/{clientOid}",
+        "GET private orders",
+        "GET private user/api-key",
+        "GET public market/allTickers",
+        "GET public market/stats",
+        "GET public symbols",
+        "GET public timestamp",
+        "GET uta market/ticker",
+        "GET utaPrivate account/balance",
+        "GET utaPrivate account/ledger",
+        "GET utaPrivate account/mode",
+        "GET utaPrivate {accountMode}/account/balance",
+        "GET utaPrivate {accountMode}/order/detail",
+        "GET utaPrivate {accountMode}/order/execution",
+        "GET utaPrivate {accountMode}/order/open-list",
+        "GET utaPrivate {accountMode}/position/open-list",
+        "POST futuresPrivate changeCrossUserLeverage",
+        "POST futuresPrivate orders",
+        "POST futuresPrivate position/changeMarginMode",
+        "POST futuresPrivate position/switchPositionMode",
+        "POST private hf/orders",
+        "POST private orders",
+        "POST utaPrivate {accountMode}/account/modify-leverage",
+        "POST utaPrivate {accountMode}/order/cancel",
+        "POST utaPrivate {accountMode}/order/place",
+    )
     funding_hint = ("Move funds from your Funding account to your {wallet} "
                     "(Assets → Transfer) and submit again.")
 

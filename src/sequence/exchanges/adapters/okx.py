@@ -15,9 +15,11 @@ from sequence.exchanges.domain import (
     PositionSide,
 )
 from sequence.exchanges.errors import MalformedResponseError
+from sequence.exchanges.guard import endpoint_list
 
 from . import parse
-from .base import MAX_PAGES, CcxtAdapter, leverage_number
+from .base import CcxtAdapter, leverage_number
+from .history import MAX_PAGES, oldest_first, too_long
 
 # /account/bills covers 7 days; older history is in /account/bills-archive (3 months).
 BILLS_DAYS_MS = 7 * 24 * 3600 * 1000
@@ -34,6 +36,23 @@ class OkxAdapter(CcxtAdapter):
     needs_passphrase = True
     wallet_names = dict.fromkeys(MarketKind, "Trading account")
     implicit_methods = frozenset({"private_get_account_config"})
+    endpoints = endpoint_list(
+        "GET private account/balance",
+        "GET private account/bills",
+        "GET private account/bills-archive",
+        "GET private account/config",
+        "GET private account/positions",
+        "GET private trade/fills-history",
+        "GET private trade/order",
+        "GET private trade/orders-pending",
+        "GET public market/ticker",
+        "GET public public/instruments",
+        "GET public public/time",
+        "POST private account/set-leverage",
+        "POST private account/set-position-mode",
+        "POST private trade/cancel-order",
+        "POST private trade/order",
+    )
     funding_hint = ("Move funds from your Funding account to your Trading account "
                     "(Assets → Transfer) and submit again.")
 
@@ -109,14 +128,13 @@ class OkxAdapter(CcxtAdapter):
             for row in page:
                 seen[str(row.get("id"))] = row
             if len(page) < limit:
-                return sorted(seen.values(), key=lambda r: int(r.get("timestamp") or 0))
+                return oldest_first(seen.values())
             oldest = min(_bill_id(row) for row in page)
             if after is not None and oldest >= after:
                 raise MalformedResponseError("okx: the bill id did not go back",
                                              exchange=self.exchange)
             after = oldest
-        raise MalformedResponseError(f"okx: history longer than {MAX_PAGES} pages",
-                                     exchange=self.exchange)
+        raise too_long(self.exchange)
 
     def parse_ledger(self, entry: dict) -> LedgerEntry:
         raw_type = (entry.get("info") or {}).get("type")

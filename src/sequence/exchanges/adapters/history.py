@@ -1,0 +1,55 @@
+"""Reading a venue's history (fills, ledger) to its end: shared paging helpers.
+
+Each venue pages its own way (time, cursor, offset, bill id): the adapters say how; these
+helpers keep the rules they share: each row once (by id), oldest first, and an error, never
+a silent truncation or an endless loop, when a venue cannot be paged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from sequence.exchanges.errors import MalformedResponseError
+
+__all__ = ["MAX_PAGES", "oldest_first", "page_forward", "row_id", "too_long"]
+
+# A history read stops with an error after this many pages instead of looping forever.
+MAX_PAGES = 500
+
+
+def row_id(row: dict) -> str:
+    if row.get("id") is not None:
+        return str(row["id"])
+    return repr(sorted((row.get("info") or row).items()))
+
+
+def oldest_first(rows: Iterable[dict]) -> list[dict]:
+    return sorted(rows, key=lambda r: int(r.get("timestamp") or 0))
+
+
+def too_long(exchange: str) -> MalformedResponseError:
+    return MalformedResponseError(f"{exchange}: history longer than {MAX_PAGES} pages",
+                                  exchange=exchange)
+
+
+async def page_forward(call: Callable[..., Awaitable[list[dict]]], method: str,
+                       key: str | None, since_ms: int, params: dict[str, Any], limit: int,
+                       exchange: str) -> list[dict]:
+    """For venues that answer "the oldest ``limit`` rows from ``since``": the next page
+    starts at the last row's timestamp (inclusive, so rows sharing that millisecond are not
+    lost) and rows are kept once by id."""
+    seen: dict[str, dict] = {}
+    cursor = since_ms
+    for _ in range(MAX_PAGES):
+        page = await call(method, key, cursor, limit, dict(params))
+        new = [row for row in page if row_id(row) not in seen]
+        seen.update((row_id(row), row) for row in new)
+        if len(page) < limit:
+            return oldest_first(seen.values())
+        if not new:  # a full page of one millisecond: the venue cannot be paged further
+            raise MalformedResponseError(
+                f"{exchange}: more than {limit} history rows share one timestamp; cannot page",
+                exchange=exchange)
+        cursor = max(int(row.get("timestamp") or cursor) for row in page)
+    raise too_long(exchange)
