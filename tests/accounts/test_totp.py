@@ -10,7 +10,7 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from sequence.accounts import services
+from sequence.accounts import totp
 from sequence.accounts.models import RecoveryCode, SigninChallenge, User
 from sequence.notifications.models import OutboundEmail
 from tests.accounts.helpers import enable_totp, post_password, signed_in
@@ -77,7 +77,7 @@ def test_seed_is_sealed_at_rest_and_bound_to_its_row(client, alice, bob):
     from sequence.core.aead import DecryptionError
 
     with pytest.raises(DecryptionError):
-        services.totp_verify(user=bob, code=pyotp.TOTP(secret).now())
+        totp.totp_verify(user=bob, code=pyotp.TOTP(secret).now())
 
 
 def test_totp_tries_are_limited_like_email_codes(client, alice):

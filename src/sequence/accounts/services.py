@@ -1,4 +1,5 @@
-"""Writes of the accounts app: sign-in challenges, TOTP, recovery codes, settings.
+"""Writes of the accounts app: users, sign-in challenges, notices, password reset, settings.
+(Authenticator apps are in totp, the guessing limits in throttle.)
 
 Every function here is a whole business action: it validates, writes, records
 an audit event and queues its emails in one transaction.
@@ -6,13 +7,11 @@ an audit event and queues its emails in one transaction.
 
 from __future__ import annotations
 
-import base64
 import math
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
+from types import SimpleNamespace
 
-import pyotp
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
@@ -24,30 +23,18 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from sequence.accounts import throttle
+from sequence.accounts.errors import ResendTooSoon, SigninError
 from sequence.accounts.models import (
     KnownDevice,
-    RecoveryCode,
     SigninChallenge,
     User,
     normalize_email,
 )
-from sequence.accounts.secrets_at_rest import code_hash, code_matches, field_keyring, totp_aad
+from sequence.accounts.secrets_at_rest import code_hash, code_matches
+from sequence.accounts.totp import recovery_code_use, totp_verify
 from sequence.notifications.services import email_enqueue
+from sequence.ops.jobs import defer
 from sequence.ops.services import audit_record
-
-RECOVERY_CODES = 10
-TOTP_ISSUER_FALLBACK = "Sequence"
-
-
-class SigninError(Exception):
-    """A second-factor step failed; the message is safe to show."""
-
-
-class ResendTooSoon(SigninError):
-    def __init__(self, seconds: int) -> None:
-        super().__init__(f"Please wait {seconds} seconds before asking for another code.")
-        self.seconds = seconds
-
 
 # --- users -------------------------------------------------------------------------------------
 
@@ -251,119 +238,27 @@ def signin_device_record(*, user: User, request) -> bool:
     return had_any
 
 
-# --- TOTP --------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class TotpSetup:
-    secret: str  # shown once, as a QR code and as text, to the user setting it up
-    uri: str
-
-
-def _totp_issuer() -> str:
-    return settings.SITE_NAME or TOTP_ISSUER_FALLBACK
-
-
-@transaction.atomic
-def totp_setup_begin(*, user: User) -> TotpSetup:
-    secret = pyotp.random_base32()
-    user.totp_pending_sealed = field_keyring().seal(secret.encode(), totp_aad(user.pk, "pending"))
-    user.save(update_fields=["totp_pending_sealed"])
-    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=_totp_issuer())
-    return TotpSetup(secret=secret, uri=uri)
-
-
-def _open_seed(user: User, slot: str) -> str | None:
-    sealed = user.totp_seed_sealed if slot == "active" else user.totp_pending_sealed
-    if not sealed:
-        return None
-    return field_keyring().open(bytes(sealed), totp_aad(user.pk, slot)).decode()
-
-
-def _totp_step_matching(secret: str, code: str) -> int | None:
-    if not (code.isdigit() and len(code) == 6):
-        return None
-    totp = pyotp.TOTP(secret)
-    now_step = int(timezone.now().timestamp()) // totp.interval
-    for step in (now_step - 1, now_step, now_step + 1):  # one step of clock drift either way
-        if secrets.compare_digest(totp.at(step * totp.interval), code):
-            return step
-    return None
-
-
-@transaction.atomic
-def totp_setup_confirm(*, user: User, code: str, request=None) -> list[str]:
-    """Turn TOTP on once the app shows the right code; returns the recovery codes (shown once)."""
-    secret = _open_seed(user, "pending")
-    code = "".join((code or "").split())
-    step = _totp_step_matching(secret, code) if secret else None
-    if step is None:
-        raise SigninError("That code does not match. Check the time on your phone and try again.")
-    replaced = user.totp_enabled
-    user.totp_seed_sealed = field_keyring().seal(secret.encode(), totp_aad(user.pk, "active"))
-    user.totp_pending_sealed = None
-    user.totp_confirmed_at = timezone.now()
-    user.totp_last_step = step
-    user.save(update_fields=["totp_seed_sealed", "totp_pending_sealed", "totp_confirmed_at", "totp_last_step"])
-    codes = _recovery_codes_replace(user)
-    audit_record(actor=user, action="account.totp_replaced" if replaced else "account.totp_enabled",
-                 target=user, request=request)
-    email_enqueue(kind="totp_replaced" if replaced else "totp_enabled", user=user,
-                  dedup_key=f"{user.pk}:{user.totp_confirmed_at.isoformat()}")
-    return codes
-
-
-def totp_verify(*, user: User, code: str) -> bool:
-    """A current TOTP code, each time step accepted once (no replay)."""
-    secret = _open_seed(user, "active")
-    step = _totp_step_matching(secret, code) if secret else None
-    if step is None:
-        return False
-    return bool(User.objects.filter(pk=user.pk, totp_last_step__lt=step).update(totp_last_step=step))
-
-
-@transaction.atomic
-def totp_disable(*, user: User, request=None) -> None:
-    """The caller checked a recent second factor; the owner hears of it by email (ASVS 6.3.7)."""
-    if not user.totp_enabled:
-        return
-    user.totp_seed_sealed = None
-    user.totp_pending_sealed = None
-    user.totp_confirmed_at = None
-    user.save(update_fields=["totp_seed_sealed", "totp_pending_sealed", "totp_confirmed_at"])
-    RecoveryCode.objects.filter(user=user).delete()
-    audit_record(actor=user, action="account.totp_disabled", target=user, request=request)
-    email_enqueue(kind="totp_disabled", user=user, dedup_key=f"{user.pk}:{timezone.now().isoformat()}")
-
-
-def _recovery_codes_replace(user: User) -> list[str]:
-    RecoveryCode.objects.filter(user=user).delete()
-    codes = [base64.b32encode(secrets.token_bytes(10)).decode().lower() for _ in range(RECOVERY_CODES)]
-    RecoveryCode.objects.bulk_create(
-        RecoveryCode(user=user, code_hash=code_hash("recovery", str(user.pk), c)) for c in codes
-    )
-    return [f"{c[:4]}-{c[4:8]}-{c[8:12]}-{c[12:]}" for c in codes]
-
-
-def recovery_code_use(*, user: User, code: str) -> bool:
-    normalized = "".join(ch for ch in (code or "").lower() if ch.isalnum())
-    if len(normalized) != 16:
-        return False
-    digest = code_hash("recovery", str(user.pk), normalized)
-    return bool(RecoveryCode.objects.filter(user=user, code_hash=digest, used_at__isnull=True).update(
-        used_at=timezone.now()))
-
-
 # --- password reset ----------------------------------------------------------------------------
 
-@transaction.atomic
 def password_reset_request(*, email: str, request=None) -> None:
-    """Queue a reset email if the address is known; silent otherwise (no enumeration)."""
+    """Ask for a reset link. The same work whatever the address (one job deferred, no lookup
+    here), so neither the answer nor its timing says whether an account has it."""
+    from sequence.accounts.tasks import password_reset_request as job
+
+    ip = request.META.get("REMOTE_ADDR") if request is not None else None
+    defer(job, email=normalize_email(email), ip=ip or None)
+
+
+@transaction.atomic
+def password_reset_send(*, email: str, ip: str | None = None) -> None:
+    """Run by the job: queue the reset email if the address is known; nothing otherwise."""
     user = User.objects.filter(email__iexact=normalize_email(email), is_active=True).first()
     if user is None:
         return
     minute = timezone.now().strftime("%Y%m%d%H%M")
     email_enqueue(kind="password_reset", user=user, dedup_key=f"{user.pk}:{minute}")
-    audit_record(actor=user, action="account.password_reset_requested", target=user, request=request)
+    audit_record(actor=user, action="account.password_reset_requested", target=user,
+                 request=SimpleNamespace(META={"REMOTE_ADDR": ip}))  # the requester's address
 
 
 def password_reset_prepare_email(email) -> dict | None:

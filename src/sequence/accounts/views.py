@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from sequence.accounts import services, throttle
+from sequence.accounts import services, throttle, totp
 from sequence.accounts.decorators import SECOND_FACTOR_AT, reauth_redirect, second_factor_fresh
 from sequence.accounts.forms import (
     AntiPhishingForm,
@@ -251,7 +251,7 @@ def totp_setup(request):
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            codes = services.totp_setup_confirm(user=user, code=form.cleaned_data["code"], request=request)
+            codes = totp.totp_setup_confirm(user=user, code=form.cleaned_data["code"], request=request)
         except services.SigninError as exc:
             form.add_error("code", str(exc))
         else:
@@ -262,7 +262,7 @@ def totp_setup(request):
             request.session[SECOND_FACTOR_AT] = time.time()
             return render(request, "accounts/recovery_codes.html", {"codes": codes})
     # Every showing (also after a failed confirmation) makes a fresh seed: one seed, one display.
-    setup = services.totp_setup_begin(user=user)
+    setup = totp.totp_setup_begin(user=user)
     qr_svg = segno.make(setup.uri, error="m").svg_inline(scale=5, dark="#111", light="#fff")
     return render(request, "accounts/totp_setup.html", {
         "form": form, "qr_svg": qr_svg, "secret": setup.secret, "already": user.totp_enabled,
@@ -277,6 +277,6 @@ def totp_disable(request):
         return redirect("accounts:settings")
     if not second_factor_fresh(request):
         return reauth_redirect(request, reverse("accounts:settings"))
-    services.totp_disable(user=request.user, request=request)
+    totp.totp_disable(user=request.user, request=request)
     messages.success(request, "The authenticator app is off; we will email you a code at sign-in.")
     return redirect("accounts:settings")
