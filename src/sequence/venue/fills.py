@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sequence.venue.model import ZERO, Account, Execution, Order, Position
+from sequence.venue.model import ZERO, Account, Execution, Market, Order, Position
 
 
 class Fills:
     """Mixin of :class:`~sequence.venue.engine.Venue`."""
 
+    def fee_rates(self, market: Market) -> tuple[Decimal, Decimal]:
+        """(maker, taker) fee rates in force: the profile's overrides, else the market's."""
+        p = self.profile
+        return (p.maker_fee if p.maker_fee is not None else market.maker_fee,
+                p.taker_fee if p.taker_fee is not None else market.taker_fee)
+
     def _fee_rate(self, order: Order, maker: bool) -> Decimal:
-        m, p = order.market, self.profile
-        if maker:
-            return p.maker_fee if p.maker_fee is not None else m.maker_fee
-        return p.taker_fee if p.taker_fee is not None else m.taker_fee
+        return self.fee_rates(order.market)[0 if maker else 1]
 
     def _fill(self, acct: Account, order: Order, price: Decimal, qty: Decimal | None = None, *,
               maker: bool, exec_type: str = "Trade") -> Decimal:
@@ -59,9 +62,9 @@ class Fills:
                               maker, now, closed, pnl, next(self._seq), exec_type)
         acct.executions.append(execution)
         self._public_trade(execution)
+        kind = "LIQUIDATION" if exec_type == "BustTrade" else "TRADE"
         for coin, change, f in moves:
-            self._book_entry(acct, coin, "TRADE", change, cash_flow=pnl if f else ZERO, fee=f,
-                             execution=execution)
+            self._book_entry(acct, coin, kind, change, cash_flow=pnl, fee=f, execution=execution)
         if order.filled >= order.qty:
             order.status = "Filled"
             order.reserved = ZERO

@@ -22,6 +22,7 @@ from __future__ import annotations
 import heapq
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
+from sequence.venue.feed import MINUTE_MS
 from sequence.venue.model import ZERO, Account, Market, Order
 
 D = Decimal
@@ -154,6 +155,7 @@ class Matching:
                         self._rest(order)  # the rest waits for the next candle
         self._liquidations(h_, l_)
         self.last_price = c_
+        self._funding(ts + MINUTE_MS, c_)
 
     def _still_reduces(self, acct: Account, order: Order) -> bool:
         pos = self._reducible(acct, order)

@@ -235,7 +235,7 @@ class Execution:
 class LedgerEntry:
     id: str
     coin: str
-    type: str  # TRADE | TRANSFER_IN | TRANSFER_OUT | DEPOSIT | WITHDRAW
+    type: str  # TRADE | LIQUIDATION | SETTLEMENT | TRANSFER_IN | TRANSFER_OUT | DEPOSIT | WITHDRAW
     change: Decimal
     cash_flow: Decimal
     fee: Decimal
@@ -244,6 +244,10 @@ class LedgerEntry:
     execution: Execution | None = None
     wallet: str = "trading"
     note: str = ""
+    funding: Decimal = ZERO  # SETTLEMENT: received (> 0) or paid (< 0)
+    position: Position | None = None  # SETTLEMENT: the position funded
+    size: Decimal = ZERO  # SETTLEMENT: its size then
+    price: Decimal | None = None  # SETTLEMENT: the price the value was taken at
 
 
 @dataclass

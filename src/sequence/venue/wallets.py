@@ -28,11 +28,15 @@ class Wallets:
 
     def _book_entry(self, acct: Account, coin: str, type_: str, change: Decimal, *,
                     wallet: str = "trading", cash_flow: Decimal = ZERO, fee: Decimal = ZERO,
-                    execution: Execution | None = None, note: str = "") -> None:
+                    execution: Execution | None = None, note: str = "",
+                    time: int | None = None, **settlement) -> LedgerEntry:
         w = acct.wallets[wallet]
         w[coin] = w.get(coin, ZERO) + change
-        acct.ledger.append(LedgerEntry(self.next_id(), coin, type_, change, cash_flow, fee,
-                                       w[coin], self.now(), execution, wallet, note))
+        entry = LedgerEntry(self.next_id(), coin, type_, change, cash_flow, fee, w[coin],
+                            self.now() if time is None else time, execution, wallet, note,
+                            **settlement)
+        acct.ledger.append(entry)
+        return entry
 
     def deposit(self, account_id: str, coin: str, amount, *, wallet: str = "funding",
                 status: str = "success", tx_id: str | None = None) -> Transfer:
@@ -103,10 +107,18 @@ class Wallets:
         return orders, positions
 
     def available(self, acct: Account, coin: str, wallet: str = "trading") -> Decimal:
+        """What a new order, a withdrawal or a transfer may use: the wallet less reservations
+        and position margin, less unrealised losses (gains are not spendable)."""
         if wallet != "trading":
             return acct.balance(coin, wallet)
         o, p = self.reserved(acct, coin)
-        return acct.balance(coin) - o - p
+        return acct.balance(coin) - o - p + min(ZERO, self.upl(acct, coin))
+
+    def upl(self, acct: Account, coin: str, price: Decimal | None = None) -> Decimal:
+        """Unrealised PnL of the positions settled in ``coin`` at ``price`` (default: last)."""
+        price = self.last_price if price is None else price
+        return sum((p.upl(price) for p in acct.positions.values()
+                    if p.size > 0 and p.market.settle == coin and p.market.is_derivative), ZERO)
 
     @staticmethod
     def _reserve_coin(order: Order) -> str:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sequence.venue.bybit.auth import private
 from sequence.venue.bybit.common import SIDE, market_of, paginate
 from sequence.venue.engine import Venue
-from sequence.venue.model import ZERO, Account, ApiKey, Order, fmt
+from sequence.venue.model import ZERO, Account, ApiKey, Market, Order, fmt
 from sequence.venue.protocol import Reject, time_window, transfers_of
 
 
@@ -139,7 +139,8 @@ def fee_rate(request, venue, key, account, params):
     category = params.get("category", "")
     market_of(venue, category, params.get("symbol"))
     return {"list": [{"symbol": m.bybit_symbol, "baseCoin": m.base if m.kind == "spot" else "",
-                      "takerFeeRate": fmt(m.taker_fee), "makerFeeRate": fmt(m.maker_fee)}
+                      "takerFeeRate": fmt(venue.fee_rates(m)[1]),
+                      "makerFeeRate": fmt(venue.fee_rates(m)[0])}
                      for m in venue.markets.values() if m.kind == category]}
 
 
@@ -152,8 +153,8 @@ def transaction_log(request, venue: Venue, key, account: Account, params):
     if params.get("currency"):
         entries = [e for e in entries if e.coin == params["currency"]]
     if params.get("category"):
-        entries = [e for e in entries if e.execution is not None
-                   and e.execution.order.market.kind == params["category"]]
+        entries = [e for e in entries if (m := _entry_market(e)) is not None
+                   and m.kind == params["category"]]
     if params.get("type"):
         entries = [e for e in entries if e.type == params["type"]]
     entries = time_window(entries, "time", params.get("startTime"), params.get("endTime"))
@@ -163,18 +164,32 @@ def transaction_log(request, venue: Venue, key, account: Account, params):
     for e in page:
         x = e.execution
         o = x.order if x else None
+        m = _entry_market(e)
+        if e.position is not None:  # a funding settlement
+            side, size, qty, price = SIDE[e.position.side or "buy"], e.size, e.size, e.price
+        else:
+            side = SIDE[x.side] if x else "None"
+            size = _pos_size(account, o) if o else ZERO
+            qty, price = (x.qty, x.price) if x else (ZERO, None)
         rows.append({
-            "symbol": o.market.bybit_symbol if o else "", "side": SIDE[x.side] if x else "None",
-            "funding": "", "orderLinkId": o.link_id if o else "", "orderId": o.id if o else "",
+            "symbol": m.bybit_symbol if m else "", "side": side,
+            "funding": fmt(e.funding) if e.type == "SETTLEMENT" else "",
+            "orderLinkId": o.link_id if o else "", "orderId": o.id if o else "",
             "fee": fmt(e.fee), "change": fmt(e.change), "cashFlow": fmt(e.cash_flow),
             "transactionTime": str(e.time), "type": LEDGER_TYPE.get(e.type, e.type),
             "feeRate": fmt(x.fee_rate) if x else "0", "bonusChange": "",
-            "size": fmt(_pos_size(account, o)) if o else "0", "qty": fmt(x.qty) if x else "0",
-            "cashBalance": fmt(e.balance), "currency": e.coin, "id": e.id,
-            "category": o.market.kind if o else "", "tradePrice": fmt(x.price) if x else "",
+            "size": fmt(size), "qty": fmt(qty), "cashBalance": fmt(e.balance),
+            "currency": e.coin, "id": e.id, "category": m.kind if m else "",
+            "tradePrice": fmt(price) if price is not None else "",
             "tradeId": x.id if x else "", "extraFees": "",
         })
     return {"list": rows, "nextPageCursor": nxt}
+
+
+def _entry_market(e) -> Market | None:
+    if e.execution is not None:
+        return e.execution.order.market
+    return e.position.market if e.position is not None else None
 
 
 def _pos_size(account: Account, o: Order) -> Decimal:

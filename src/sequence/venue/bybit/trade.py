@@ -140,8 +140,8 @@ def execution_list(request, venue: Venue, key, account: Account, params):
         execs = [x for x in execs if x.order.id == params["orderId"]]
     if params.get("orderLinkId"):
         execs = [x for x in execs if x.order.link_id == params["orderLinkId"]]
-    if params.get("execType") and params["execType"] != "Trade":
-        execs = []
+    if params.get("execType"):
+        execs = [x for x in execs if x.exec_type == params["execType"]]
     execs = time_window(execs, "time", params.get("startTime"), params.get("endTime"))
     execs.reverse()
     page, nxt = paginate(execs, params, 50, 100)
@@ -153,11 +153,12 @@ def execution_list(request, venue: Venue, key, account: Account, params):
             "symbol": o.market.bybit_symbol, "orderType": o.type.capitalize(),
             "underlyingPrice": "", "orderLinkId": o.link_id, "orderId": o.id,
             "stopOrderType": "UNKNOWN", "execTime": str(x.time), "feeCurrency": x.fee_coin if o.market.kind == "spot" else "",
-            "createType": "CreateByUser", "feeRate": fmt(x.fee_rate), "tradeIv": "",
+            "createType": "CreateByLiq" if o.source == "liquidation" else "CreateByUser",
+            "feeRate": fmt(x.fee_rate), "tradeIv": "",
             "blockTradeId": "", "markPrice": fmt(x.price), "execPrice": fmt(x.price),
             "markIv": "", "orderQty": fmt(o.qty), "orderPrice": fmt(o.price) if o.price else "0",
             "execValue": fmt(value), "closedSize": fmt(x.closed_size) if o.market.kind != "spot" else "",
-            "execType": "Trade", "seq": x.seq, "side": SIDE[x.side], "indexPrice": "",
+            "execType": x.exec_type, "seq": x.seq, "side": SIDE[x.side], "indexPrice": "",
             "leavesQty": fmt(o.leaves), "isMaker": x.is_maker, "execFee": fmt(x.fee),
             "execId": x.id, "marketUnit": "", "execQty": fmt(x.qty), "extraFees": "",
         })

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sequence.venue.engine import Venue
 from sequence.venue.model import ZERO, Account, ApiKey, VenueError, fmt
 from sequence.venue.okx.auth import ok, private
-from sequence.venue.okx.common import market_of, page_by_id, size_out
+from sequence.venue.okx.common import market_of, page_by_id, size_out, to_contracts
 from sequence.venue.okx.render import position_json
 from sequence.venue.protocol import Reject, transfers_of
 
@@ -163,8 +163,21 @@ _BILL_KEYS = (
     "subType", "sz", "tag", "to", "tradeId", "ts", "type")
 
 
+def _bill_type(e) -> str:
+    """OKX bill type: 1 transfer, 2 trade, 5 liquidation, 8 funding fee."""
+    return {"TRADE": "2", "LIQUIDATION": "5", "SETTLEMENT": "8"}.get(e.type, "1")
+
+
+def _bill_market(e):
+    if e.execution is not None:
+        return e.execution.order.market
+    return e.position.market if e.position is not None else None
+
+
 def _bill_subtype(x) -> str:
     m = x.order.market
+    if x.exec_type == "BustTrade":  # 104 liquidation long, 105 liquidation short
+        return "104" if x.side == "sell" else "105"
     if m.kind == "spot":
         return "1" if x.side == "buy" else "2"
     if x.closed_size > 0:
@@ -178,11 +191,10 @@ def bills(request, venue: Venue, key, account: Account, params):
     if params.get("ccy"):
         entries = [e for e in entries if e.coin == params["ccy"]]
     if params.get("type"):
-        t = params["type"]
-        entries = [e for e in entries if (t == "2") == (e.type == "TRADE") and t in ("1", "2")]
+        entries = [e for e in entries if _bill_type(e) == params["type"]]
     if params.get("instType"):
-        entries = [e for e in entries if e.execution is not None
-                   and e.execution.order.market.okx_inst_type == params["instType"]]
+        entries = [e for e in entries if (m := _bill_market(e)) is not None
+                   and m.okx_inst_type == params["instType"]]
     if params.get("begin"):
         entries = [e for e in entries if e.time >= int(params["begin"])]
     if params.get("end"):
@@ -200,7 +212,13 @@ def bills(request, venue: Venue, key, account: Account, params):
                      mgnMode="cash" if o.market.kind == "spot" else "cross", ordId=o.id,
                      pnl=fmt(e.cash_flow), posBal="0", posBalChg="0", px=fmt(x.price),
                      subType=_bill_subtype(x), sz=size_out(o, x.qty), tag=o.tag,
-                     tradeId=x.id, type="2")
+                     tradeId=x.id, type=_bill_type(e))
+        elif e.position is not None:  # funding: 173 expense, 174 income
+            m = e.position.market
+            d.update(type="8", subType="174" if e.change > 0 else "173", instId=m.okx_inst_id,
+                     instType=m.okx_inst_type, mgnMode="cross", pnl=fmt(e.change),
+                     px=fmt(e.price), sz=fmt(to_contracts(m, e.size)), tradeId="",
+                     posBal="0", posBalChg="0")
         else:
             d.update(type="1", subType="11" if e.change > 0 else "12", sz=fmt(abs(e.change)),
                      tradeId="0", **{"from": "6" if e.change > 0 else "18",

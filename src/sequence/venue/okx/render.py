@@ -74,7 +74,9 @@ def position_json(venue: Venue, account: Account, p: Position) -> dict:
              ccy=m.settle, closeOrderAlgo=[], fee="0", fundingFee="0", idxPx=fmt(price),
              imr=fmt(margin), instId=m.okx_inst_id, instType="SWAP", last=fmt(price),
              lever=fmt(p.leverage), liqPenalty="0", markPx=fmt(price), mgnMode="cross",
-             mmr=fmt(margin / 2), notionalUsd=fmt(p.size if m.kind == "inverse" else p.size * price),
+             liqPx=fmt(venue.liq_price(account, p)),
+             mmr=fmt((p.size / price if m.kind == "inverse" else p.size * price)
+                     * venue.profile.maintenance_margin), notionalUsd=fmt(p.size if m.kind == "inverse" else p.size * price),
              pnl=fmt(p.realized), pos=fmt(contracts), posId=f"{account.id}{p.idx}{len(m.key)}",
              posSide=POS_SIDE[p.idx], realizedPnl=fmt(p.realized), tradeId="",
              uTime=str(p.updated or p.created), upl=fmt(upl), uplLastPx=fmt(upl),
@@ -108,7 +110,8 @@ def order_json(venue: Venue, account: Account, o: Order) -> dict:
         ord_type = "limit"
     d.update(accFillSz=size_out(o, o.filled), attachAlgoOrds=[],
              avgPx=fmt(o.avg_price) if o.avg_price is not None else "", cTime=str(o.created),
-             category="normal", clOrdId=o.link_id, fee=fmt(-o.fee), feeCcy=o.fee_coin or m.settle,
+             category="full_liquidation" if o.source == "liquidation" else "normal",
+             clOrdId=o.link_id, fee=fmt(-o.fee), feeCcy=o.fee_coin or m.settle,
              fillPx=fmt(last.price) if last else "", fillSz=size_out(o, last.qty) if last else "0",
              fillTime=str(last.time) if last else "", instId=m.okx_inst_id,
              instType=m.okx_inst_type, isTpLimit="false",
