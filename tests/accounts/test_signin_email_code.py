@@ -90,12 +90,18 @@ def test_password_reset_by_email(client, alice, worker, smtp_sink):
     assert "bluefalcon" in text_of(msg)
     link = next(word for word in text_of(msg).split() if "/password/reset/" in word)
     path = link.split("127.0.0.1:8000", 1)[1]
+    token = path.rstrip("/").rsplit("/", 1)[1]
+    first = client.get(path)  # the token moves into the session; the address bar loses it
+    assert first.status_code == 302 and token not in first.url and first.url.endswith("/set-password/")
+    form = client.get(first.url)
+    assert form.status_code == 200 and token.encode() not in form.content
     new_password = "a brand new long passphrase 7"
-    response = client.post(path, {"new_password1": new_password, "new_password2": new_password})
+    response = client.post(first.url, {"new_password1": new_password, "new_password2": new_password})
     assert response.status_code == 302
     assert smtp_sink.to("alice@example.com", "password was changed")
     # the link works once
     assert client.get(path).status_code == 400
+    assert client.get(first.url).status_code == 400
     assert post_password(client, "alice@example.com", new_password).url == "/signin/code/"
 
 

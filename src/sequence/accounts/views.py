@@ -31,11 +31,13 @@ from sequence.accounts.forms import (
 )
 from sequence.accounts.middleware import AUTH_AT, LAST_SEEN
 from sequence.accounts.models import SigninChallenge, normalize_email
+from sequence.config.access_log import SET_PASSWORD
 
 CHALLENGE = "signin_challenge"
 CHALLENGE_USER = "signin_user"
 REAUTH = "reauth"
 ENROLLING = "enrolling_operator"
+RESET_TOKEN = "_password_reset_token"  # noqa: S105 - a session key's name, not a value
 ENROLLING_AT = "enrolling_operator_at"
 
 
@@ -201,14 +203,28 @@ def password_reset(request):
     return render(request, "accounts/password_reset.html", {"form": form})
 
 
+def _reset_user(uidb64: str):
+    model = get_user_model()
+    try:
+        return model.objects.get(pk=int(force_str(urlsafe_base64_decode(uidb64))))
+    except (ValueError, TypeError, OverflowError, model.DoesNotExist):
+        return None
+
+
 @never_cache
 @sensitive_post_parameters("new_password1", "new_password2")
 def password_reset_confirm(request, uidb64: str, token: str):
-    model = get_user_model()
-    try:
-        user = model.objects.get(pk=int(force_str(urlsafe_base64_decode(uidb64))))
-    except (ValueError, TypeError, OverflowError, model.DoesNotExist):
-        user = None
+    """The emailed link's token goes into the session at once and the browser moves on to a URL
+    without it (as Django's PasswordResetConfirmView does): it then stays out of access logs,
+    history and Referer headers from here on. The first request's log line is redacted
+    (config/access_log.py)."""
+    user = _reset_user(uidb64)
+    if token != SET_PASSWORD:
+        if user is None or not default_token_generator.check_token(user, token):
+            return render(request, "accounts/password_reset_invalid.html", status=400)
+        request.session[RESET_TOKEN] = token
+        return redirect("accounts:password_reset_confirm", uidb64=uidb64, token=SET_PASSWORD)
+    token = request.session.get(RESET_TOKEN, "")
     if user is None or not default_token_generator.check_token(user, token):
         return render(request, "accounts/password_reset_invalid.html", status=400)
     form = NewPasswordForm(user, request.POST or None)
@@ -216,6 +232,7 @@ def password_reset_confirm(request, uidb64: str, token: str):
         user.set_password(form.cleaned_data["new_password1"])
         user.save(update_fields=["password"])
         services.password_changed(user=user, request=request)
+        request.session.pop(RESET_TOKEN, None)
         messages.success(request, "Your password is changed. Sign in with it now.")
         return redirect("accounts:signin")
     return render(request, "accounts/password_reset_confirm.html", {"form": form})

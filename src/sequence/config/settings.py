@@ -241,14 +241,18 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "sequence.core.redaction.RedactingFilter"}},
+    "filters": {"redact": {"()": "sequence.core.redaction.RedactingFilter"},
+                "reset_tokens": {"()": "sequence.config.access_log.ResetTokenFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["redact", "reset_tokens"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "procrastinate": {"level": env_str("PROCRASTINATE_LOG_LEVEL", "WARNING")},
         "axes": {"level": "WARNING"},
+        # runserver's access lines, through our filters (reset tokens); gunicorn: access_log.py
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sequence.config.access_log import GUNICORN_LOGGER
+
 # Every queue: an empty --queues means all of them and, given on the command
 # line, it overrides a PROCRASTINATE_WORKER_QUEUES left in the environment.
 ALL_QUEUES = "--queues="
@@ -31,7 +33,8 @@ def sequence(python: str, *args: str) -> list[str]:
 def web(python: str, port: int) -> list[str]:
     return [str(Path(python).with_name("gunicorn")), "sequence.config.wsgi",
             "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-            "--access-logfile", "-", "--log-level", "warning"]
+            "--access-logfile", "-", "--log-level", "warning",
+            "--logger-class", GUNICORN_LOGGER]  # access lines without password-reset tokens
 
 
 def worker(python: str) -> list[str]:
