@@ -114,7 +114,9 @@ def setup(make_adapter, exchange, key_body, balance="600", key_status=200):
     adapter = make_adapter(exchange, kind, **({"credentials": creds} if creds else {}))
     seed(adapter, market)
     http = FakeHttp(adapter._raw)
-    http.add("/api/ua/v1/account/mode", {"code": "200000", "data": {"accountMode": "CLASSIC"}})
+    # docs (GET /api/ua/v1/account/mode): the field is selfAccountMode
+    http.add("/api/ua/v1/account/mode", {"code": "200000", "data": {
+        "selfAccountMode": "CLASSIC"}})
     http.add(kpath, key_body, method=kmethod, status=key_status)
     http.add(bpath, wallet(balance), method=bmethod)
     return adapter, http

@@ -239,3 +239,6 @@ class KeyInfo:
     is_subaccount: bool | None
     unified: bool | None = None
     label: str | None = None
+    # Present permissions outside the venue's known trade-only set (besides the withdraw and
+    # transfer ones above): unknown names are refused too, with the reason.
+    refused_permissions: tuple[str, ...] = ()

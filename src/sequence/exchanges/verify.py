@@ -134,6 +134,11 @@ def _rights(info: KeyInfo, kind: MarketKind, name: str) -> list[Problem]:
         out.append(Problem("transfer_permission", (
             f"This key has a transfer permission ({', '.join(info.transfer_permissions)}). "
             f"We never accept keys that can move funds: create a new {name} key without it.")))
+    if info.refused_permissions:
+        out.append(Problem("permission_not_accepted", (
+            f"This key has permissions we do not accept "
+            f"({', '.join(info.refused_permissions)}). We accept only trading and reading "
+            f"permissions: create a new {name} key with just those.")))
     allowed = info.can_trade_spot if kind is MarketKind.SPOT else info.can_trade_derivatives
     if not allowed:
         what = "Spot trading" if kind is MarketKind.SPOT else "derivatives (contract) trading"

@@ -25,6 +25,10 @@ from .base import CcxtAdapter
 NO_NEED_TO_CHANGE = {"set_margin_mode": "-4046", "set_position_mode": "-4059"}
 _FLAGS_WITHDRAW = ("enableWithdrawals",)
 _FLAGS_TRANSFER = ("enableInternalTransfer", "permitsUniversalTransfer")
+# Flags that may be true. enableMargin (loans), enablePortfolioMarginTrading,
+# enableVanillaOptions, the FIX flags and any flag Binance adds are refused by name.
+_FLAGS_ACCEPTED = frozenset({"ipRestrict", "enableReading", "enableSpotAndMarginTrading",
+                             "enableFutures"})
 
 
 class BinanceAdapter(CcxtAdapter):
@@ -224,4 +228,6 @@ def parse_binance_key(r: dict, exchange: str = "binance") -> KeyInfo:
         ips=("restricted",) if r.get("ipRestrict") else (),
         expires_at=parse.ts(expiry) if expiry else None,
         is_subaccount=None,
+        refused_permissions=tuple(p for p in perms if p not in _FLAGS_ACCEPTED
+                                  and p not in _FLAGS_WITHDRAW + _FLAGS_TRANSFER),
     )

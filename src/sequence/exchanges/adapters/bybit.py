@@ -36,6 +36,13 @@ _UTA_MARGIN = {MarginMode.CROSS: "REGULAR_MARGIN", MarginMode.ISOLATED: "ISOLATE
 # permissions.Wallet entries that move funds out of (or between) accounts
 BYBIT_WITHDRAW = ("Withdraw",)
 BYBIT_TRANSFER = ("AccountTransfer", "SubMemberTransfer", "SubMemberTransferList")
+# The only "Group:Permission" pairs a key may hold: trading and trade-history reads. Anything
+# else (Wallet, Earn, FiatP2P, FiatBybitPay, CopyTrading, a group Bybit adds tomorrow) is
+# refused by name.
+BYBIT_ACCEPTED = frozenset({
+    "ContractTrade:Order", "ContractTrade:Position", "Spot:SpotTrade",
+    "Derivatives:DerivativesTrade", "Options:OptionsTrade", "Exchange:ExchangeHistory",
+})
 
 _LEDGER_TYPES = {
     "TRANSFER_IN": LedgerKind.TRANSFER,
@@ -268,11 +275,12 @@ def _iso(value: Any) -> datetime | None:
 
 def parse_bybit_key(result: dict) -> KeyInfo:
     perms = result.get("permissions") or {}
-    flat = tuple(f"{group}:{p}" for group, items in sorted(perms.items()) for p in (items or []))
-    wallet = set(perms.get("Wallet") or [])
+    flat = tuple(f"{group}:{p}" for group, items in sorted(perms.items())
+                 for p in _items(items) if p)
+    wallet = set(_items(perms.get("Wallet")))
     read_only = str(result.get("readOnly", "0")) == "1"
-    contract = set(perms.get("ContractTrade") or [])
-    spot = set(perms.get("Spot") or [])
+    contract = set(_items(perms.get("ContractTrade")))
+    spot = set(_items(perms.get("Spot")))
     ips = tuple(ip for ip in (result.get("ips") or []) if ip and ip != "*")
     is_master = result.get("isMaster")
     return KeyInfo(
@@ -288,4 +296,14 @@ def parse_bybit_key(result: dict) -> KeyInfo:
         is_subaccount=None if is_master is None else not bool(is_master),
         unified=None if result.get("uta") is None else str(result.get("uta")) == "1",
         label=result.get("note") or None,
+        refused_permissions=tuple(
+            p for p in flat if p not in BYBIT_ACCEPTED
+            and p.removeprefix("Wallet:") not in BYBIT_WITHDRAW + BYBIT_TRANSFER),
     )
+
+
+def _items(items: Any) -> list[str]:
+    """A group's permissions: a list of names (a bare string is one name, not letters)."""
+    if isinstance(items, str):
+        return [items]
+    return [str(p) for p in items or []]

@@ -80,12 +80,21 @@ class KrakenAdapter(CcxtAdapter):
         return parse_kraken_key(response.get("result") or {})
 
 
+KRAKEN_WITHDRAW = ("withdraw-funds",)
+# Reads and order rights only. deposit-funds, earn-funds and any unknown name are refused.
+KRAKEN_ACCEPTED = frozenset({
+    "query-funds", "query-open-trades", "query-closed-trades", "query-ledger-entries",
+    "create-modify-orders", "cancel-close-orders", "modify-trades", "close-trades",
+    "export-data", "access-websockets-api",
+})
+
+
 def _cid(order: dict) -> str | None:
     return order.get("clientOrderId") or (order.get("info") or {}).get("cl_ord_id") or None
 
 
 def parse_kraken_key(result: dict) -> KeyInfo:
-    perms = tuple(result.get("permissions") or ())
+    perms = tuple(str(p) for p in result.get("permissions") or ())
     until = str(result.get("validUntil") or "0")
     expires = None
     if until not in ("", "0"):
@@ -100,11 +109,13 @@ def parse_kraken_key(result: dict) -> KeyInfo:
         permissions=perms,
         can_trade_spot=trade,
         can_trade_derivatives=False,
-        withdraw_permissions=("withdraw-funds",) if "withdraw-funds" in perms else (),
+        withdraw_permissions=tuple(p for p in KRAKEN_WITHDRAW if p in perms),
         transfer_permissions=(),
         read_only=not trade,
         ips=ips,
         expires_at=expires,
         is_subaccount=None,
         label=result.get("name") or None,
+        refused_permissions=tuple(p for p in perms if p not in KRAKEN_ACCEPTED
+                                  and p not in KRAKEN_WITHDRAW),
     )

@@ -20,7 +20,10 @@ from . import parse
 from .base import CcxtAdapter, leverage_number
 
 KUCOIN_TRANSFER = ("Transfer", "InnerTransfer")
-KUCOIN_WITHDRAW = ("Withdraw",)  # not a listed KuCoin right today; refused if it appears
+KUCOIN_WITHDRAW = ("Withdrawal", "Withdraw")  # KuCoin spells it both ways
+# The only rights a key may hold. Margin (borrowing), Earn, LeverageToken and any name
+# KuCoin adds are refused by name.
+KUCOIN_ACCEPTED = frozenset({"General", "Spot", "Futures"})
 
 
 class KucoinAdapter(CcxtAdapter):
@@ -198,9 +201,11 @@ def parse_kucoin_key(data: dict) -> KeyInfo:
         can_trade_derivatives="Futures" in perms,
         withdraw_permissions=tuple(p for p in KUCOIN_WITHDRAW if p in perms),
         transfer_permissions=tuple(p for p in KUCOIN_TRANSFER if p in perms),
-        read_only=not ({"Spot", "Futures", "Margin"} & set(perms)),
+        read_only=not ({"Spot", "Futures"} & set(perms)),
         ips=ips,
         expires_at=None,  # KuCoin gives no expiry date
         is_subaccount=None if master is None else not bool(master),
         label=data.get("remark") or None,
+        refused_permissions=tuple(p for p in perms if p not in KUCOIN_ACCEPTED
+                                  and p not in KUCOIN_WITHDRAW + KUCOIN_TRANSFER),
     )

@@ -156,6 +156,9 @@ def _bill_id(row: dict) -> int:
                                      exchange="okx") from None
 
 
+OKX_ACCEPTED = frozenset({"read_only", "trade"})  # perm words; "withdraw" and unknowns refused
+
+
 def parse_okx_key(data: dict) -> KeyInfo:
     perms = tuple(p.strip() for p in str(data.get("perm") or "").split(",") if p.strip())
     ips = tuple(ip.strip() for ip in str(data.get("ip") or "").split(",") if ip.strip())
@@ -174,4 +177,5 @@ def parse_okx_key(data: dict) -> KeyInfo:
         is_subaccount=None if uid is None or main is None else str(uid) != str(main),
         unified=None,
         label=data.get("label") or None,
+        refused_permissions=tuple(p for p in perms if p not in OKX_ACCEPTED | {"withdraw"}),
     )
