@@ -381,3 +381,68 @@ def test_binance_futures(make_adapter, kind, prefix, symbol, mid):
     run(adapter.set_position_mode(PositionMode.HEDGE, symbol))
     call = http.calls[-1]
     assert call.method == "POST" and (call.body or call.query)["dualSidePosition"] == "true"
+
+
+def kucoin_spot_hf(make_adapter):
+    adapter, http = kucoin(make_adapter)
+    # what load_markets asks a keyed account (GET /api/v1/hf/accounts/opened): HF migrated
+    http.add("/api/v1/hf/accounts/opened", {"code": "200000", "data": True})
+    run(adapter._raw.load_migration_status())
+    return adapter, http
+
+
+def test_kucoin_high_frequency_account_paths(make_adapter):
+    adapter, http = kucoin_spot_hf(make_adapter)
+    http.add("/api/v1/hf/orders", {"code": "200000", "data": {
+        "orderId": "670fd33bf9406e0007ab3945", "clientOid": "seqK1"}}, method="POST")
+    run(adapter.create_order(OrderRequest(
+        "BTC/USDT", Side.BUY, Decimal("0.001"), Decimal("50000"), "seqK1")))
+    body = http.last("/api/v1/hf/orders").body
+    assert (body["clientOid"], body["symbol"], body["postOnly"]) == ("seqK1", "BTC-USDT", True)
+    http.add("/api/v1/hf/orders/client-order/seqK1", {"code": "200000", "data": {
+        "clientOid": "seqK1"}}, method="DELETE")
+    run(adapter.cancel_order("BTC/USDT", client_order_id="seqK1"))
+    assert http.calls[-1].method == "DELETE"
+    assert http.calls[-1].query == {"symbol": "BTC-USDT"}
+    http.add("/api/v1/hf/orders/client-order/seqK1", {"code": "200000", "data": {
+        "id": "670fd33bf9406e0007ab3945", "clientOid": "seqK1", "symbol": "BTC-USDT",
+        "opType": "DEAL", "type": "limit", "side": "buy", "price": "50000", "size": "0.001",
+        "funds": "0", "dealSize": "0", "dealFunds": "0", "fee": "0", "feeCurrency": "USDT",
+        "timeInForce": "GTC", "postOnly": True, "active": True, "inOrderBook": True,
+        "cancelExist": False, "createdAt": 1729090363000, "lastUpdatedAt": 1729090363000,
+        "tradeType": "TRADE"}}, method="GET")
+    found = run(adapter.fetch_order_by_client_id("BTC/USDT", "seqK1"))
+    assert found.client_order_id == "seqK1" and found.status is OrderStatus.OPEN
+    http.add("/api/v1/accounts", {"code": "200000", "data": [  # docs: GET /api/v1/accounts
+        {"id": "1", "currency": "USDT", "type": "trade_hf", "balance": "10", "available": "8",
+         "holds": "2"}]})
+    wallet = run(adapter.fetch_balance())
+    assert http.last("/api/v1/accounts").query == {"type": "trade_hf"}
+    assert wallet.get("USDT").used == Decimal(2)
+    http.add("/api/v1/hf/accounts/ledgers", {"code": "200000", "data": []})
+    assert run(adapter.fetch_ledger(SINCE, "USDT")) == []
+    assert http.last("/api/v1/hf/accounts/ledgers").query["currency"] == "USDT"
+    assert not [p for p in http.paths() if p.endswith(("/api/v1/orders", "/api/v1/fills"))]
+
+
+def test_kucoin_unified_spot_paths(make_adapter):
+    adapter = make_adapter("kucoin", "spot")
+    seed(adapter, ("BTC/USDT", "BTC-USDT", None, {}))
+    http = FakeHttp(adapter._raw)
+    http.add("/api/ua/v1/account/mode", {"code": "200000", "data": {
+        "selfAccountMode": "UNIFIED"}})
+    http.add("/api/ua/v1/unified/order/place", {"code": "200000", "data": {
+        "orderId": "426319129738321920", "tradeType": "SPOT", "ts": 1774455603216000000,
+        "clientOid": "seqK1"}}, method="POST")
+    order = run(adapter.create_order(OrderRequest(
+        "BTC/USDT", Side.BUY, Decimal("0.001"), Decimal("50000"), "seqK1")))
+    body = http.last("/api/ua/v1/unified/order/place").body
+    assert (body["tradeType"], body["side"], body["orderType"], body["size"],
+            body["price"], body["postOnly"]) == ("SPOT", "BUY", "LIMIT", "0.001", "50000", True)
+    assert order.client_order_id == "seqK1"
+    http.add("/api/ua/v1/unified/order/cancel", {"code": "200000", "data": {
+        "clientOid": "seqK1"}}, method="POST")
+    run(adapter.cancel_order("BTC/USDT", client_order_id="seqK1"))
+    assert http.last("/api/ua/v1/unified/order/cancel").body == {
+        "clientOid": "seqK1", "symbol": "BTC-USDT", "tradeType": "SPOT"}
+    assert [p for p in http.paths() if "/api/ua/v1/" not in p] == []
