@@ -45,7 +45,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def django_command(argv: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sequence.config.settings")
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - loads the settings: a bad environment stops here
+    except ImproperlyConfigured as exc:
+        print(f"sequence: configuration error: {exc}", file=sys.stderr)
+        return 2
 
     execute_from_command_line(["sequence", *argv])
     return 0

@@ -42,3 +42,4 @@ def test_bad_environment_values_get_a_clear_message():
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "DEBUG must be one of" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -19,10 +19,25 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DEBUG = env_bool("DEBUG", False)
 DEMO = env_bool("SEQUENCE_DEMO", False)
 
-SECRET_KEY = env_secret("SECRET_KEY") or local_secrets.get("SECRET_KEY")
-SECRET_KEY_FROM_ENV = bool(env_secret("SECRET_KEY"))
+
+def _required_secret(name: str) -> str:
+    """From the environment (or NAME_FILE). Only the demo makes one up, once, under var/: on
+    several hosts each would make its own, and sessions, links and sealed seeds would break."""
+    value = env_secret(name)
+    if value:
+        return value
+    if DEMO:
+        LOCAL_SECRETS.append(name)  # check --deploy says so (config/checks.py)
+        return local_secrets.get(name)
+    raise ImproperlyConfigured(
+        f"{name} is not set. Outside the demo (SEQUENCE_DEMO=1) give every web and worker process the same "
+        f"value in the environment or in a file named by {name}_FILE (README, Configuration).")
+
+
+LOCAL_SECRETS: list[str] = []  # the secrets made up under var/ (the demo only)
+SECRET_KEY = _required_secret("SECRET_KEY")
 # "kid:base64key[,kid:base64key...]": the first encrypts, all decrypt (rotation).
-FIELD_ENCRYPTION_KEYS = env_secret("FIELD_ENCRYPTION_KEY") or local_secrets.get("FIELD_ENCRYPTION_KEY")
+FIELD_ENCRYPTION_KEYS = _required_secret("FIELD_ENCRYPTION_KEY")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -280,6 +295,8 @@ EXCHANGE_RATE_PER_IP = {"bybit": 120.0, "okx": 60.0, "kucoin": 100.0, "kraken": 
                         "binanceus": 100.0}
 if env_str("EXCHANGE_RATE_PER_IP_OVERRIDE", ""):
     EXCHANGE_RATE_PER_IP = dict.fromkeys(EXCHANGE_RATE_PER_IP, float(env_str("EXCHANGE_RATE_PER_IP_OVERRIDE", "0")))
+# Paper trading (E4): the built-in simulated exchange (`sequence venue serve`), admin API on loopback.
+PAPER_VENUE_URL = env_str("PAPER_VENUE_URL", env_str("VENUE_URL", ""))
 # A submission still "Verifying" after this long is requeued, and "Check again" is offered.
 VERIFY_STUCK_SECONDS = env_int("VERIFY_STUCK_SECONDS", 300)
 

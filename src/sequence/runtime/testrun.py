@@ -7,7 +7,9 @@ deleted afterwards.
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
 import subprocess
 import sys
 
@@ -20,6 +22,9 @@ def main(argv: list[str]) -> int:
     env.setdefault("SECURE_COOKIES", "0")
     env.setdefault("SECURE_SSL_REDIRECT", "0")
     env.setdefault("STATIC_MANIFEST", "0")
+    # Not the demo, so the secrets must come from the environment: fresh ones for each run.
+    env.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    env.setdefault("FIELD_ENCRYPTION_KEY", "k1:" + base64.b64encode(secrets.token_bytes(32)).decode())
     server = None
     if not env.get("DATABASE_URL"):
         try:
