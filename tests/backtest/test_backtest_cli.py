@@ -276,3 +276,39 @@ def test_bad_rounding_flags_exit_2(capsys, flags, words):
     code, out, err = _run(capsys, "--candles", MAIN_SET, "--json", *flags)
     assert code == 2 and out == ""
     assert words in err
+
+
+@pytest.mark.parametrize(
+    ("flag", "content", "words"),
+    [
+        ("--params", '{"spacing": 0.01, "spacing": 0.02}', "duplicate key 'spacing'"),
+        ("--params", '{"spacing": 1.0}', "spacing: must be below 1"),
+        ("--params", '{"max_dca": 100000000000000000000}', "max_dca: must be at most 100"),
+        ("--params", "[" * 100000 + "]" * 100000, "nested too deeply"),
+        ("--sweep", '{"grid": {"spacing": [0.01]}, "grid": {}}', "duplicate key 'grid'"),
+        ("--sweep", '{"grid": {"spacing": [NaN]}}', "NaN is not a number"),
+    ],
+)
+def test_duplicate_keys_and_edge_values_exit_2(capsys, params_file, flag, content, words):
+    code, out, err = _run(capsys, "--candles", MAIN_SET, flag, params_file(content), "--json")
+    assert code == 2 and out == ""
+    assert words in err
+
+
+@pytest.mark.parametrize("extra", [["--json"], [], ["--sweep", "GRID"]], ids=["json", "table", "sweep"])
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path, extra):
+    grid = tmp_path / "g.json"
+    grid.write_text(json.dumps([{}, {"spacing": 0.02}]))
+    extra = [str(grid) if a == "GRID" else a for a in extra]
+    env = {**os.environ, "PYTHONPATH": str(SRC), "SEQUENCE_CACHE": str(tmp_path / "c")}
+    r, w = os.pipe()
+    os.close(r)  # the reader is gone before the command writes a byte: like `| head -c0`
+    try:
+        p = subprocess.run(
+            [sys.executable, "-m", "sequence.cli", "backtest", "--candles", str(MAIN_SET), "--quiet", *extra],
+            stdout=w, stderr=subprocess.PIPE, text=True, env=env, check=False, timeout=120,
+        )  # fmt: skip
+    finally:
+        os.close(w)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == ""

@@ -1,6 +1,6 @@
 """Candle loading for the backtester, with a binary cache so a file is parsed once.
 
-The first load of a file parses it (numpy's C parser, validated column-wise;
+The first load of a file parses it, streamed a chunk at a time (numpy's C parser, validated column-wise;
 any problem is re-read by :func:`sequence.core.candles.load_rows`, which
 names the line), then writes ``<blake2b of the file's bytes>.f64`` into the
 cache directory: ``$SEQUENCE_CACHE``, else ``$SEQUENCE_VAR/cache/candles``,
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import array
 import contextlib
-import gzip
 import hashlib
 import os
 import struct
@@ -27,7 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sequence.core.candles import COLUMNS, CandleFileError, load_rows
+from sequence.core.candles import (
+    COLUMNS,
+    MAX_LINE,
+    MAX_TIMESTAMP,
+    CandleFileError,
+    iter_chunks,
+    load_rows,
+)
 
 __all__ = ["CandleFileError", "Candles", "cache_dir", "load_candles"]
 
@@ -139,46 +145,80 @@ def _columns_from(n: int, values: array.array, source: str, cached: bool) -> Can
     return Candles(*cols, source=source, from_cache=cached)
 
 
-def _read_bytes(path: Path) -> bytes:
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    return raw
+CANONICAL_HEADER = ",".join(COLUMNS).encode()
 
 
-def _parse_fast(path: Path) -> Any | None:
-    """numpy parse of a canonical file into a (6, n) array, or None to defer to load_rows."""
-    import numpy as np
-
-    try:
-        raw = _read_bytes(path)
-    except (OSError, EOFError, gzip.BadGzipFile):
-        return None
-    nl = raw.find(b"\n")
-    if nl < 0:
-        return None
-    header = raw[:nl].decode("utf-8", "replace").strip().lower()
-    if header != ",".join(COLUMNS):
-        return None
+def _parse_block(block: bytes) -> Any | None:
+    """numpy parse of complete lines (``block`` ends with a newline); None to defer to load_rows."""
     import io
     import warnings
+
+    import numpy as np
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         try:
-            flat = np.loadtxt(io.BytesIO(raw), delimiter=",", dtype=np.float64, skiprows=1, ndmin=2)
+            flat = np.loadtxt(
+                io.BytesIO(block), delimiter=",", dtype=np.float64, ndmin=2, comments=None
+            )
         except (ValueError, UserWarning):
             return None
-    if flat.ndim != 2 or flat.shape[0] == 0 or flat.shape[1] != 6:
+    # numpy skips blank lines silently: a count mismatch hands the file to load_rows, which
+    # bounds them (MAX_BLANK_LINES) and names the line of any problem
+    if flat.ndim != 2 or flat.shape[1] != 6 or flat.shape[0] != block.count(b"\n"):
         return None
-    cols = flat.T.copy()
+    return flat
+
+
+def _parse_fast(path: Path) -> Any | None:
+    """numpy parse of a canonical file into a (6, n) array, or None to defer to load_rows.
+
+    Streams the (inflated) file a chunk at a time: memory is the candles kept plus one chunk.
+    """
+    import numpy as np
+
+    pieces = []
+    tail = b""
+    header_seen = False
+    for chunk in iter_chunks(path):
+        data = tail + chunk if tail else chunk
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            tail = data
+            if len(tail) > MAX_LINE:
+                return None
+            continue
+        block, tail = data[: cut + 1], data[cut + 1 :]
+        if not header_seen:
+            nl = block.find(b"\n")
+            if block[:nl].strip().lower() != CANONICAL_HEADER:
+                return None
+            block = block[nl + 1 :]
+            header_seen = True
+        if block:
+            flat = _parse_block(block)
+            if flat is None:
+                return None
+            pieces.append(flat)
+    if tail.strip():
+        if not header_seen:
+            return None
+        flat = _parse_block(tail + b"\n")
+        if flat is None:
+            return None
+        pieces.append(flat)
+    if not pieces:
+        return None
+    cols = np.concatenate(pieces, axis=0).T.copy()
     ts, o, h, lo, c, v = cols
     with np.errstate(invalid="ignore"):
         ok = (
             bool(np.isfinite(cols).all())
             and bool((ts == np.floor(ts)).all())
+            and bool((np.abs(ts) <= MAX_TIMESTAMP).all())
             and bool((o > 0).all() and (h > 0).all() and (lo > 0).all() and (c > 0).all())
             and bool((h >= lo).all())
+            and bool(((lo <= o) & (o <= h) & (lo <= c) & (c <= h)).all())
             and bool((v >= 0).all())
             and bool((np.diff(ts) > 0).all())
         )

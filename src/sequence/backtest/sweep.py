@@ -102,8 +102,10 @@ def load_grid(path: str, base: Params | None = None) -> list[Params]:
         raise GridError(f"{path}: not UTF-8 text") from None
     except json.JSONDecodeError as e:
         raise GridError(f"{path}: invalid JSON: {e}") from None
-    except (ValueError, RecursionError) as e:
-        raise GridError(f"{path}: {e or 'invalid JSON: nested too deeply'}") from None
+    except RecursionError:
+        raise GridError(f"{path}: invalid JSON: nested too deeply") from None
+    except ValueError as e:
+        raise GridError(f"{path}: {e}") from None
     try:
         return expand_grid(data, base or Params())
     except GridError as e:

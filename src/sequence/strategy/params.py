@@ -270,8 +270,10 @@ def load_params(path: str | os.PathLike[str]) -> Params:
         raise ParamsError(
             [("", f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}")], source
         ) from None
-    except (ValueError, RecursionError) as e:
-        raise ParamsError([("", str(e) or "invalid JSON: nested too deeply")], source) from None
+    except RecursionError:
+        raise ParamsError([("", "invalid JSON: nested too deeply")], source) from None
+    except ValueError as e:
+        raise ParamsError([("", str(e))], source) from None
     return Params.from_mapping(data, source)
 
 
