@@ -26,6 +26,8 @@ GET  /admin/profile         -> the market profile (see profile.py)
 POST /admin/profile         {preset?: default|parity|ideal, maker_fee?, <field>?...}
 GET  /admin/requests        {since?} -> {requests: [...], size}; DELETE clears it
 POST /admin/requests        {size} resizes the ring buffer
+GET  /admin/limits          -> {enabled, scale}: the rate limits (see limits.py)
+POST /admin/limits          {enabled?, scale?}: scale multiplies every real figure
 ==========================  ==========================================================
 
 ``fund`` books the amount as a transfer into the wallet (Bybit ledger type
@@ -313,6 +315,20 @@ def resize_requests(request, state: State, body):
     return {"size": state.venue.request_log.size}
 
 
+@handler
+def get_limits(request, state: State, body):
+    return state.venue.limits.public()
+
+
+@handler
+def set_limits(request, state: State, body):
+    enabled = body.get("enabled")
+    scale = body.get("scale")
+    state.venue.limits.configure(enabled=None if enabled is None else bool(enabled),
+                                 scale=None if scale is None else float(scale))
+    return state.venue.limits.public()
+
+
 def register(app: web.Application) -> None:
     r = app.router
     r.add_post("/admin/accounts", create_account)
@@ -335,3 +351,5 @@ def register(app: web.Application) -> None:
     r.add_get("/admin/requests", get_requests)
     r.add_delete("/admin/requests", clear_requests)
     r.add_post("/admin/requests", resize_requests)
+    r.add_get("/admin/limits", get_limits)
+    r.add_post("/admin/limits", set_limits)

@@ -65,6 +65,8 @@ from sequence.venue.engine import Venue, build_venue
 from sequence.venue.profile import MarketProfile
 from sequence.venue.server import serve
 
+RAISED_LIMITS = 1000.0
+
 
 class AdminError(RuntimeError):
     """The admin API refused a call (HTTP status in ``status``)."""
@@ -198,6 +200,10 @@ class AdminClient:
     def clear_requests(self) -> int:
         return self.call("DELETE", "/admin/requests")["cleared"]
 
+    def set_limits(self, *, enabled: bool | None = None, scale: float | None = None) -> dict:
+        """Rate limits: ``scale`` multiplies the real figures; ``enabled=False`` stops them."""
+        return self.call("POST", "/admin/limits", {"enabled": enabled, "scale": scale})
+
 
 @dataclass
 class RunningVenue:
@@ -250,14 +256,18 @@ def ccxt_okx(url: str, key: Key | None = None, **config):
 @contextlib.contextmanager
 def running_venue(candles: str | None = None, *, speed: float = 1.0, seed: int = 1,
                   price: float = 30000.0, rebase: bool = True, tick: float = 0.05,
-                  profile: MarketProfile | None = None,
-                  lockstep: bool = False) -> Iterator[RunningVenue]:
+                  profile: MarketProfile | None = None, lockstep: bool = False,
+                  rate_limits: bool = False) -> Iterator[RunningVenue]:
     """Serve a fresh simulated exchange on 127.0.0.1:<free port> for the block.
 
     ``profile``: the market's realism (default :class:`MarketProfile`'s realistic one);
-    ``lockstep``: start with the clock in lock-step (it moves only by ``admin.step()``)."""
+    ``lockstep``: start with the clock in lock-step (it moves only by ``admin.step()``);
+    ``rate_limits``: the real figures (default: raised RAISED_LIMITS times, since test
+    suites drive the venue far harder than one client would)."""
     venue = build_venue(candles, speed=speed, seed=seed, price=price, rebase=rebase,
                         profile=profile)
+    if not rate_limits:
+        venue.limits.configure(scale=RAISED_LIMITS)
     if lockstep:
         venue.set_lockstep(True)
     bound: dict = {}

@@ -49,6 +49,7 @@ from decimal import Decimal
 
 from sequence.venue.feed import MINUTE_MS, CandleFeed, MarketClock, RandomWalkFeed
 from sequence.venue.fills import Fills
+from sequence.venue.limits import RateLimits
 from sequence.venue.matching import Matching
 from sequence.venue.model import Account, ApiKey, Market, VenueError, _alnum, default_markets
 from sequence.venue.orders import Orders
@@ -83,6 +84,7 @@ class Venue(Orders, Matching, Fills, Risk, Wallets):
         self._books: dict[str, tuple[list, list]] = {k: ([], []) for k in self.markets}
         self._wall_fn = wall_ms  # None: the real wall clock (keeps the venue picklable)
         self.request_log = RequestLog()  # written by the HTTP server (exchange requests)
+        self.limits = RateLimits()  # the real figures, on (see limits.py)
         self.profile = profile if profile is not None else MarketProfile()
         self.candles: deque = deque(maxlen=CANDLES_KEPT)  # (ts, o, h, l, c, volume), Decimal
         self.trades: deque = deque(maxlen=TRADES_KEPT)  # recent public trades, newest last

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from sequence.venue.engine import Venue
+from sequence.venue.limits import Rule, Verdict
 from sequence.venue.model import Account, ApiKey, VenueError
 from sequence.venue.state import venue_of
 
@@ -68,6 +68,9 @@ class Dialect:
     failure: Callable[[Reject], Answer]
     translate: Callable[[VenueError], Reject]  # a business error -> the exchange's code
     client_id_field: str  # orderLinkId | clOrdId
+    rule_for: Callable[[str, bool], Rule]  # (path, private) -> its rate-limit rule
+    limited: Callable[[Verdict], Answer]  # the answer over the limit
+    limit_headers: Callable[[Verdict], dict]  # headers on every private answer
 
     def private(self, check: Callable[[ApiKey], None] | None = None):
         """An authenticated endpoint; ``check(key)`` raises :class:`Reject` to refuse it."""
@@ -78,10 +81,15 @@ class Dialect:
                     key, account, params = await self.authenticate(request)
                     request[KEY_ID] = key.api_key
                     request[CLIENT_ID] = self._client_id(params)
+                    venue = venue_of(request)
+                    verdict = venue.limits.hit(key.api_key, self.rule_for(request.path, True))
+                    if not verdict.allowed:
+                        return respond(request, self.limited(verdict))
                     if check is not None:
                         check(key)
-                    return respond(request, self._answer(
-                        fn(request, venue_of(request), key, account, params)))
+                    answer = self._answer(fn(request, venue, key, account, params))
+                    answer.headers = {**(answer.headers or {}), **self.limit_headers(verdict)}
+                    return respond(request, answer)
                 except Reject as e:
                     return respond(request, self.failure(e))
                 except VenueError as e:
@@ -97,8 +105,11 @@ class Dialect:
 
         async def handler(request: web.Request) -> web.Response:
             try:
-                return respond(request, self._answer(
-                    fn(request, venue_of(request), dict(request.query))))
+                venue = venue_of(request)
+                verdict = venue.limits.hit(request.remote or "", self.rule_for(request.path, False))
+                if not verdict.allowed:
+                    return respond(request, self.limited(verdict))
+                return respond(request, self._answer(fn(request, venue, dict(request.query))))
             except Reject as e:
                 return respond(request, self.failure(e))
             except VenueError as e:
@@ -146,7 +157,3 @@ def transfers_of(account: Account, kind: str, coin: str | None) -> list:
     return [t for t in reversed(account.transfers)
             if t.kind == kind and (not coin or t.coin == coin)]
 
-
-def venue_market_time(venue: Venue) -> int:
-    """Market time for records that follow the market clock (tickers, candles, trades)."""
-    return venue.now()

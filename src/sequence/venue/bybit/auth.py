@@ -8,6 +8,7 @@ import time
 
 from aiohttp import web
 
+from sequence.venue.bybit import limits
 from sequence.venue.model import Account, ApiKey, VenueError
 from sequence.venue.protocol import Answer, Dialect, Reject, json_params
 from sequence.venue.state import venue_of
@@ -98,7 +99,8 @@ async def authenticate(request: web.Request) -> tuple[ApiKey, Account, object]:
     return key, venue.account(key.account_id), params
 
 
-DIALECT = Dialect("bybit", authenticate, envelope, failure, translate, "orderLinkId")
+DIALECT = Dialect("bybit", authenticate, envelope, failure, translate, "orderLinkId",
+                  limits.rule_for, limits.limited, limits.headers)
 public = DIALECT.public
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from aiohttp import web
 
 from sequence.venue.model import Account, ApiKey, VenueError
+from sequence.venue.okx import limits
 from sequence.venue.protocol import Answer, Dialect, Reject
 from sequence.venue.state import venue_of
 
@@ -113,7 +114,8 @@ async def authenticate(request: web.Request) -> tuple[ApiKey, Account, object]:
     return key, venue.account(key.account_id), params
 
 
-DIALECT = Dialect("okx", authenticate, ok, failure, translate, "clOrdId")
+DIALECT = Dialect("okx", authenticate, ok, failure, translate, "clOrdId",
+                  limits.rule_for, limits.limited, limits.headers)
 public = DIALECT.public
 
 
