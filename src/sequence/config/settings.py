@@ -81,6 +81,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "sequence.web.middleware.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last, so that its 400 still gets the headers above; it still runs before the first reader
+    # of request.POST (the CSRF check's process_view, then the view).
+    "sequence.web.middleware.UnreadableBodyMiddleware",
 ]
 
 ROOT_URLCONF = "sequence.config.urls"

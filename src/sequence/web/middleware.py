@@ -4,8 +4,13 @@ Content-Security-Policy (everything from our own origin, nothing inline)."""
 from __future__ import annotations
 
 import ipaddress
+import logging
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest
+from django.http.multipartparser import MultiPartParserError
+
+log = logging.getLogger(__name__)
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -44,6 +49,26 @@ class ClientAddressMiddleware:
         meta = request.META
         meta["REMOTE_ADDR"] = client_address(meta.get("REMOTE_ADDR", ""), meta.get("HTTP_X_FORWARDED_FOR", ""),
                                              settings.TRUSTED_PROXY_COUNT)
+        return self.get_response(request)
+
+
+class UnreadableBodyMiddleware:
+    """A form body that cannot be parsed (a malformed multipart: bad boundary, broken part,
+    bad length) is the client's error, on any URL: 400 with a plain message, not a 500 from
+    whichever code reads request.POST first (the CSRF check, a view)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "POST" and request.content_type.startswith("multipart/"):
+            try:
+                request.POST  # noqa: B018 - parses the body (and the files) now
+                request.FILES  # noqa: B018
+            except (MultiPartParserError, UnicodeDecodeError, ValueError) as exc:
+                log.info("unreadable multipart body on %s: %s", request.path, type(exc).__name__)
+                return HttpResponseBadRequest("The form data could not be read. Please send the form again.",
+                                              content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
 
