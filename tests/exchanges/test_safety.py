@@ -170,8 +170,11 @@ KRAKEN_SECRET = base64.b64encode(bytes(range(64))).decode()
              "api_key": "5c1c9e2a-1b2c-4d5e-8f90-0123456789ab"}, ["required"]),
     ("okx", {"api_name": "bot", "passphrase": "x", "api_secret": "A" * 32,
              "api_key": "not-a-uuid"}, ["format"]),
+    # a passphrase is chosen by the client: an inner space is refused, never dropped
     ("kucoin", {"api_name": "bot", "passphrase": "pass phrase", "api_key":
-                "6705f5c311545b000157d3eb", "api_secret": "a" * 36}, []),  # spaces trimmed
+                "6705f5c311545b000157d3eb", "api_secret": "a" * 36}, ["charset"]),
+    ("kucoin", {"api_name": "bot", "passphrase": " passphrase ", "api_key":
+                "6705f5c311545b000157d3eb", "api_secret": "a" * 36}, []),  # ends trimmed
     ("kucoin", {"api_name": "bot", "passphrase": "pp", "api_key": "zz", "api_secret": "a" * 36},
      ["charset"]),
     ("kraken", {"api_key": "K" * 56, "private_key": KRAKEN_SECRET}, []),

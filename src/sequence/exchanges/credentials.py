@@ -10,7 +10,8 @@ import binascii
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["CREDENTIAL_FIELDS", "FIELD_LABELS", "CredentialCheck", "FieldProblem", "check_credentials"]
+__all__ = ["CREDENTIAL_FIELDS", "FIELD_LABELS", "CredentialCheck", "FieldProblem", "check_credentials",
+           "normalise_credentials"]
 
 # Fields the form shows per exchange (Binance: none, connected by another method).
 CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
@@ -43,30 +44,38 @@ class CredentialCheck:
     problems: tuple[FieldProblem, ...]
 
 
-def _clean(value: object, *, multiline: bool = False) -> str:
+def _normalise(exchange: str, name: str, value: object) -> str:
     text = "" if value is None else str(value)
-    if multiline:
-        return "\n".join(line.strip() for line in text.strip().splitlines())
+    if name in ("api_name", "passphrase"):
+        # chosen by the client: only the ends are trimmed; an inner space is the charset
+        # check's business (refused with a message), never silently dropped
+        return text.strip()
+    if name == "api_secret" and exchange == "bybit" and "PRIVATE KEY" in text:
+        return "\n".join(line.strip() for line in text.strip().splitlines())  # PEM lines
     return "".join(text.split())  # pasted keys often carry spaces or line breaks
 
 
-def check_credentials(exchange: str, fields: dict[str, object]) -> CredentialCheck:
-    """Check the form fields for ``exchange``; messages name the field, never the value."""
+def normalise_credentials(exchange: str, fields: dict[str, object]) -> dict[str, str]:
+    """The exact values to check *and* to store: one normalisation, so a key that passes
+    the form check is the key that is sealed (a pasted key broken over two lines)."""
     if exchange not in CREDENTIAL_FIELDS:
         raise ValueError(f"unknown exchange {exchange!r}")
-    names = CREDENTIAL_FIELDS[exchange]
-    cleaned: dict[str, str] = {}
+    return {name: _normalise(exchange, name, fields.get(name))
+            for name in CREDENTIAL_FIELDS[exchange]}
+
+
+def check_credentials(exchange: str, fields: dict[str, object]) -> CredentialCheck:
+    """Check the form fields for ``exchange``; messages name the field, never the value.
+
+    ``cleaned`` is :func:`normalise_credentials` of the fields: store that, not the input.
+    """
+    cleaned = normalise_credentials(exchange, fields)
     problems: list[FieldProblem] = []
 
     def bad(name: str, code: str, message: str) -> None:
         problems.append(FieldProblem(name, code, message))
 
-    for name in names:
-        multiline = name == "api_secret" and exchange == "bybit"
-        value = _clean(fields.get(name), multiline=multiline)
-        if name == "api_name":
-            value = str(fields.get(name) or "").strip()
-        cleaned[name] = value
+    for name, value in cleaned.items():
         if not value:
             bad(name, "required", f"{FIELD_LABELS[name]} is required.")
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from sequence.accounts.models import normalize_email
 from sequence.accounts.services import validate_anti_phishing_code
 from sequence.catalog.models import Market, Offering
+from sequence.exchanges.credentials import normalise_credentials
 from sequence.onboarding.fields import FIELDS_BY_EXCHANGE, LABELS, SECRET_FIELDS
 from sequence.onboarding.validation import credential_format_errors
 
@@ -99,7 +100,8 @@ class SubmissionForm(forms.Form):
 
     def _clean_credentials(self, exchange: str) -> None:
         wanted = FIELDS_BY_EXCHANGE[exchange]
-        values = {name: (self.cleaned_data.get(name) or "").strip() for name in wanted}
+        # one normalisation for the check and the store (a key pasted over two lines)
+        values = normalise_credentials(exchange, {name: self.cleaned_data.get(name) for name in wanted})
         for name in wanted:
             if not values[name]:
                 self.add_error(name, f"Enter the {LABELS[name]} exactly as your exchange shows it.")
