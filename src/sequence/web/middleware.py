@@ -7,10 +7,12 @@ import ipaddress
 import logging
 
 from django.conf import settings
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 
 log = logging.getLogger(__name__)
+
+FORM_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded"}  # what request.POST parses
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -53,20 +55,21 @@ class ClientAddressMiddleware:
 
 
 class UnreadableBodyMiddleware:
-    """A form body that cannot be parsed (a malformed multipart: bad boundary, broken part,
-    bad length) is the client's error, on any URL: 400 with a plain message, not a 500 from
-    whichever code reads request.POST first (the CSRF check, a view)."""
+    """A form body that cannot be read is the client's error, on any URL: 400 with a plain
+    message. Django turns its parser's own error into a 400, but not a body cut short (the client
+    stops sending before Content-Length: UnreadablePostError) nor a decoding error, which became
+    500s in whichever code read request.POST first (the CSRF check, a view). Read it here, once."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method == "POST" and request.content_type.startswith("multipart/"):
+        if request.method == "POST" and request.content_type in FORM_TYPES:
             try:
-                request.POST  # noqa: B018 - parses the body (and the files) now
+                request.POST  # noqa: B018 - reads and parses the body (and the files) now
                 request.FILES  # noqa: B018
-            except (MultiPartParserError, UnicodeDecodeError, ValueError) as exc:
-                log.info("unreadable multipart body on %s: %s", request.path, type(exc).__name__)
+            except (MultiPartParserError, UnreadablePostError, UnicodeDecodeError, LookupError, ValueError) as exc:
+                log.info("unreadable form body on %s: %s", request.path, type(exc).__name__)
                 return HttpResponseBadRequest("The form data could not be read. Please send the form again.",
                                               content_type="text/plain; charset=utf-8")
         return self.get_response(request)
