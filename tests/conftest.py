@@ -42,7 +42,9 @@ def worker_process(django_db_setup, django_db_blocker, smtp_sink, venue, tmp_pat
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
     worker = WorkerProcess(db_settings=connection.settings_dict, smtp_port=smtp_sink.port, log_path=log_path,
                            extra_env={"BYBIT_API_URL": venue.url, "OKX_API_URL": venue.url,
-                                      "EGRESS_IPS": "127.0.0.1"}).start()
+                                      "PAPER_VENUE_URL": venue.url, "EGRESS_IPS": "127.0.0.1",
+                                      # engine steps every second of market time in tests
+                                      "ENGINE_STEP_SECONDS": "1"}).start()
     yield worker
     worker.stop()
 

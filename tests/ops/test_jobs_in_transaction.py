@@ -35,11 +35,10 @@ def test_a_job_deferred_under_the_workers_connector_rolls_back_with_the_transact
     """A worker swaps the app's connector for a psycopg pool; the helper still uses Django's connection."""
     worker_connector = app.connector.get_worker_connector()
     before = ProcrastinateJob.objects.count()
-    with app.replace_connector(worker_connector):
-        with pytest.raises(RuntimeError), transaction.atomic():
-            defer(deliver_email, email_id=123456)
-            assert ProcrastinateJob.objects.count() == before + 1  # visible inside the transaction
-            raise RuntimeError("the job's work failed")
+    with app.replace_connector(worker_connector), pytest.raises(RuntimeError), transaction.atomic():
+        defer(deliver_email, email_id=123456)
+        assert ProcrastinateJob.objects.count() == before + 1  # visible inside the transaction
+        raise RuntimeError("the job's work failed")
     assert ProcrastinateJob.objects.count() == before  # gone with the rollback
 
 

@@ -8,7 +8,12 @@ from pathlib import Path
 
 from asgiref.sync import async_to_sync
 
-from sequence.catalog.services import exchanges_ensure, offering_ensure, strategy_upsert, strategy_version_current
+from sequence.catalog.services import (
+    exchanges_ensure,
+    offering_ensure,
+    strategy_upsert,
+    strategy_version_current,
+)
 from sequence.exchanges.domain import PositionMode
 from sequence.trading import services
 from sequence.trading.engine_jobs import step_bot

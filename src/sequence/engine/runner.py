@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from sequence.core.clock import to_ms
+from sequence.core.clock import from_ms, to_ms
 from sequence.engine.diff import diff
 from sequence.engine.ids import OrderId, decode, encode
 from sequence.engine.model import BotContext, EngineEvent, FillRecord, OrderRecord, StepState
 from sequence.engine.plan import Desired, SideInput, plan_orders
 from sequence.engine.reconcile import apply_report, counts_in_k
-from sequence.exchanges.domain import Fill, Order, OrderRequest, PositionSide, Side
+from sequence.exchanges.domain import Fill, LedgerKind, Order, OrderRequest, PositionSide, Side
 from sequence.exchanges.errors import (
     DuplicateClientOrderIdError,
     ExchangeError,
@@ -44,6 +44,8 @@ __all__ = ["MAX_ROUNDS", "Snapshot", "StepResult", "Store", "run_step"]
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
 MAX_ROUNDS = 4
+REREAD_MS = 300_000  # fills are read again this far before the cursor: late ones are not missed
+FIRST_READ_MS = 3_600_000
 
 
 class Store(Protocol):
@@ -84,18 +86,20 @@ async def read_snapshot(ctx: BotContext, port: ExchangePort, state: StepState) -
             side = "long" if pos.side is PositionSide.LONG else "short"
             positions[side] = (pos.size * ctx.contract_size, pos.entry_price or ZERO)
     open_orders = await port.fetch_open_orders(ctx.symbol)
-    since = state.fills_cursor_ms
-    from sequence.core.clock import from_ms
-
-    fills = await port.fetch_fills(from_ms(max(0, since - 1)), ctx.symbol)
-    ledger = await port.fetch_ledger(from_ms(max(0, state.ledger_cursor_ms)), ctx.base_currency) \
-        if hasattr(port, "fetch_ledger") else []
     last = ticker.last or ticker.bid or ticker.ask
     bid = ticker.bid or last
     ask = ticker.ask or last
     if not (bid and ask and last):
         raise ExchangeError(f"{ctx.symbol}: the exchange reported no price")
     market_ms = to_ms(ticker.timestamp) if ticker.timestamp else state.market_ms
+    # A new bot reads from an hour before its first step (nothing earlier is its own);
+    # afterwards from REREAD_MS before the cursor, so a late fill is not missed.
+    if not state.fills_cursor_ms:
+        state.fills_cursor_ms = max(0, market_ms - FIRST_READ_MS)
+    if not state.ledger_cursor_ms:
+        state.ledger_cursor_ms = max(0, market_ms - FIRST_READ_MS)
+    fills = await port.fetch_fills(from_ms(max(0, state.fills_cursor_ms - REREAD_MS)), ctx.symbol)
+    ledger = await port.fetch_ledger(from_ms(state.ledger_cursor_ms + 1), ctx.base_currency)
     return Snapshot(balance, positions, open_orders, fills, bid, ask, last, market_ms, ledger)
 
 
@@ -189,6 +193,18 @@ async def reconcile(ctx: BotContext, port: ExchangePort, state: StepState, snap:
             state.events.append(EngineEvent("adopted", {
                 "what": "position", "side": name, "ours": str(memo.size), "exchange": str(size)}))
         memo.size, memo.entry_price = size, (entry if size > 0 else None)
+    # a quiet bot's cursor follows the market, so its reads stay one short window
+    state.fills_cursor_ms = max(state.fills_cursor_ms, snap.market_ms - REREAD_MS)
+    for entry in snap.ledger:
+        ms = to_ms(entry.timestamp) if entry.timestamp else 0
+        if ms <= state.ledger_cursor_ms:
+            continue
+        state.ledger_cursor_ms = ms
+        if entry.kind in (LedgerKind.DEPOSIT, LedgerKind.WITHDRAWAL, LedgerKind.TRANSFER):
+            # funds moved in or out: it changes the exposure cap now and the next cycle's size (E2)
+            state.events.append(EngineEvent("deposit", {
+                "kind": entry.kind.value, "currency": entry.currency or "", "amount": str(entry.amount),
+                "exchange_type": entry.exchange_type or "", "id": entry.id or ""}))
     state.balance, state.last_price, state.market_ms = snap.balance, snap.last, max(state.market_ms, snap.market_ms)
     state.orders = [o for o in state.orders if not (o.terminal and not o.dirty)]
 
@@ -206,11 +222,18 @@ def _side_inputs(ctx: BotContext, state: StepState) -> list[SideInput]:
 
 def _record(ctx: BotContext, state: StepState, want: Desired) -> OrderRecord:
     memo = state.sides[want.side]
+    if want.kind == "entry" and memo.cycle_balance is None:
+        memo.cycle_balance = state.balance  # E2: every entry of this cycle is sized from this balance
     version = memo.next_version()
     cid = encode(OrderId(bot=ctx.number, cycle=memo.cycle, side=want.side, kind=want.kind,
                          level=want.level, version=version))
     return OrderRecord(cid, want.side, want.kind, want.level, memo.cycle, version, want.buy, want.price,
                        want.qty, want.reduce_only)
+
+
+def _entry_sent(state: StepState, rec: OrderRecord) -> bool:
+    return any(o is not rec and o.side == rec.side and o.kind == "entry" and o.cycle == rec.cycle
+               and o.detail != "not sent" for o in state.orders)
 
 
 def _request(ctx: BotContext, rec: OrderRecord) -> OrderRequest:
@@ -273,9 +296,6 @@ async def _lookup(ctx: BotContext, port: ExchangePort, rec: OrderRecord) -> Orde
 async def trade(ctx: BotContext, port: ExchangePort, store: Store, state: StepState,
                 result: StepResult) -> bool:
     """Plan, diff, record, send. Returns True when a create filled at once (plan again)."""
-    for memo in state.sides.values():
-        if memo.size <= 0 and memo.cycle_balance is None and state.open_new and state.balance is not None:
-            memo.cycle_balance = state.balance  # E2: the cycle's entry is sized from this balance
     wanted, small = plan_orders(ctx.params, ctx.precision, _side_inputs(ctx, state),
                                 balance=state.balance or ZERO, bid=state.bid or ZERO, ask=state.ask or ZERO,
                                 open_new=state.open_new)
@@ -298,6 +318,9 @@ async def trade(ctx: BotContext, port: ExchangePort, store: Store, state: StepSt
             # the state changed: plan again from a fresh snapshot; the rest was never sent
             for unsent in new[i + 1:]:
                 unsent.state, unsent.detail, unsent.dirty = "canceled", "not sent", True
+                if unsent.kind == "entry" and not _entry_sent(state, unsent):
+                    # its cycle starts with the balance of the round that sends its entry
+                    state.sides[unsent.side].cycle_balance = None
             return True
     return False
 

@@ -130,7 +130,9 @@ def main(argv: list[str]) -> int:
                         VENUE_URL=f"http://127.0.0.1:{args.venue_port}")
         if find_spec("sequence.venue.cli") and not env.get("BYBIT_API_URL"):
             venue_url = seed_env["VENUE_URL"]
-            env.update(VENUE_URL=venue_url, BYBIT_API_URL=venue_url, OKX_API_URL=venue_url)
+            env.update(VENUE_URL=venue_url, BYBIT_API_URL=venue_url, OKX_API_URL=venue_url,
+                       PAPER_VENUE_URL=venue_url)
+            seed_env.update(BYBIT_API_URL=venue_url, OKX_API_URL=venue_url, PAPER_VENUE_URL=venue_url)
             candles = Path(__file__).with_name("demo_data") / "binanceus_BTCUSDT_1m_2023-03.csv.gz"
             children.start("venue", process_types.venue(py, args.venue_port, candles, var / "venue-state.pkl"), env)
             wait_for_http(f"{venue_url}/admin/clock", "the simulated exchange", children)

@@ -3,19 +3,21 @@
 A live bot's steps form a chain: each step, in the same transaction as the state it wrote,
 defers the next one (``lock`` and ``queueing_lock`` ``bot:{id}``: two steps of one bot never
 run together, and at most one waits). ``ensure_chains`` (periodic) re-creates a chain that
-was lost (a bug, a deleted job). The interval is market time (ENGINE_STEP_SECONDS), turned
-into wall time by the market's observed speed, so the demo's accelerated clock steps faster.
+was lost. The interval is market time (ENGINE_STEP_SECONDS), turned into wall time by the
+market's observed speed, so the demo's accelerated clock steps faster.
 
-Batching: one job per bot-step. The benchmark (bench/engine_bench.py) measures the job
-overhead; batching several bots per job (fixed shards, the lock being the shard's) would
-be the next step if it became the limit.
+Workers LISTEN for new jobs and poll every WORKER_POLL_SECONDS for scheduled ones (settings).
+One job per bot-step: bench/engine_bench.py measures what a step costs, jobs included;
+batching bots per job (fixed shards whose lock is the shard's) is the lever if jobs ever
+become the limit.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
-import traceback
+from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -35,7 +37,6 @@ from sequence.trading.statuses import BotStatus
 log = logging.getLogger(__name__)
 
 STEPPING = (BotStatus.LIVE, BotStatus.PAUSED, BotStatus.NEEDS_ATTENTION)
-_MARKETS: dict[tuple, object] = {}
 
 
 def lock_of(bot_id) -> str:
@@ -79,91 +80,105 @@ def ensure_chains() -> int:
     return count
 
 
-def _context(bot: Bot, market) -> BotContext:
-    strategy = bot.offering.strategy
+@dataclass(frozen=True, slots=True)
+class _Static:
+    """What a step needs of a bot that changes only with a new strategy version or key."""
+
+    bot: Bot
+    params: Params
+    sides: tuple[str, ...]
+    key: tuple
+
+
+_STATIC: dict[str, _Static] = {}
+_STATIC_LOCK = threading.Lock()
+
+
+def _static(bot_id, flags: dict) -> _Static:
+    key = (flags["strategy_version_id"], flags["credential_id"])
+    with _STATIC_LOCK:
+        cached = _STATIC.get(str(bot_id))
+    if cached is not None and cached.key == key:
+        return cached
+    bot = Bot.objects.select_related("offering__strategy", "offering__exchange", "strategy_version",
+                                     "credential", "user").get(pk=bot_id)
     params = Params.from_mapping(bot.strategy_version.params)
-    return BotContext(bot_id=str(bot.pk), number=int(bot.number or 0), symbol=bot.offering.symbol,
-                      base_currency=strategy.base_currency, params=params, precision=precision_of(market),
-                      hedge=bot.hedge_mode, spot=bot.offering.market == "spot",
-                      contract_size=market.contract_size or 1)
+    sides = tuple(n for n, on in (("long", params.long_enabled), ("short", params.short_enabled)) if on)
+    store.ensure_rows(bot.pk, list(sides))
+    static = _Static(bot, params, sides, key)
+    with _STATIC_LOCK:
+        _STATIC[str(bot_id)] = static
+    return static
 
 
 def _load(bot_id):
-    bot = Bot.objects.select_related("offering__strategy", "offering__exchange", "strategy_version",
-                                     "credential", "user").get(pk=bot_id)
-    if bot.status not in STEPPING or bot.launched_at is None:
-        return bot, None
-    store.ensure_sides(bot, _side_names(bot))
-    return bot, store.load_state(bot)
+    flags = store.bot_flags(bot_id)
+    if flags is None or flags["status"] not in STEPPING or flags["launched_at"] is None:
+        return None, None, None
+    static = _static(bot_id, flags)
+    return static, store.load_state(bot_id, flags["status"], flags["pause_reasons"]), flags
 
 
-def _side_names(bot: Bot) -> list[str]:
-    params = Params.from_mapping(bot.strategy_version.params)
-    return [n for n, on in (("long", params.long_enabled), ("short", params.short_enabled)) if on]
+def _context(static: _Static, market) -> BotContext:
+    bot = static.bot
+    return BotContext(bot_id=str(bot.pk), number=int(bot.number or 0), symbol=bot.offering.symbol,
+                      base_currency=bot.offering.strategy.base_currency, params=static.params,
+                      precision=precision_of(market), hedge=bot.hedge_mode, spot=bot.offering.market == "spot",
+                      contract_size=market.contract_size or 1)
 
 
 class _OrmStore:
-    def __init__(self, bot_id) -> None:
+    def __init__(self, bot_id, loaded) -> None:
         self.bot_id = bot_id
+        self.loaded = loaded
 
     async def commit(self, ctx, state) -> None:
-        await sync_to_async(store.save_state)(self.bot_id, ctx, state)
-
-
-async def _market(port: ExchangePort, symbol: str):
-    markets = await port.load_markets()
-    if symbol not in markets:
-        raise ExchangeError(f"{symbol} is not a market of this exchange")
-    return markets[symbol]
+        await sync_to_async(store.save_state)(self.bot_id, ctx, state, self.loaded)
 
 
 async def step_bot(bot_id, *, port: ExchangePort | None = None, schedule: bool = True) -> StepResult | None:
     """One step of one bot (the job's body). ``port``: tests and benchmarks pass their own."""
-    bot, state = await sync_to_async(_load)(bot_id)
-    if state is None:
+    static, loaded, _flags = await sync_to_async(_load)(bot_id)
+    if static is None:
         return None
-    port = port or await sync_to_async(port_for)(bot)
+    state = loaded.state
+    port = port or await sync_to_async(port_for)(static.bot)
     error = ""
     result: StepResult | None = None
+    ctx = None
     try:
-        ctx = _context(bot, await _market(port, bot.offering.symbol))
-        result = await run_step(ctx, port, _OrmStore(bot.pk), state)
+        markets = await port.load_markets()
+        market = markets.get(static.bot.offering.symbol)
+        if market is None:
+            raise ExchangeError(f"{static.bot.offering.symbol} is not a market of this exchange")
+        ctx = _context(static, market)
+        result = await run_step(ctx, port, _OrmStore(static.bot.pk, loaded), state)
     except (AuthenticationError, PermissionDeniedError) as exc:
         error = f"the exchange refused the key: {exc}"
-        ctx = None
     except ExchangeError as exc:
         error = f"exchange: {exc}"
-        ctx = None
     except Exception as exc:  # a bug must not end the chain: it is recorded, the next step retries
         log.exception("step of bot %s failed", bot_id)
         error = f"internal: {type(exc).__name__}: {exc}"
-        ctx = None
-    await sync_to_async(_finish)(bot, ctx, state, error, schedule, isinstance_auth(error))
+    await sync_to_async(_finish)(static.bot, ctx, loaded, error, schedule,
+                                 error.startswith("the exchange refused the key"))
     return result
 
 
-def isinstance_auth(error: str) -> bool:
-    return error.startswith("the exchange refused the key")
-
-
-@transaction.atomic
-def _finish(bot: Bot, ctx, state, error: str, schedule: bool, key_refused: bool) -> None:
+def _finish(bot: Bot, ctx, loaded, error: str, schedule: bool, key_refused: bool) -> None:
     from sequence.trading import services
     from sequence.trading.notify import email_attention
 
-    if ctx is not None:
-        store.save_state(bot.pk, ctx, state)
-    speed = store.record_step_end(bot.pk, wall_ms=int(time.time() * 1000), market_ms=state.market_ms, error=error)
-    current = Bot.objects.select_for_update(of=("self",)).get(pk=bot.pk)
-    reason = state.attention or ("the exchange refused the API key" if key_refused else "")
-    if reason and current.status in (BotStatus.LIVE, BotStatus.PAUSED):
-        hint = ("Add funds in the strategy's base currency to the trading account, then tell us."
-                if state.attention else "Check the key on the exchange, or submit a new one with “Refresh API”.")
-        services.bot_attention(bot_id=bot.pk, reason=reason)
-        email_attention(current, reason=reason, hint=hint)
-    if schedule and current.status in STEPPING:
-        _defer_step(bot.pk, seconds=settings.ENGINE_STEP_SECONDS / max(1.0, speed))
-
-
-def step_error_trace() -> str:
-    return traceback.format_exc(limit=3)
+    state = loaded.state
+    with transaction.atomic():
+        speed = store.end_step(bot.pk, ctx, state, loaded, wall_ms=int(time.time() * 1000), error=error)
+        reason = state.attention or ("the exchange refused the API key" if key_refused else "")
+        status = state.status
+        if reason and status in (BotStatus.LIVE, BotStatus.PAUSED):
+            current = services.bot_attention(bot_id=bot.pk, reason=reason)
+            hint = ("Add funds in the strategy's base currency to the trading account, then tell us."
+                    if state.attention else "Check the key on the exchange, or submit a new one with “Refresh API”.")
+            email_attention(current, reason=reason, hint=hint)
+            status = current.status
+        if schedule and status in STEPPING:
+            _defer_step(bot.pk, seconds=settings.ENGINE_STEP_SECONDS / max(1.0, speed))

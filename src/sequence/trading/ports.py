@@ -55,6 +55,9 @@ def port_for(bot) -> ExchangePort:
     from dataclasses import replace
 
     config = replace(base, rate_per_second=rate_budget(exchange))
+    if bot.kind == "paper":  # paper bots trade on the simulated exchange, whatever *_API_URL says
+        config = replace(config, api_url=(settings.PAPER_VENUE_URL or "").rstrip("/") or None,
+                         rate_per_second=None)
     secrets = credential_open(credential=bot.credential, purpose="engine step", actor="engine worker")
     secret = secrets.get("api_secret") or secrets.get("private_key")
     passphrase = secrets.get("passphrase")

@@ -74,6 +74,7 @@ def bot_create(*, user, offering, kind: str = Bot.Kind.CLIENT, venue_account_id:
                               venue_account_id=venue_account_id)
 
 
+@transaction.atomic
 def bot_verifying(*, bot_id, actor=None) -> Bot:
     bot = _lock(bot_id)
     if bot.status == BotStatus.VERIFYING:
@@ -81,6 +82,7 @@ def bot_verifying(*, bot_id, actor=None) -> Bot:
     return _move(bot, BotStatus.VERIFYING, actor=actor, action="verifying")
 
 
+@transaction.atomic
 def bot_credential_verified(*, bot_id, credential, expires_at: datetime, expiry_source: str,
                             first_key: bool, actor=None) -> tuple[Bot, object | None]:
     """A verified key becomes the bot's; returns (bot, the credential it replaced or None).
@@ -102,6 +104,7 @@ def bot_credential_verified(*, bot_id, credential, expires_at: datetime, expiry_
     return bot, (old if not first_key else None)
 
 
+@transaction.atomic
 def bot_attention(*, bot_id, reason: str, actor=None, data: dict | None = None) -> Bot:
     """Something only a person can fix: the bot stops placing new orders until then."""
     bot = _lock(bot_id)
@@ -112,6 +115,7 @@ def bot_attention(*, bot_id, reason: str, actor=None, data: dict | None = None) 
     return moved
 
 
+@transaction.atomic
 def bot_launch_request(*, bot_id, actor, request=None) -> Bot:
     """The operator's Launch: checked here, carried out by the launch job (it holds the key).
 
@@ -133,6 +137,7 @@ def bot_launch_request(*, bot_id, actor, request=None) -> Bot:
     return bot
 
 
+@transaction.atomic
 def bot_pause(*, bot_id, reason: str, actor=None, request=None, data: dict | None = None) -> Bot:
     """Add a pause reason; a live bot becomes paused (entries and DCA cancelled, take-profit kept)."""
     reason = PauseReason(reason)
@@ -148,6 +153,7 @@ def bot_pause(*, bot_id, reason: str, actor=None, request=None, data: dict | Non
     return moved
 
 
+@transaction.atomic
 def bot_resume(*, bot_id, reason: str, actor=None, request=None) -> Bot:
     """Clear one pause reason; the bot trades again when none is left."""
     reason = PauseReason(reason)
@@ -161,6 +167,7 @@ def bot_resume(*, bot_id, reason: str, actor=None, request=None) -> Bot:
     return moved
 
 
+@transaction.atomic
 def bot_stop(*, bot_id, actor, request=None) -> Bot:
     """Stop for good: every order is cancelled, the position is left to the operator (told its size)."""
     from sequence.trading.tasks import wind_down_bot

@@ -1,16 +1,18 @@
 """The engine's store: :class:`sequence.engine.model.StepState` to and from rows, with the ORM.
 
-Each method is one transaction. Rows of one bot are only ever written by that bot's step,
-and two steps of one bot never run at once (the job lock ``bot:{id}``), so no row lock is
-needed here beyond the bot row the finishing transaction reads.
+Built for thousands of bots per process: a quiet step (nothing filled, nothing to change)
+costs four reads and one write plus the next step's job. Rows of one bot are only ever
+written by that bot's step, and two steps of one bot never run at once (the job lock
+``bot:{id}``), so no row lock is taken here.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from sequence.core.clock import from_ms
@@ -20,35 +22,66 @@ from sequence.trading.statuses import BotStatus, OrderState
 
 ORDER_FIELDS = ["state", "exchange_order_id", "filled", "lookups", "detail", "updated_at"]
 SIDE_FIELDS = ["cycle", "cycle_balance", "size", "entry_price", "dca_count", "order_seq"]
+LIVE_ORDER_STATES = (OrderState.PENDING, OrderState.OPEN)
+REREAD_MS = 2 * 300_000  # twice the engine's re-read window (runner.REREAD_MS)
 
 
-def load_state(bot: Bot) -> StepState:
-    engine, _ = BotEngine.objects.get_or_create(bot=bot)
+@dataclass(slots=True)
+class Loaded:
+    """A step's state plus what the store needs to write it back cheaply."""
+
+    state: StepState
+    sides_before: dict[str, tuple]
+    cursors_before: tuple
+    last_wall_ms: int
+    last_market_ms: int
+    speed: float
+
+
+def _side_sig(m: SideMemo) -> tuple:
+    return (m.cycle, m.cycle_balance, m.size, m.entry_price, m.dca_count, m.order_seq)
+
+
+def ensure_rows(bot_id, side_names: list[str]) -> None:
+    BotEngine.objects.get_or_create(bot_id=bot_id)
+    for name in side_names:
+        BotSide.objects.get_or_create(bot_id=bot_id, side=name)
+
+
+def load_state(bot_id, status: str, pause_reasons: list[str]) -> Loaded:
+    engine = BotEngine.objects.filter(bot_id=bot_id).values(
+        "fills_cursor_ms", "ledger_cursor_ms", "last_market_ms", "last_wall_ms", "market_speed").first()
     sides = {s.side: SideMemo(s.side, s.cycle, s.cycle_balance, s.size, s.entry_price, s.dca_count, s.order_seq)
-             for s in BotSide.objects.filter(bot=bot)}
+             for s in BotSide.objects.filter(bot_id=bot_id)}
     orders = [
         OrderRecord(o.client_order_id, o.side, o.kind, o.level, o.cycle, o.version, o.buy, o.price, o.qty,
                     o.reduce_only, o.state, o.exchange_order_id, o.filled, o.lookups, o.detail,
                     dirty=False, new=False)
-        for o in Order.objects.filter(bot=bot).exclude(state__in=(OrderState.FILLED, OrderState.CANCELED,
-                                                                   OrderState.REJECTED))
+        for o in Order.objects.filter(bot_id=bot_id, state__in=LIVE_ORDER_STATES)
     ]
-    recent = from_ms(max(0, engine.fills_cursor_ms - 60_000))
-    known = set(Fill.objects.filter(bot=bot, executed_at__gte=recent).values_list("trade_id", flat=True))
-    open_new = bot.status == BotStatus.LIVE and not bot.pause_reasons
-    return StepState(status=bot.status, open_new=open_new, sides=sides, orders=orders,
-                     fills_cursor_ms=engine.fills_cursor_ms, ledger_cursor_ms=engine.ledger_cursor_ms,
-                     known_trades=known, market_ms=engine.last_market_ms)
+    # Fills are read again from REREAD_MS before the cursor (an exchange may deliver a fill late,
+    # dated before one already read); the trade ids of that window say which are known.
+    since = from_ms(max(0, engine["fills_cursor_ms"] - REREAD_MS))
+    known = set(Fill.objects.filter(bot_id=bot_id, executed_at__gte=since).values_list("trade_id", flat=True))
+    open_new = status == BotStatus.LIVE and not pause_reasons
+    state = StepState(status=status, open_new=open_new, sides=sides, orders=orders,
+                      fills_cursor_ms=engine["fills_cursor_ms"], ledger_cursor_ms=engine["ledger_cursor_ms"],
+                      known_trades=known, market_ms=engine["last_market_ms"])
+    return Loaded(state, {n: _side_sig(m) for n, m in sides.items()},
+                  (engine["fills_cursor_ms"], engine["ledger_cursor_ms"]), engine["last_wall_ms"],
+                  engine["last_market_ms"], engine["market_speed"])
 
 
-def ensure_sides(bot: Bot, names: list[str]) -> None:
-    for name in names:
-        BotSide.objects.get_or_create(bot=bot, side=name)
+def save_state(bot_id, ctx: BotContext, state: StepState, loaded: Loaded | None = None) -> None:
+    """Write what the step changed (only that): orders, fills, events, sides."""
+    if not (any(o.dirty for o in state.orders) or state.new_fills or state.events
+            or loaded is None or any(_side_sig(m) != loaded.sides_before.get(n) for n, m in state.sides.items())):
+        return
+    with transaction.atomic():
+        _save(bot_id, state, loaded)
 
 
-@transaction.atomic
-def save_state(bot_id, ctx: BotContext, state: StepState) -> None:
-    """Write what the step changed: orders, fills, events, sides, cursors."""
+def _save(bot_id, state: StepState, loaded: Loaded | None) -> None:
     now = timezone.now()
     new = [o for o in state.orders if o.new]
     if new:
@@ -56,7 +89,7 @@ def save_state(bot_id, ctx: BotContext, state: StepState) -> None:
             Order(bot_id=bot_id, client_order_id=o.client_order_id, side=o.side, kind=o.kind, level=o.level,
                   cycle=o.cycle, version=o.version, buy=o.buy, price=o.price, qty=o.qty,
                   reduce_only=o.reduce_only, state=o.state, exchange_order_id=o.exchange_order_id,
-                  filled=o.filled, lookups=o.lookups, detail=o.detail, created_at=now, updated_at=now)
+                  filled=o.filled, lookups=o.lookups, detail=o.detail[:200], created_at=now, updated_at=now)
             for o in new])
     changed = [o for o in state.orders if o.dirty and not o.new]
     if changed:
@@ -64,10 +97,9 @@ def save_state(bot_id, ctx: BotContext, state: StepState) -> None:
             bot_id=bot_id, client_order_id__in=[o.client_order_id for o in changed])}
         for o in changed:
             row = rows.get(o.client_order_id)
-            if row is None:
-                continue
-            row.state, row.exchange_order_id, row.filled = o.state, o.exchange_order_id, o.filled
-            row.lookups, row.detail, row.updated_at = o.lookups, o.detail[:200], now
+            if row is not None:
+                row.state, row.exchange_order_id, row.filled = o.state, o.exchange_order_id, o.filled
+                row.lookups, row.detail, row.updated_at = o.lookups, o.detail[:200], now
         Order.objects.bulk_update(list(rows.values()), ORDER_FIELDS)
     for o in state.orders:
         o.dirty = o.new = False
@@ -78,17 +110,14 @@ def save_state(bot_id, ctx: BotContext, state: StepState) -> None:
         EngineEvent.objects.bulk_create([EngineEvent(bot_id=bot_id, kind=e.kind, data=e.data)
                                          for e in state.events])
         state.events = []
-    sides = {s.side: s for s in BotSide.objects.filter(bot_id=bot_id)}
-    for name, memo in state.sides.items():
-        row = sides.get(name)
-        if row is not None:
-            row.cycle, row.cycle_balance, row.size = memo.cycle, memo.cycle_balance, memo.size
-            row.entry_price, row.dca_count, row.order_seq = memo.entry_price, memo.dca_count, memo.order_seq
-    BotSide.objects.bulk_update(list(sides.values()), SIDE_FIELDS)
-    BotEngine.objects.filter(bot_id=bot_id).update(
-        fills_cursor_ms=state.fills_cursor_ms, ledger_cursor_ms=state.ledger_cursor_ms,
-        balance=state.balance, balance_currency=ctx.base_currency, last_price=state.last_price,
-        last_market_ms=state.market_ms)
+    changed_sides = [m for n, m in state.sides.items()
+                     if loaded is None or _side_sig(m) != loaded.sides_before.get(n)]
+    for m in changed_sides:
+        BotSide.objects.filter(bot_id=bot_id, side=m.side).update(
+            cycle=m.cycle, cycle_balance=m.cycle_balance, size=m.size, entry_price=m.entry_price,
+            dca_count=m.dca_count, order_seq=m.order_seq)
+        if loaded is not None:
+            loaded.sides_before[m.side] = _side_sig(m)
 
 
 def _save_fills(bot_id, fills: list[FillRecord]) -> None:
@@ -103,27 +132,32 @@ def _save_fills(bot_id, fills: list[FillRecord]) -> None:
         for f in fills], ignore_conflicts=True)
 
 
-def record_step_end(bot_id, *, wall_ms: int, market_ms: int, error: str = "") -> float:
-    """Count the step, learn the market's speed (market ms per wall ms); returns the speed."""
-    engine = BotEngine.objects.get(bot_id=bot_id)
-    speed = engine.market_speed
-    if engine.last_wall_ms and wall_ms > engine.last_wall_ms and market_ms > engine.last_market_ms > 0:
-        observed = (market_ms - engine.last_market_ms) / (wall_ms - engine.last_wall_ms)
+def end_step(bot_id, ctx: BotContext | None, state: StepState, loaded: Loaded, *, wall_ms: int,
+             error: str = "") -> float:
+    """The step's last write: its changes, cursors, the learned market speed. Returns the speed."""
+    if ctx is not None:
+        save_state(bot_id, ctx, state, loaded)
+    speed = loaded.speed
+    if loaded.last_wall_ms and wall_ms > loaded.last_wall_ms and state.market_ms > loaded.last_market_ms > 0:
+        observed = (state.market_ms - loaded.last_market_ms) / (wall_ms - loaded.last_wall_ms)
         speed = min(10_000.0, max(1.0, 0.5 * speed + 0.5 * observed))
     BotEngine.objects.filter(bot_id=bot_id).update(
-        steps=engine.steps + 1, last_step_at=timezone.now(), last_wall_ms=wall_ms, market_speed=speed,
-        last_error=error[:500], consecutive_errors=(engine.consecutive_errors + 1) if error else 0)
+        steps=F("steps") + 1, last_step_at=timezone.now(), last_wall_ms=wall_ms, market_speed=speed,
+        last_market_ms=state.market_ms, fills_cursor_ms=state.fills_cursor_ms,
+        ledger_cursor_ms=state.ledger_cursor_ms, balance=state.balance,
+        balance_currency=ctx.base_currency if ctx else "", last_price=state.last_price,
+        last_error=error[:500], consecutive_errors=(F("consecutive_errors") + 1) if error else 0)
     return speed
 
 
-def stale_pending(bot_id, older_than: timedelta) -> int:
-    return Order.objects.filter(bot_id=bot_id, state=OrderState.PENDING,
-                                created_at__lt=timezone.now() - older_than).count()
-
-
-ZERO = Decimal(0)
+def bot_flags(bot_id) -> dict | None:
+    return Bot.objects.filter(pk=bot_id).values("status", "pause_reasons", "launched_at",
+                                                "strategy_version_id", "credential_id").first()
 
 
 def mark_all_canceled(bot_id) -> int:
-    return Order.objects.filter(bot_id=bot_id, state__in=(OrderState.PENDING, OrderState.OPEN)).update(
+    return Order.objects.filter(bot_id=bot_id, state__in=LIVE_ORDER_STATES).update(
         state=OrderState.CANCELED, detail="bot stopped", updated_at=timezone.now())
+
+
+ZERO = Decimal(0)

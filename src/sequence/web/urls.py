@@ -6,6 +6,7 @@ app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/bots/<uuid:pk>/live/", views.bot_live, name="bot_live"),
     path("legal/terms/", views.legal, {"doc": "terms"}, name="terms"),
     path("legal/risk/", views.legal, {"doc": "risk"}, name="risk"),
 ]

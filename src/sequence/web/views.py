@@ -19,8 +19,28 @@ def dashboard(request):
         from sequence.ops.demo_exchange import load_demo_keys
 
         demo_keys = load_demo_keys()
-    return render(request, "web/dashboard.html", {"user": request.user, "rows": bots_for_dashboard(request.user),
+    from sequence.trading.selectors import bot_live as live_view
+
+    rows = bots_for_dashboard(request.user)
+    live = [live_view(row.bot, fills=5, events=0) for row in rows if row.bot.launched_at]
+    return render(request, "web/dashboard.html", {"user": request.user, "rows": rows, "live": live,
                                                   "demo_keys": demo_keys})
+
+
+@login_required
+def bot_live(request, pk):
+    """The live panel of one of the client's bots (htmx refreshes it without a full reload)."""
+    from django.http import Http404
+    from django.urls import reverse
+
+    from sequence.trading.selectors import bot_for_user
+    from sequence.trading.selectors import bot_live as live_view
+
+    bot = bot_for_user(user=request.user, bot_id=pk)
+    if bot is None:
+        raise Http404
+    return render(request, "trading/live.html", {"view": live_view(bot, fills=5, events=0),
+                                                 "refresh_url": reverse("web:bot_live", args=[bot.pk])})
 
 
 def legal(request, doc: str):

@@ -48,3 +48,7 @@ class Command(BaseCommand):
             keys = ensure_demo_exchange(venue_url)
             self.stdout.write(f"Demo exchange account ready on the simulated exchange ({len(keys)} Bybit keys "
                               "shown on the demo client's dashboard).")
+            from sequence.ops.demo_bot import ensure_demo_bot
+
+            status = ensure_demo_bot(keys)
+            self.stdout.write(f"Demo client's Bybit bot: {status} (launched by the demo operator).")

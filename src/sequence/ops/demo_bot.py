@@ -1,0 +1,39 @@
+"""Demo only: the demo client's Bybit bot, submitted, verified and launched by the demo operator.
+
+It goes through the real paths: the submission service seals the trade-only key, the key is
+verified against the simulated exchange, and the operator's Launch defers the launch job,
+which the worker runs (hedge mode, cross margin, leverage) before the bot goes live and
+trades the replayed candles. Idempotent: a client who already has the bot keeps it.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sequence.accounts.models import User
+from sequence.catalog.models import Offering
+from sequence.onboarding.services import submission_create, submission_verify
+from sequence.trading import services as trading
+from sequence.trading.models import Bot
+from sequence.trading.statuses import BotStatus
+
+DEMO_OFFERING = ("usdt-perp-hedge", "bybit", "derivatives")
+
+
+def ensure_demo_bot(keys: list[dict]) -> str:
+    client = User.objects.get(email="client@example.com")
+    operator = User.objects.get(email="operator@example.com")
+    offering = Offering.objects.select_related("strategy", "exchange").get(
+        strategy__slug=DEMO_OFFERING[0], exchange_id=DEMO_OFFERING[1], market=DEMO_OFFERING[2])
+    bot = Bot.objects.filter(user=client, offering=offering).exclude(status=BotStatus.STOPPED).first()
+    if bot is None:
+        key = keys[0]  # the trade-only one
+        data = {"offering": offering, "kind": "new", "anti_phishing_code": client.anti_phishing_code,
+                "credential_values": {"api_key": key["api_key"], "api_secret": key["api_secret"]},
+                "funded": True, "form_token": uuid.uuid4(), "api_name": "demo"}
+        submission, _ = submission_create(user=client, data=data)
+        submission_verify(submission_id=str(submission.pk))
+        bot = Bot.objects.get(pk=submission.bot_id)
+    if bot.status == BotStatus.AWAITING_LAUNCH:
+        trading.bot_launch_request(bot_id=bot.pk, actor=operator)
+    return bot.get_status_display()

@@ -1,0 +1,68 @@
+"""Reads of trading for pages: a bot's live position per side, resting orders, latest fills."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sequence.trading.models import Bot, BotEngine, BotSide, EngineEvent, Fill, Order
+from sequence.trading.statuses import ENGINE_STATES, BotStatus, OrderState
+
+
+@dataclass(frozen=True)
+class LiveView:
+    bot: Bot
+    engine: BotEngine | None
+    sides: list[BotSide]
+    orders: list[Order]
+    fills: list[Fill]
+    events: list[EngineEvent]
+
+    @property
+    def unit(self) -> str:
+        kind = self.bot.offering.market_kind
+        return "USD contracts" if kind == "inverse" else self.bot.offering.symbol.split("/")[0]
+
+
+def bot_live(bot: Bot, *, fills: int = 10, events: int = 10) -> LiveView:
+    return LiveView(
+        bot=bot,
+        engine=BotEngine.objects.filter(bot=bot).first(),
+        sides=list(BotSide.objects.filter(bot=bot).order_by("side")),
+        orders=list(Order.objects.filter(bot=bot, state__in=(OrderState.OPEN, OrderState.PENDING))
+                    .order_by("side", "kind", "level")),
+        fills=list(Fill.objects.filter(bot=bot).order_by("-executed_at", "-pk")[:fills]),
+        events=list(EngineEvent.objects.filter(bot=bot).order_by("-created_at", "-pk")[:events]),
+    )
+
+
+def bot_for_user(*, user, bot_id) -> Bot | None:
+    return Bot.objects.select_related("offering__strategy", "offering__exchange").filter(pk=bot_id, user=user).first()
+
+
+def bot_for_operator(bot_id) -> Bot | None:
+    return (Bot.objects.select_related("offering__strategy", "offering__exchange", "user", "credential",
+                                       "strategy_version").filter(pk=bot_id).first())
+
+
+def bots_for_operator() -> list[Bot]:
+    return list(Bot.objects.select_related("offering__strategy", "offering__exchange", "user")
+                .order_by("status", "-created_at"))
+
+
+def actions_for(bot: Bot) -> list[str]:
+    """The operator's buttons for this bot's state."""
+    out = []
+    if bot.status == BotStatus.AWAITING_LAUNCH:
+        out.append("launch")
+    if bot.status in ENGINE_STATES and "operator" not in bot.pause_reasons:
+        out.append("pause")
+    if "operator" in bot.pause_reasons:
+        out.append("resume")
+    if bot.status != BotStatus.STOPPED:
+        out.append("stop")
+    return out
+
+
+def position_total(view: LiveView) -> Decimal:
+    return sum((s.size for s in view.sides), Decimal(0))
