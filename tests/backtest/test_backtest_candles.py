@@ -94,7 +94,7 @@ BAD_17 = [
     (HEADER + "0,10,11,9,8.5,1\n", 2, "close 8.5 is outside [low 9.0, high 11.0]"),
     (HEADER + "0,10,11,9,10.5,1,7\n", 2, "expected 6 columns, found 7"),
     (HEADER + GOOD + "120000,10,11,9,10,1,\n", 4, "expected 6 columns, found 7"),
-    ("timestamp,open,high,low,close,volume,close\n0,1,2,0.5,1.5,1,1\n", 1, "named twice: close"),
+    ("timestamp,open,high,low,close,volume,close\n0,1,2,0.5,1.5,1,1\n", 1, "named twice: 'close'"),
     (HEADER + "0," + "1" * 5000 + ",11,9,10.5,1\n", 2, "line longer than 4096 bytes"),
     (HEADER + "0,10,11,9,10.5,1\n" + "\n" * 1001 + "60000,10,11,9,10.5,1\n", 1003, "more than 1000 blank lines"),
     (HEADER + "1e300,10,11,9,10.5,1\n", 2, "column 'timestamp': out of range"),

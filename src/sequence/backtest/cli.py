@@ -79,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str) -> int:
-    print(f"sequence backtest: error: {message}", file=sys.stderr)
+    # one line whatever the input held: line breaks and control characters are escaped
+    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
+    print(f"sequence backtest: error: {text}", file=sys.stderr)
     return EXIT_BAD_INPUT
 
 

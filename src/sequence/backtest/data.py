@@ -1,8 +1,8 @@
 """Candle loading for the backtester, with a binary cache so a file is parsed once.
 
-The first load of a file parses it, streamed a chunk at a time (numpy's C parser, validated column-wise;
-any problem is re-read by :func:`sequence.core.candles.load_rows`, which
-names the line), then writes ``<blake2b of the file's bytes>.f64`` into the
+The first load of a file parses it, streamed a chunk at a time (numpy's C
+parser, validated column-wise; any problem is re-read by
+:func:`sequence.core.candles.load_rows`, which names the line), then writes ``<blake2b of the file's bytes>.f64`` into the
 cache directory: ``$SEQUENCE_CACHE``, else ``$SEQUENCE_VAR/cache/candles``,
 else ``./var/cache/candles``. A small ``stat-*`` note maps the file's path,
 size and modification time to that hash, so a warm load neither hashes nor

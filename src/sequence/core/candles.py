@@ -192,7 +192,7 @@ def _header(path: str, line: int, rec: list[str]) -> tuple[list[int], int]:
         )
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        raise CandleFileError(path, line, f"column(s) named twice: {', '.join(twice)}")
+        raise CandleFileError(path, line, f"column(s) named twice: {', '.join(map(repr, twice))}")
     return [names.index(c) for c in COLUMNS], len(names)
 
 

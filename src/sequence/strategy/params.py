@@ -123,7 +123,8 @@ class Params:
         values: dict[str, Any] = {}
         for key in data:
             if key not in known:
-                errors.append((str(key), f"unknown parameter (known: {', '.join(known)})"))
+                name = key if key.isidentifier() and key.isascii() else json.dumps(key)
+                errors.append((name, f"unknown parameter (known: {', '.join(known)})"))
         for name in known:
             if name not in data:
                 continue
