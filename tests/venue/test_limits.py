@@ -85,3 +85,80 @@ def test_okx_balance_burst_is_limited_with_50011_and_recovers(limited):
     assert until_allowed(limited.ccxt_okx, key, balance) < 2.5
     other = limited.admin.create_key(acct, exchange="okx")  # the limit is per key
     assert burst(limited.ccxt_okx, other, balance, 10)[0] == 10
+
+
+def _raw(venue, key, call):
+    async def go():
+        ex = venue.ccxt_bybit(key)
+        try:
+            await ex.load_markets()
+            return await call(ex)
+        finally:
+            await ex.close()
+
+    return asyncio.run(go())
+
+
+def test_bybit_history_window_is_seven_days(venue, funded):
+    key = venue.admin.create_key(funded(), exchange="bybit")
+    old = _raw(venue, key, lambda ex: ex.create_order(LIN, "market", "buy", 0.01))
+    old_ms = venue.admin.clock()["market_ms"]
+    venue.admin.advance(candles=8 * 1440)  # eight days later
+    new = _raw(venue, key, lambda ex: ex.create_order(LIN, "market", "sell", 0.01))
+
+    def executions(**params):
+        return lambda ex: ex.private_get_v5_execution_list({"category": "linear", **params})
+
+    recent = _raw(venue, key, executions())["result"]["list"]
+    assert [x["orderId"] for x in recent] == [new["id"]]  # default: the last 7 days
+    then = _raw(venue, key, executions(startTime=old_ms - 60_000, endTime=old_ms + 60_000))
+    assert [x["orderId"] for x in then["result"]["list"]] == [old["id"]]
+    with pytest.raises(ccxt.BadRequest, match="7 days"):
+        _raw(venue, key, executions(startTime=old_ms - 60_000,
+                                    endTime=old_ms + 8 * 86_400_000))
+    log = _raw(venue, key, lambda ex: ex.private_get_v5_account_transaction_log(
+        {"accountType": "UNIFIED", "category": "linear", "type": "TRADE", "limit": 50}))
+    assert [r["orderId"] for r in log["result"]["list"]] == [new["id"]]
+    funding = _raw(venue, key, lambda ex: ex.private_get_v5_account_transaction_log(
+        {"accountType": "UNIFIED", "type": "SETTLEMENT", "limit": 50}))["result"]["list"]
+    now = venue.admin.clock()["market_ms"]
+    eight_h = 8 * 3_600_000
+    due = [t for t in range((now - 7 * 86_400_000) // eight_h * eight_h, now + 1, eight_h)
+           if t > old_ms and now - 7 * 86_400_000 <= t <= now]
+    assert len(due) in (21, 22)  # held 8 days: 3 a day, those within the last 7 days
+    assert sorted(int(r["transactionTime"]) for r in funding) == due
+
+
+def test_bybit_pagination_stays_stable_while_orders_arrive(venue, funded):
+    key = venue.admin.create_key(funded(), exchange="bybit")
+
+    async def close_orders(ex, n, tag):
+        return [(await ex.create_order(LIN, "market", "buy", 0.001, None,
+                                       {"clientOrderId": f"{tag}{i}"}))["id"] for i in range(n)]
+
+    first = _raw(venue, key, lambda ex: close_orders(ex, 5, "pg"))
+
+    def history(cursor=""):
+        return lambda ex: ex.private_get_v5_order_history(
+            {"category": "linear", "limit": 2, **({"cursor": cursor} if cursor else {})})
+
+    page = _raw(venue, key, history())["result"]
+    seen = [o["orderId"] for o in page["list"]]
+    _raw(venue, key, lambda ex: close_orders(ex, 3, "late"))  # records arrive between pages
+    while page["nextPageCursor"]:
+        assert "=" in page["nextPageCursor"] or page["nextPageCursor"].isalnum()  # opaque
+        page = _raw(venue, key, history(page["nextPageCursor"]))["result"]
+        seen += [o["orderId"] for o in page["list"]]
+    assert len(seen) == len(set(seen)) and seen == list(reversed(first))
+
+
+def test_bybit_minimum_order_value_and_client_id_characters(venue, funded):
+    key = venue.admin.create_key(funded(), exchange="bybit")
+    with pytest.raises(ccxt.InvalidOrder, match="110094"):  # 0.001 * 4000 = 4 < 5 USDT
+        _raw(venue, key, lambda ex: ex.create_order(LIN, "limit", "buy", 0.001, 4000))
+    with pytest.raises(ccxt.BadRequest, match="orderLinkId"):
+        _raw(venue, key, lambda ex: ex.create_order(LIN, "limit", "buy", 0.001, 20000,
+                                                    {"clientOrderId": "bad id!"}))
+    ok = _raw(venue, key, lambda ex: ex.create_order(LIN, "limit", "buy", 0.001, 20000,
+                                                     {"clientOrderId": "ok_id-1"}))
+    assert ok["clientOrderId"] == "ok_id-1"

@@ -7,6 +7,7 @@ All bodies and answers are JSON objects; amounts are decimal strings. Errors:
 POST /admin/accounts        {name, parent_id?} -> account
 GET  /admin/accounts        -> {accounts: [...]}
 GET  /admin/accounts/{id}   -> account with wallets, positions, open orders
+GET  /admin/accounts/{id}/orders -> every order kept, open and closed
 POST /admin/fund            {account_id, coin, amount, wallet?=trading}: credit a wallet
 POST /admin/keys            {account_id, exchange, permissions?, ips?, expires_at?,
                              read_only?, label?, passphrase?} -> key (with secret)
@@ -120,6 +121,16 @@ def list_accounts(request, state: State, body):
 def get_account(request, state: State, body):
     acct = state.venue.account(request.match_info["id"])
     return account_json(state.venue, acct, detail=True)
+
+
+@handler
+def account_orders(request, state: State, body):
+    """Every order the venue still holds for the account, open and closed (tests audit engines with it)."""
+    acct = state.venue.account(request.match_info["id"])
+    return {"orders": [
+        {"id": o.id, "link_id": o.link_id, "market": o.market.key, "side": o.side, "status": o.status,
+         "price": fmt(o.price), "qty": fmt(o.qty), "filled": fmt(o.filled), "reduce_only": o.reduce_only,
+         "position_idx": o.position_idx, "created": o.created} for o in acct.orders.values()]}
 
 
 def _transfer_json(t) -> dict:
@@ -334,6 +345,7 @@ def register(app: web.Application) -> None:
     r.add_post("/admin/accounts", create_account)
     r.add_get("/admin/accounts", list_accounts)
     r.add_get("/admin/accounts/{id}", get_account)
+    r.add_get("/admin/accounts/{id}/orders", account_orders)
     r.add_post("/admin/fund", fund)
     r.add_post("/admin/keys", create_key)
     r.add_post("/admin/deposit", deposit)

@@ -65,6 +65,7 @@ class Market:
     max_qty: Decimal
     maker_fee: Decimal
     taker_fee: Decimal
+    min_notional: Decimal = ZERO  # Bybit's minimum order value in the quote coin (0: none)
 
     @property
     def bybit_category(self) -> str:
@@ -83,10 +84,11 @@ def default_markets() -> list[Market]:
     """BTC markets: spot BTC/USDT, USDT perpetual, inverse (coin-margined) perpetual."""
     return [
         Market("BTCUSDT-spot", "spot", "BTC", "USDT", "USDT", "BTCUSDT", "BTC-USDT", D(1),
-               D("0.01"), D("0.000001"), D("0.000048"), D("71.73956243"), D("0.001"), D("0.001")),
+               D("0.01"), D("0.000001"), D("0.000048"), D("71.73956243"), D("0.001"), D("0.001"),
+               D(1)),
         Market("BTCUSDT-linear", "linear", "BTC", "USDT", "USDT", "BTCUSDT", "BTC-USDT-SWAP",
                D("0.01"), D("0.10"), D("0.001"), D("0.001"), D("1190.000"), D("0.0002"),
-               D("0.00055")),
+               D("0.00055"), D(5)),
         Market("BTCUSD-inverse", "inverse", "BTC", "USD", "BTC", "BTCUSD", "BTC-USD-SWAP",
                D(100), D("0.50"), D(1), D(1), D(1000000), D("0.0002"), D("0.00055")),
     ]

@@ -6,7 +6,7 @@ import time
 from decimal import Decimal
 
 from sequence.venue.bybit.auth import private
-from sequence.venue.bybit.common import SIDE, market_of, paginate
+from sequence.venue.bybit.common import SIDE, market_of, paginate, week_window
 from sequence.venue.engine import Venue
 from sequence.venue.model import ZERO, Account, ApiKey, Market, Order, fmt
 from sequence.venue.protocol import Reject, time_window, transfers_of
@@ -157,7 +157,7 @@ def transaction_log(request, venue: Venue, key, account: Account, params):
                    and m.kind == params["category"]]
     if params.get("type"):
         entries = [e for e in entries if e.type == params["type"]]
-    entries = time_window(entries, "time", params.get("startTime"), params.get("endTime"))
+    entries = time_window(entries, "time", *week_window(params, venue.now()))
     entries.reverse()
     page, nxt = paginate(entries, params, 20, 50)
     rows = []

@@ -1,6 +1,8 @@
-"""Bybit request helpers: market lookup, pagination, booleans."""
+"""Bybit request helpers: market lookup, pagination, the 7-day window, booleans."""
 
 from __future__ import annotations
+
+import base64
 
 from sequence.venue.engine import Venue
 from sequence.venue.model import Market
@@ -30,15 +32,58 @@ def limit_of(params: dict, default: int, maximum: int) -> int:
     return max(1, min(n, maximum))
 
 
+def _item_id(item) -> str:
+    if isinstance(item, dict):  # a rendered position row
+        return f"{item.get('symbol')}:{item.get('positionIdx')}"
+    return str(item.id)
+
+
 def paginate(items: list, params: dict, default: int, maximum: int) -> tuple[list, str]:
+    """A page of ``items`` (newest first) and the opaque cursor of the next one.
+
+    The cursor names the last item returned, not an offset: records that arrive between
+    two pages (at the front) neither repeat nor hide an item.
+    """
     limit = limit_of(params, default, maximum)
-    try:
-        start = int(params.get("cursor") or 0)
-    except ValueError:
-        raise Reject(10001, "params error: cursor") from None
+    start = 0
+    if params.get("cursor"):
+        try:
+            last = base64.urlsafe_b64decode(str(params["cursor"]).encode()).decode()
+            if not last.startswith("after:"):
+                raise ValueError(last)
+        except ValueError:
+            raise Reject(10001, "params error: cursor") from None
+        ids = [_item_id(i) for i in items]
+        start = ids.index(last[6:]) + 1 if last[6:] in ids else len(items)
     page = items[start:start + limit]
-    nxt = str(start + limit) if start + limit < len(items) else ""
+    more = start + limit < len(items)
+    nxt = base64.urlsafe_b64encode(f"after:{_item_id(page[-1])}".encode()).decode() \
+        if more and page else ""
     return page, nxt
+
+
+WEEK_MS = 7 * 86_400_000
+
+
+def week_window(params: dict, now_ms: int) -> tuple[int, int]:
+    """Bybit's history window: at most 7 days between startTime and endTime; neither given:
+    the last 7 days; one given: 7 days from (or up to) it."""
+    try:
+        start = int(params["startTime"]) if params.get("startTime") else None
+        end = int(params["endTime"]) if params.get("endTime") else None
+    except ValueError:
+        raise Reject(10001, "params error: startTime/endTime") from None
+    if start is None and end is None:
+        return now_ms - WEEK_MS, now_ms
+    if start is None:
+        return end - WEEK_MS, end
+    if end is None:
+        return start, start + WEEK_MS
+    if end < start:
+        raise Reject(10001, "The end time must be later than the start time")
+    if end - start > WEEK_MS:
+        raise Reject(10001, "The time range between startTime and endTime cannot exceed 7 days")
+    return start, end
 
 
 def boolean(v) -> bool:

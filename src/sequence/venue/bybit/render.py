@@ -46,7 +46,7 @@ def instrument_json(m: Market) -> dict:
                 "stTag": "0",
                 "lotSizeFilter": {"basePrecision": fmt(m.qty_step), "quotePrecision": "0.00000001",
                                   "minOrderQty": fmt(m.min_qty), "maxOrderQty": fmt(m.max_qty),
-                                  "minOrderAmt": "1", "maxOrderAmt": "8000000"},
+                                  "minOrderAmt": fmt(m.min_notional), "maxOrderAmt": "8000000"},
                 "priceFilter": {"tickSize": fmt(m.tick)},
                 "riskParameters": {"priceLimitRatioX": "0.005", "priceLimitRatioY": "0.01"}}
     return {
@@ -60,7 +60,7 @@ def instrument_json(m: Market) -> dict:
         "lotSizeFilter": {"maxOrderQty": fmt(m.max_qty), "minOrderQty": fmt(m.min_qty),
                           "qtyStep": fmt(m.qty_step), "postOnlyMaxOrderQty": fmt(m.max_qty),
                           "maxMktOrderQty": fmt(m.max_qty),
-                          "minNotionalValue": "5" if m.kind == "linear" else "0"},
+                          "minNotionalValue": fmt(m.min_notional)},
         "unifiedMarginTrade": True, "fundingInterval": 480, "settleCoin": m.settle,
         "copyTrading": "both", "upperFundingRate": "0.005", "lowerFundingRate": "-0.005",
         "isPreListing": False, "preListingInfo": None,

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from sequence.venue.bybit.auth import DENIED, private
-from sequence.venue.bybit.common import SIDE, boolean, market_of, paginate
+from sequence.venue.bybit.common import SIDE, boolean, market_of, paginate, week_window
 from sequence.venue.bybit.render import order_json
 from sequence.venue.engine import Venue
-from sequence.venue.model import Account, ApiKey, fmt
+from sequence.venue.model import Account, ApiKey, Market, dec, fmt
 from sequence.venue.protocol import Reject, time_window
 
 D = Decimal
+LINK_ID = re.compile(r"[A-Za-z0-9_-]*")
 
 
 def _trade_market(venue: Venue, key: ApiKey, params: dict):
@@ -27,8 +29,8 @@ def _trade_market(venue: Venue, key: ApiKey, params: dict):
 def create_order(request, venue: Venue, key, account: Account, params):
     m = _trade_market(venue, key, params)
     link = str(params.get("orderLinkId") or "")
-    if len(link) > 36:
-        raise Reject(10001, "orderLinkId is too long")
+    if len(link) > 36 or not LINK_ID.fullmatch(link):
+        raise Reject(10001, "orderLinkId is invalid: at most 36 letters, digits, - and _")
     tif = params.get("timeInForce") or ("IOC" if params.get("orderType") == "Market" else "GTC")
     if tif not in ("GTC", "IOC", "PostOnly", "FOK"):
         raise Reject(10001, "params error: timeInForce invalid")
@@ -40,16 +42,27 @@ def create_order(request, venue: Venue, key, account: Account, params):
     if m.kind == "spot" and params.get("orderType") == "Market" and params.get("side") == "Buy" \
             and params.get("marketUnit", "quoteCoin") == "quoteCoin":
         # spot market buys are sized in the quote coin by default
-        cost = D(str(params.get("qty")))
-        qty = (cost / venue.last_price).quantize(m.qty_step, rounding="ROUND_DOWN")
+        cost = dec(params.get("qty"))
+        qty = (cost / venue.quote(m)[1]).quantize(m.qty_step, rounding="ROUND_DOWN")
     else:
         qty = params.get("qty")
+    _min_notional(venue, m, qty, params)
     order = venue.place_order(
         account, m, side=str(params.get("side", "")), type_=str(params.get("orderType", "")).lower(),
         qty=qty, price=params.get("price"), tif="IOC" if tif == "FOK" else tif,
         reduce_only=boolean(params.get("reduceOnly", False)), position_idx=idx, link_id=link,
         source="bybit")
     return {"orderId": order.id, "orderLinkId": order.link_id}
+
+
+def _min_notional(venue: Venue, m: Market, qty, params: dict) -> None:
+    """Bybit's ``minNotionalValue`` (linear) and ``minOrderAmt`` (spot), in the quote coin."""
+    if not m.min_notional or params.get("reduceOnly") in (True, "true"):
+        return
+    price = dec(params["price"]) if params.get("orderType") == "Limit" and params.get(
+        "price") not in (None, "") else venue.last_price
+    if dec(qty) * price < m.min_notional:
+        raise Reject(110094, "Order does not meet minimum order value")
 
 
 @private("trade")
@@ -124,7 +137,8 @@ def order_history(request, venue: Venue, key, account: Account, params):
     if params.get("orderStatus"):
         wanted = set(params["orderStatus"].split(","))
         orders = [o for o in orders if o.status in wanted]
-    orders = time_window(orders, "created", params.get("startTime"), params.get("endTime"))
+    if not (params.get("orderId") or params.get("orderLinkId")):  # an id overrides the window
+        orders = time_window(orders, "created", *week_window(params, venue.now()))
     page, nxt = paginate(orders, params, 20, 50)
     return {"list": [order_json(o) for o in page], "nextPageCursor": nxt, "category": category}
 
@@ -142,7 +156,7 @@ def execution_list(request, venue: Venue, key, account: Account, params):
         execs = [x for x in execs if x.order.link_id == params["orderLinkId"]]
     if params.get("execType"):
         execs = [x for x in execs if x.exec_type == params["execType"]]
-    execs = time_window(execs, "time", params.get("startTime"), params.get("endTime"))
+    execs = time_window(execs, "time", *week_window(params, venue.now()))
     execs.reverse()
     page, nxt = paginate(execs, params, 50, 100)
     rows = []
