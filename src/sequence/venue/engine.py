@@ -19,23 +19,18 @@ Formulas (hand-computed examples):
   = 0.01 BTC; short = qty * (1/exit - 1/entry);
 - inverse average entry is harmonic: (q1 + q2) / (q1/p1 + q2/p2).
 
-Margin (one cross wallet, like Bybit's unified account): an order that opens
-or adds to a position reserves ``qty*price/leverage`` (linear; inverse:
-``qty/price/leverage``) of the settle coin; a position holds ``entry
-notional/leverage``. ``available = wallet - order margin - position margin``
-(unrealised PnL is not counted). Spot orders lock the coin they spend.
+Margin (one cross wallet per settle coin, like Bybit's unified account): an order
+that opens or adds to a position reserves ``qty*price/leverage`` (linear; inverse:
+``qty/price/leverage``) plus the taker fee in the settle coin; a position holds
+``entry notional/leverage``. ``available = wallet - order margin - position margin
++ min(0, unrealised PnL)``: losses count, gains are not spendable. An order that
+needs more than that is rejected (Bybit 110007, OKX 51008). Spot orders lock the
+coin they spend. Liquidation and funding: :mod:`sequence.venue.risk`.
 
-Matching. The market price comes from the feed, one candle at a time. An
-incoming limit order that crosses the last price takes liquidity at the last
-price (taker fee); a post-only one that would is cancelled instead (Bybit's
-``EC_PostOnlyWillTakeLiquidity``); a market order fills at the last price.
-Resting orders fill completely, at their own price, in the candle whose range
-``[low, high]`` reaches them (volume is ignored). Within one candle the fills
-follow DESIGN.md section 3: first the orders that reduce a position
-(take-profits), then the others (entries, DCA levels); within each group along
-the candle's path (open, then the nearer extreme, the other extreme, close).
-A reduce-only order fills at most the position it reduces and is cancelled if
-nothing is left to reduce: it never grows or flips a position.
+Matching: :mod:`sequence.venue.matching` (the rules) with the figures of the
+venue's :class:`~sequence.venue.profile.MarketProfile`. Time: every trading
+record is stamped with the market clock (:meth:`Venue.now`); authentication and
+the envelopes' ``time`` use the wall clock (:meth:`Venue.wall_ms`).
 """
 
 from __future__ import annotations

@@ -25,11 +25,8 @@ code    when                                            ccxt raises
 10001   bad parameter                                   BadRequest
 ======  ==============================================  =====================
 
-Endpoints: market time, instruments-info, tickers, coin query-info;
-user query-api; account info, wallet-balance, transaction-log, fee-rate;
-asset funding balance, deposit and withdraw records, inter-transfer list;
-order create, cancel, cancel-all, realtime, history; position list,
-switch-mode, set-leverage; execution list.
+Also 10006 (rate limit, see ``limits.py``) and 110094 (below the minimum order
+value). Endpoints: see :func:`register` (and the README's table).
 """
 
 from __future__ import annotations
