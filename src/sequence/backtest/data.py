@@ -110,7 +110,7 @@ def _content_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def _read_cache(file: Path) -> tuple[int, array.array] | None:
+def _read_cache(file: Path) -> tuple[int, array.array[float]] | None:
     try:
         data = file.read_bytes()
     except OSError:
@@ -140,9 +140,9 @@ def _write_atomic(target: Path, payload: bytes) -> None:
                 os.unlink(tmp)
 
 
-def _columns_from(n: int, values: array.array, source: str, cached: bool) -> Candles:
-    cols = [values[i * n : (i + 1) * n] for i in range(6)]
-    return Candles(*cols, source=source, from_cache=cached)
+def _columns_from(n: int, values: array.array[float], source: str, cached: bool) -> Candles:
+    t, o, h, lo, c, v = (values[i * n : (i + 1) * n] for i in range(6))
+    return Candles(t, o, h, lo, c, v, source=source, from_cache=cached)
 
 
 CANONICAL_HEADER = ",".join(COLUMNS).encode()

@@ -113,6 +113,12 @@ def run(
     n = len(candles)
     chosen = choose_engine(engine, n, rounding=precision is not None)
     cap = (1024 + n // 4) if record_fills else 0
+    h: Any
+    lo: Any
+    cl: Any
+    p: Any
+    series: Any
+    fills: Any
     if chosen == "replay":
         return _run_replay(params, candles, precision, record_fills, record_series)
     if chosen == "numba":

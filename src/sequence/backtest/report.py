@@ -117,7 +117,9 @@ class _Panel:
     fmt: str = "{:,.2f}"
 
 
-def _panels(params: Params, candles: Candles, result: BacktestResult) -> tuple[list[_Panel], list]:
+def _panels(
+    params: Params, candles: Candles, result: BacktestResult
+) -> tuple[list[_Panel], list[tuple[int, int]]]:
     eq, ql, qs = _series(result)
     n = len(eq)
     spans = _buckets(n)
@@ -227,7 +229,7 @@ def write_report(path: str, params: Params, candles: Candles, result: BacktestRe
         (f"Starting balance ({unit})", f"{st.start_balance:,.6f}"),
         (f"Final balance ({unit})", f"{st.final_balance:,.6f}"),
         (f"Final equity ({unit})", f"{st.final_equity:,.6f}"),
-        ("Ruined", "no" if not result.ruined else f"yes, stopped after {_iso(result.ruin_timestamp)} UTC"),
+        ("Ruined", "no" if result.ruin_timestamp is None else f"yes, stopped after {_iso(result.ruin_timestamp)} UTC"),
     ]
     if params.coin_margined and len(candles):
         stats.append(("Final equity (USD)", f"{st.final_equity * candles.close[-1]:,.2f}"))

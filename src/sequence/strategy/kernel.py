@@ -22,6 +22,7 @@ plain Python without importing numpy or numba.
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
 from sequence.strategy.params import Params
 
@@ -51,7 +52,27 @@ def pack(p: Params) -> list[float]:
     ]
 
 
-def simulate(h, l, c, p, fills, series):  # noqa: E741
+class Floats(Protocol):
+    """What the kernel reads: a list, an ``array('d')`` or a numpy float64 array."""
+
+    def __len__(self) -> int: ...
+    def __getitem__(self, i: int, /) -> float: ...
+
+
+class FloatBuffer(Floats, Protocol):
+    """What the kernel writes (fills, series)."""
+
+    def __setitem__(self, i: int, v: float, /) -> None: ...
+
+
+def simulate(
+    h: Floats,
+    l: Floats,  # noqa: E741
+    c: Floats,
+    p: Floats,
+    fills: FloatBuffer,
+    series: FloatBuffer,
+) -> tuple[int, int, float, float, float, int]:
     """Run the strategy over candles ``h, l, c``; return ``(fills, closes, B, E, max_dd, stop)``.
 
     ``stop`` is -1 when every candle ran, else the index of the candle after

@@ -8,6 +8,8 @@ one call per thread on all cores, and no fastmath.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit
 
@@ -19,7 +21,7 @@ simulate_nb = njit(cache=True, nogil=True, error_model="numpy")(kernel.simulate)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def sweep_nb(h, l, c, params, out):  # noqa: E741
+def sweep_nb(h: Any, l: Any, c: Any, params: Any, out: Any) -> None:  # noqa: E741
     """Run every row of ``params`` (m x N_PARAMS); ``out[j] = fills, closes, B, E, max_dd, stop``."""
     no_fills = np.empty(0, dtype=np.float64)
     for j in range(params.shape[0]):
