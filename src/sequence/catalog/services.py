@@ -8,24 +8,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from sequence.catalog.models import Exchange, InviteGrant, Offering, Strategy, StrategyVersion
+from sequence.exchanges.config import EXCHANGES as EXCHANGE_REGISTRY
 from sequence.ops.services import audit_record
 
-# The exchanges the platform knows, in the guide's order. Binance connects through support.
+# The exchanges the platform knows, in the guide's order: rows of the one registry
+# (sequence.exchanges.config.EXCHANGES). Exchanges without a key form connect through support.
 EXCHANGES = [
-    dict(slug="bybit", name="Bybit", sort_order=1,
-         notice="Create the key on the dedicated sub-account, with trade permissions only (no Withdraw, no Transfer)."),
-    dict(slug="okx", name="OKX", sort_order=2,
-         notice="Keep the passphrase you chose when creating the key: OKX cannot show it again."),
-    dict(slug="kucoin", name="KuCoin", sort_order=3,
-         notice="Give the key General and Trade permissions only (no Transfer)."),
-    dict(slug="kraken", name="Kraken", sort_order=4, flag_for_operator=True,
-         notice="Kraken keys need a check by our team: please contact support after submitting."),
-    dict(slug="binance", name="Binance International", sort_order=5,
-         connection=Exchange.Connection.CONTACT_SUPPORT,
-         notice="Binance connects through an alternate connection method: we will send your request to support."),
-    dict(slug="binanceus", name="Binance US", sort_order=6,
-         connection=Exchange.Connection.CONTACT_SUPPORT,
-         notice="Binance US connects through an alternate connection method: we will send your request to support."),
+    dict(slug=e.id, name=e.name, sort_order=order, notice=e.notice, flag_for_operator=e.operator_check,
+         connection=Exchange.Connection.API_KEYS if e.key_form else Exchange.Connection.CONTACT_SUPPORT)
+    for order, e in enumerate(EXCHANGE_REGISTRY.values(), start=1)
 ]
 
 

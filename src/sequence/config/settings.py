@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from sequence.config import local_secrets
 from sequence.config.env import env_bool, env_int, env_list, env_secret, env_str
+from sequence.exchanges.config import EXCHANGES as exchange_registry
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -276,14 +277,11 @@ LOGGING = {
 
 TEST_RUNNER = "django.test.runner.DiscoverRunner"
 
-# Exchanges. Each *_API_URL replaces the real exchange's host (the demo and tests point
-# them at the simulated exchange); unset means the real exchange.
-BYBIT_API_URL = env_str("BYBIT_API_URL", "")
-OKX_API_URL = env_str("OKX_API_URL", "")
-KUCOIN_API_URL = env_str("KUCOIN_API_URL", "")
-KRAKEN_API_URL = env_str("KRAKEN_API_URL", "")
-BINANCE_API_URL = env_str("BINANCE_API_URL", "")
-BINANCEUS_API_URL = env_str("BINANCEUS_API_URL", "")
+# Exchanges (the list is sequence.exchanges.config.EXCHANGES). Each *_API_URL (BYBIT_API_URL,
+# OKX_API_URL, ...) replaces the real exchange's host (the demo and tests point them at the
+# simulated exchange); unset means the real exchange.
+for _exchange in exchange_registry.values():
+    globals()[_exchange.api_url_setting] = env_str(_exchange.api_url_setting, "")
 # The platform's public egress addresses: clients whitelist them on their keys.
 EGRESS_IPS = env_list("EGRESS_IPS", ["127.0.0.1"] if DEMO else [])
 KEY_VALIDITY_DAYS = env_int("KEY_VALIDITY_DAYS", 90)
@@ -294,8 +292,7 @@ KEY_VALIDITY_DAYS = env_int("KEY_VALIDITY_DAYS", 90)
 # among the ENGINE_PROCESSES_PER_IP worker processes that send from one IP.
 ENGINE_STEP_SECONDS = env_int("ENGINE_STEP_SECONDS", 30)
 ENGINE_PROCESSES_PER_IP = env_int("ENGINE_PROCESSES_PER_IP", 1)
-EXCHANGE_RATE_PER_IP = {"bybit": 120.0, "okx": 60.0, "kucoin": 100.0, "kraken": 15.0, "binance": 100.0,
-                        "binanceus": 100.0}
+EXCHANGE_RATE_PER_IP = {e.id: e.rate_per_ip for e in exchange_registry.values()}
 if env_str("EXCHANGE_RATE_PER_IP_OVERRIDE", ""):
     EXCHANGE_RATE_PER_IP = dict.fromkeys(EXCHANGE_RATE_PER_IP, float(env_str("EXCHANGE_RATE_PER_IP_OVERRIDE", "0")))
 # Paper trading (E4): the built-in simulated exchange (`sequence venue serve`), admin API on loopback.

@@ -1,22 +1,79 @@
-"""Adapter configuration. The package reads no environment: the Django side passes settings."""
+"""The exchanges the platform knows (the one list), and adapter configuration.
+
+:data:`EXCHANGES` is the single definition of which exchanges exist, in the guide's order,
+and of what each one needs: its name, its key form's fields, its settings name, its request
+budget. Everything else that lists exchanges (credential fields, verification names, the
+adapter table, the catalogue rows, the ``*_API_URL`` settings) is derived from it.
+
+The package reads no environment: the Django side passes settings.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["API_URL_SETTINGS", "EXCHANGE_IDS", "ExchangeConfig", "configs_from_settings"]
+__all__ = [
+    "API_URL_SETTINGS",
+    "EXCHANGES",
+    "EXCHANGE_IDS",
+    "ExchangeConfig",
+    "ExchangeInfo",
+    "configs_from_settings",
+]
 
-EXCHANGE_IDS = ("bybit", "okx", "kucoin", "kraken", "binance", "binanceus")
-# The one setting per exchange that may differ between the real venue and the emulator.
-API_URL_SETTINGS: dict[str, str] = {
-    "bybit": "BYBIT_API_URL",
-    "okx": "OKX_API_URL",
-    "kucoin": "KUCOIN_API_URL",
-    "kraken": "KRAKEN_API_URL",
-    "binance": "BINANCE_API_URL",
-    "binanceus": "BINANCEUS_API_URL",
-}
+
+@dataclass(frozen=True, slots=True)
+class ExchangeInfo:
+    """What the platform knows about one exchange.
+
+    ``credential_fields``: the key form's fields in the guide's order; empty means the
+    exchange is not connected by key form (the client contacts support). ``rate_per_ip``:
+    requests per second per egress IP that all our processes on that IP share (Bybit allows
+    600 per 5 s; we keep a margin). ``operator_check``: submissions are flagged for a person.
+    """
+
+    id: str
+    name: str
+    credential_fields: tuple[str, ...]
+    notice: str
+    rate_per_ip: float
+    operator_check: bool = False
+
+    @property
+    def api_url_setting(self) -> str:
+        """The one setting that may differ between the real venue and the emulator."""
+        return f"{self.id.upper()}_API_URL"
+
+    @property
+    def key_form(self) -> bool:
+        return bool(self.credential_fields)
+
+
+EXCHANGES: dict[str, ExchangeInfo] = {e.id: e for e in (
+    ExchangeInfo("bybit", "Bybit", ("api_key", "api_secret"), rate_per_ip=120.0, notice=(
+        "Create the key on the dedicated sub-account, with trade permissions only (no "
+        "Withdraw, no Transfer).")),
+    ExchangeInfo("okx", "OKX", ("api_name", "passphrase", "api_key", "api_secret"),
+                 rate_per_ip=60.0, notice=(
+                     "Keep the passphrase you chose when creating the key: OKX cannot show it "
+                     "again.")),
+    ExchangeInfo("kucoin", "KuCoin", ("api_name", "passphrase", "api_key", "api_secret"),
+                 rate_per_ip=100.0, notice=(
+                     "Give the key General and Trade permissions only (no Transfer).")),
+    ExchangeInfo("kraken", "Kraken", ("api_key", "private_key"), rate_per_ip=15.0,
+                 operator_check=True, notice=(
+                     "Kraken keys need a check by our team: please contact support after "
+                     "submitting.")),
+    ExchangeInfo("binance", "Binance International", (), rate_per_ip=100.0, notice=(
+        "Binance connects through an alternate connection method: we will send your request "
+        "to support.")),
+    ExchangeInfo("binanceus", "Binance US", (), rate_per_ip=100.0, notice=(
+        "Binance US connects through an alternate connection method: we will send your "
+        "request to support.")),
+)}
+EXCHANGE_IDS = tuple(EXCHANGES)
+API_URL_SETTINGS: dict[str, str] = {e.id: e.api_url_setting for e in EXCHANGES.values()}
 
 
 @dataclass(frozen=True, slots=True)

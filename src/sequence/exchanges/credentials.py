@@ -10,18 +10,14 @@ import binascii
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["CREDENTIAL_FIELDS", "FIELD_LABELS", "CredentialCheck", "FieldProblem", "check_credentials",
-           "normalise_credentials"]
+from sequence.exchanges.config import EXCHANGES
+
+__all__ = ["CREDENTIAL_FIELDS", "FIELD_LABELS", "SECRET_FIELDS", "CredentialCheck", "FieldProblem",
+           "check_credentials", "normalise_credentials"]
 
 # Fields the form shows per exchange (Binance: none, connected by another method).
 CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
-    "bybit": ("api_key", "api_secret"),
-    "okx": ("api_name", "passphrase", "api_key", "api_secret"),
-    "kucoin": ("api_name", "passphrase", "api_key", "api_secret"),
-    "kraken": ("api_key", "private_key"),
-    "binance": (),
-    "binanceus": (),
-}
+    e.id: e.credential_fields for e in EXCHANGES.values()}
 _ALNUM = re.compile(r"[A-Za-z0-9]+")
 _HEX = re.compile(r"[0-9A-Fa-f]+")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -86,6 +82,9 @@ def check_credentials(exchange: str, fields: dict[str, object]) -> CredentialChe
 
 FIELD_LABELS = {"api_key": "API Key", "api_secret": "API Secret", "passphrase": "Passphrase",
                 "api_name": "API Name", "private_key": "Private Key"}
+# api_name is the key's label on the exchange: not a secret. Every other field is: sealed in
+# the vault, never rendered back, hidden from error reports.
+SECRET_FIELDS: tuple[str, ...] = tuple(name for name in FIELD_LABELS if name != "api_name")
 
 
 def _length(bad, name: str, value: str, lo: int, hi: int) -> bool:

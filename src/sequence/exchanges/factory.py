@@ -10,20 +10,17 @@ from sequence.exchanges.adapters.bybit import BybitAdapter
 from sequence.exchanges.adapters.kraken import KrakenAdapter
 from sequence.exchanges.adapters.kucoin import KucoinAdapter
 from sequence.exchanges.adapters.okx import OkxAdapter
-from sequence.exchanges.config import ExchangeConfig
+from sequence.exchanges.config import EXCHANGE_IDS, ExchangeConfig
 from sequence.exchanges.domain import MarketKind
 from sequence.exchanges.secret import Credentials
 
 __all__ = ["ADAPTERS", "create_adapter"]
 
-ADAPTERS: dict[str, type[CcxtAdapter]] = {
-    "bybit": BybitAdapter,
-    "okx": OkxAdapter,
-    "kucoin": KucoinAdapter,
-    "kraken": KrakenAdapter,
-    "binance": BinanceAdapter,
-    "binanceus": BinanceUsAdapter,
-}
+# Keyed by each class's own ``exchange``: the registry (config.EXCHANGES) says which exist.
+ADAPTERS: dict[str, type[CcxtAdapter]] = {cls.exchange: cls for cls in (
+    BybitAdapter, OkxAdapter, KucoinAdapter, KrakenAdapter, BinanceAdapter, BinanceUsAdapter)}
+if set(ADAPTERS) != set(EXCHANGE_IDS):  # an exchange without an adapter, or the reverse
+    raise ImportError(f"adapters {sorted(ADAPTERS)} do not match the exchanges {EXCHANGE_IDS}")
 
 
 def create_adapter(config: ExchangeConfig, kind: MarketKind | str,

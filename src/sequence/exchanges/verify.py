@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sequence.exchanges.adapters.base import CcxtAdapter
-from sequence.exchanges.config import ExchangeConfig
+from sequence.exchanges.config import EXCHANGES, ExchangeConfig
 from sequence.exchanges.domain import KeyInfo, MarketKind
 from sequence.exchanges.errors import (
     AuthenticationError,
@@ -23,8 +23,7 @@ from sequence.exchanges.secret import Credentials
 
 __all__ = ["KeyFacts", "Problem", "VerificationResult", "verify_key", "verify_key_sync"]
 
-EXCHANGE_NAMES = {"bybit": "Bybit", "okx": "OKX", "kucoin": "KuCoin", "kraken": "Kraken",
-                  "binance": "Binance", "binanceus": "Binance US"}
+EXCHANGE_NAMES = {e.id: e.name for e in EXCHANGES.values()}
 
 
 @dataclass(frozen=True, slots=True)

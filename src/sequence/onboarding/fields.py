@@ -6,9 +6,9 @@ this module adds only what the web form needs on top.
 
 from __future__ import annotations
 
-from sequence.exchanges.credentials import CREDENTIAL_FIELDS, FIELD_LABELS
+from sequence.exchanges.credentials import CREDENTIAL_FIELDS, FIELD_LABELS, SECRET_FIELDS
+
+__all__ = ["FIELDS_BY_EXCHANGE", "LABELS", "SECRET_FIELDS"]
 
 LABELS = FIELD_LABELS  # the guide's words, step 8
-# api_name is the key's label on the exchange: not a secret. Everything else is.
-SECRET_FIELDS = ("passphrase", "api_key", "api_secret", "private_key")
 FIELDS_BY_EXCHANGE = CREDENTIAL_FIELDS

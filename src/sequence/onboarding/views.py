@@ -14,12 +14,12 @@ from django.views.decorators.http import require_POST
 from sequence.accounts.decorators import recent_second_factor_required, second_factor_fresh
 from sequence.catalog.models import Exchange, Offering
 from sequence.onboarding import services
-from sequence.onboarding.fields import FIELDS_BY_EXCHANGE
+from sequence.onboarding.fields import FIELDS_BY_EXCHANGE, SECRET_FIELDS
 from sequence.onboarding.forms import SubmissionForm
 from sequence.onboarding.models import Submission
 from sequence.onboarding.selectors import refreshable_bots
 
-SECRET_POST_FIELDS = ("passphrase", "api_key", "api_secret", "private_key")
+SECRET_POST_FIELDS = SECRET_FIELDS  # hidden from Django's error reports
 
 
 def _form(request, data=None):

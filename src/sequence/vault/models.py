@@ -8,9 +8,10 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-# The secret fields a credential may have. api_name (the key's label on the exchange)
-# is not secret: it is stored plain as Credential.label.
-SECRET_FIELDS = ("api_key", "api_secret", "passphrase", "private_key")
+# The secret fields a credential may have (defined once, by the exchange layer). api_name
+# (the key's label on the exchange) is not secret: it is stored plain as Credential.label.
+from sequence.exchanges.credentials import SECRET_FIELDS
+
 SEAL_PURPOSE = "exchange-credential"  # the purpose bound into every sealed value's context
 
 
