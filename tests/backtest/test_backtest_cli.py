@@ -312,3 +312,19 @@ def test_output_into_a_closed_pipe_ends_quietly(tmp_path, extra):
         os.close(w)
     assert p.returncode == 0, p.stderr
     assert p.stderr == ""
+
+
+def test_a_ruined_run_reports_up_to_its_last_candle(capsys, tmp_path, params_file):
+    f = tmp_path / "crash.csv"
+    f.write_text(
+        "timestamp,open,high,low,close,volume\n0,100,100,100,100,1\n60000,100,100,99.5,99.5,1\n"
+        "120000,99.5,99.5,97,97,1\n180000,97,120,97,120,1\n"
+    )
+    p = params_file({"wallet_exposure_limit": 50, "initial_qty_pct": 1, "sides": "long", "max_dca": 1, "markup": 0.01})
+    html_out, png_out = tmp_path / "r.html", tmp_path / "r.png"
+    code, _, err = _run(capsys, "--candles", f, "--params", p, "--report", html_out, "--png", png_out)
+    assert code == 0, err
+    page = html_out.read_text()
+    assert "<th>Ruined</th><td>yes, stopped after 1970-01-01 00:02 UTC</td>" in page
+    assert "nan" not in page.lower().replace("nanos", "")
+    assert png_out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

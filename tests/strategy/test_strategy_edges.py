@@ -168,3 +168,24 @@ def test_starting_balance_defaults_to_the_unit_of_account():
     assert Params.from_mapping({"contract": "inverse"}).starting_balance == 1.0
     assert Params().replace(contract="inverse").starting_balance == 1.0  # the default follows the unit
     assert Params(starting_balance=2.0).replace(contract="inverse").starting_balance == 2.0
+
+
+@pytest.mark.parametrize("name", list(BOUNDS))
+def test_every_bound_is_stated_and_enforced_at_its_edge(name):
+    lo, lo_in, hi, hi_in, _ = BOUNDS[name]
+    assert f"``{name}`` in ``{'[' if lo_in else '('}{lo:g}, {hi:g}{']' if hi_in else ')'}``" in Params.__doc__
+    base = {"markup": 0.5} if name == "maker_fee" else {}  # room for the fee rule at the fee's edge
+    if KINDS[name] == "int":
+        outside = [int(lo) - 1, int(hi) + 1]
+        inside = [int(lo), int(hi)]
+    else:
+        outside = [lo if not lo_in else math.nextafter(lo, -math.inf), hi if not hi_in else math.nextafter(hi, math.inf)]
+        inside = [lo if lo_in else math.nextafter(lo, math.inf), hi if hi_in else math.nextafter(hi, -math.inf)]
+    for v in outside:
+        with pytest.raises(ParamsError) as e:
+            Params.from_mapping({**base, name: v})
+        assert e.value.field == name, v
+    for v in inside:
+        if name == "markup" and v < 2 * Params().maker_fee / (1 - Params().maker_fee):
+            base = {"maker_fee": 0.0}
+        assert getattr(Params.from_mapping({**base, name: v}), name) == v
