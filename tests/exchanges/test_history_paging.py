@@ -169,3 +169,62 @@ def test_kraken_fills_page_by_offset(make_adapter):
     fills = run(adapter.fetch_fills(base - timedelta(hours=1)))
     assert len(fills) == 120 and len({f.id for f in fills}) == 120
     assert [c.body["ofs"] for c in http.all("/0/private/TradesHistory")] == ["0", "50", "100"]
+
+
+# ------------------------------------------------------------------ KuCoin, Binance: ranges
+def test_kucoin_fills_split_full_ranges_whatever_the_venue_order(make_adapter):
+    from tests.exchanges.test_port_settings import kucoin_futures
+
+    now = now_ms()
+    base = now - 10 * DAY_MS
+    # 100 rows spread over ten days, and a burst of 150 in one hour: more than a page
+    times = [base + i * (DAY_MS // 10) for i in range(100)]
+    times += [now - 5 * DAY_MS + i * 20_000 for i in range(150)]
+    rows = [{"symbol": "XBTUSDTM", "tradeId": f"t{i}", "orderId": f"o{i}", "side": "buy",
+             "liquidity": "maker", "forceTaker": False, "price": "30000", "size": 1,
+             "value": "30", "feeRate": "0.0002", "fixFee": "0", "feeCurrency": "USDT",
+             "stop": "", "fee": "0.006", "orderType": "limit", "tradeType": "trade",
+             "createdAt": t, "settleCurrency": "USDT", "tradeTime": t * 1_000_000,
+             "marginMode": "CROSS"} for i, t in enumerate(times)]
+
+    def answer(call):  # KuCoin futures: newest first, at most 7 days, pageSize rows
+        start, end = int(call.query["startAt"]), int(call.query["endAt"])
+        if end - start > 7 * DAY_MS:
+            return {"code": "400100", "msg": "The query time range cannot exceed 7 days"}
+        inside = sorted((r for r in rows if start <= r["createdAt"] <= end),
+                        key=lambda r: -r["createdAt"])
+        size = int(call.query.get("pageSize", 50))
+        return {"code": "200000", "data": {"currentPage": 1, "pageSize": size,
+                                           "totalNum": len(inside), "items": inside[:size]}}
+
+    adapter, http = kucoin_futures(make_adapter)
+    http.add("/api/v1/fills", answer)
+    fills = run(adapter.fetch_fills(datetime.fromtimestamp((base - 1000) / 1000, UTC)))
+    assert len(fills) == 250 and len({f.id for f in fills}) == 250
+    assert [f.timestamp for f in fills] == sorted(f.timestamp for f in fills)
+    calls = http.all("/api/v1/fills")
+    assert all(int(c.query["endAt"]) - int(c.query["startAt"]) <= 7 * DAY_MS for c in calls)
+
+
+def test_binance_fills_read_day_by_day(make_adapter):
+    from tests.exchanges.test_request_shape import binance
+
+    now = now_ms()
+    times = [now - 3 * DAY_MS + i * 3_600_000 for i in range(60)]  # one an hour, 2.5 days
+    rows = [{"symbol": "BTCUSDT", "id": 1000 + i, "orderId": 5000 + i, "price": "30000",
+             "qty": "0.001", "quoteQty": "30", "commission": "0.00003",
+             "commissionAsset": "BTC", "time": t, "isBuyer": True, "isMaker": True,
+             "isBestMatch": True} for i, t in enumerate(times)]
+
+    def answer(call):  # Binance myTrades: oldest first, at most 24 hours, ``limit`` rows
+        start, end = int(call.query["startTime"]), int(call.query["endTime"])
+        if end - start > DAY_MS:
+            return {"code": -1127, "msg": "More than 24 hours between startTime and endTime."}
+        inside = [r for r in rows if start <= r["time"] <= end]
+        return inside[:int(call.query.get("limit", 500))]
+
+    adapter, http = binance(make_adapter)
+    http.add("/api/v3/myTrades", answer)
+    fills = run(adapter.fetch_fills(datetime.fromtimestamp((now - 4 * DAY_MS) / 1000, UTC),
+                                    "BTC/USDT"))
+    assert [f.id for f in fills] == [str(1000 + i) for i in range(60)]

@@ -167,8 +167,11 @@ def test_kucoin_fills_and_ledger(make_adapter):
     [fill] = run(adapter.fetch_fills(SINCE, "BTC/USDT"))
     assert fill.price == Decimal("67717.6") and fill.fee == Decimal("0.000677176")
     assert fill.maker is True
-    q = http.calls[-1].query
+    fills = [c.query for c in http.calls if c.path.endswith("/fills")]
+    q = fills[0]  # the first of 7-day ranges from SINCE to now (KuCoin's longest query)
     assert q["symbol"] == "BTC-USDT" and q["startAt"] == SINCE_MS
+    assert int(q["endAt"]) - int(q["startAt"]) < 7 * 24 * 3600 * 1000
+    assert [int(f["startAt"]) for f in fills[1:3]] == [int(f["endAt"]) + 1 for f in fills[:2]]
 
     http.add("/api/v1/accounts/ledgers", {"code": "200000", "data": {"items": [{
         "id": "611a1e7c6a053300067a88d9", "currency": "USDT", "amount": "10.00059547",
@@ -176,8 +179,9 @@ def test_kucoin_fills_and_ledger(make_adapter):
         "direction": "in", "createdAt": 1729577515473, "context": ""}]}})
     [entry] = run(adapter.fetch_ledger(SINCE, "USDT"))
     assert entry.kind is LedgerKind.TRANSFER and entry.amount == Decimal("10.00059547")
-    q = http.last("/api/v1/accounts/ledgers").query
+    q = http.first("/api/v1/accounts/ledgers").query
     assert q["currency"] == "USDT" and q["startAt"] == SINCE_MS
+    assert int(q["endAt"]) - int(q["startAt"]) < 24 * 3600 * 1000  # ledgers: one day
 
 
 # ------------------------------------------------------------------ Kraken
@@ -328,8 +332,9 @@ def test_binance_spot(make_adapter, exchange):
                                      "commissionAsset": "BNB", "time": 1704067300000,
                                      "isBuyer": True, "isMaker": False, "isBestMatch": True}])
     [fill] = run(adapter.fetch_fills(SINCE, "BTC/USDT"))
-    q = http.last(f"{prefix}/myTrades").query
+    q = http.first(f"{prefix}/myTrades").query
     assert q["symbol"] == "BTCUSDT" and q["startTime"] == SINCE_MS
+    assert int(q["endTime"]) - int(q["startTime"]) < 24 * 3600 * 1000  # Binance: 24 hours
     assert fill.price == Decimal("4.000001") and fill.fee_currency == "BNB"
 
     http.add("/sapi/v1/account/apiRestrictions", {

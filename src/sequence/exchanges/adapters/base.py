@@ -278,6 +278,9 @@ class CcxtAdapter:
     # ----------------------------------------------------------------- history (paged)
     fills_page_limit: ClassVar[int] = 100
     ledger_page_limit: ClassVar[int] = 100
+    # The longest time range the venue answers per request (None: no limit, page forward)
+    fills_window_ms: ClassVar[int | None] = None
+    ledger_window_ms: ClassVar[int | None] = None
 
     async def fetch_fills(self, since: datetime, symbol: str | None = None) -> list[Fill]:
         """Every fill since ``since``, all pages, oldest first, each trade id once."""
@@ -303,8 +306,14 @@ class CcxtAdapter:
 
     async def page_history(self, method: str, key: str | None, since_ms: int,
                            params: dict[str, Any], limit: int) -> list[dict]:
-        """Forward by time (:func:`.history.page_forward`). Venues that page otherwise
+        """By bounded time ranges where the venue limits them (:func:`.history.page_by_windows`),
+        else forward by time (:func:`.history.page_forward`). Venues that page otherwise
         (cursor, offset, bill id) override this."""
+        window = self.fills_window_ms if method == "fetch_my_trades" else self.ledger_window_ms
+        if window:
+            return await history.page_by_windows(self._call, method, key, since_ms,
+                                                 self.server_ms(), params, limit, window,
+                                                 self.exchange)
         return await history.page_forward(self._call, method, key, since_ms, params, limit,
                                           self.exchange)
 

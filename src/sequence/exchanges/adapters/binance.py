@@ -20,6 +20,7 @@ from sequence.exchanges.guard import endpoint_list
 
 from . import parse
 from .base import CcxtAdapter
+from .history import DAY_MS
 
 # Binance answers a setting already in place with an error: these codes mean "done".
 NO_NEED_TO_CHANGE = {"set_margin_mode": "-4046", "set_position_mode": "-4059"}
@@ -86,6 +87,10 @@ class BinanceAdapter(CcxtAdapter):
     )
     funding_hint = ("Move funds from your Funding wallet to your {wallet} "
                     "(Wallet → Transfer) and submit again.")
+
+    # myTrades/userTrades answer at most 24 hours per query; futures income 7 days here.
+    fills_window_ms = DAY_MS
+    ledger_window_ms = 7 * DAY_MS
 
     def ccxt_options(self) -> dict[str, Any]:
         types = {MarketKind.SPOT: "spot", MarketKind.LINEAR: "linear",

@@ -18,6 +18,7 @@ from sequence.exchanges.guard import endpoint_list
 
 from . import parse
 from .base import CcxtAdapter, leverage_number
+from .history import DAY_MS
 
 KUCOIN_TRANSFER = ("Transfer", "InnerTransfer")
 KUCOIN_WITHDRAW = ("Withdrawal", "Withdraw")  # KuCoin spells it both ways
@@ -88,6 +89,10 @@ class KucoinAdapter(CcxtAdapter):
     )
     funding_hint = ("Move funds from your Funding account to your {wallet} "
                     "(Assets → Transfer) and submit again.")
+
+    # Fills: at most 7 days per query, newest first; ledgers: at most one day (KuCoin docs).
+    fills_window_ms = 7 * DAY_MS
+    ledger_window_ms = DAY_MS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
