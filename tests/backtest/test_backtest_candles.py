@@ -98,6 +98,7 @@ BAD_17 = [
     (HEADER + "0," + "1" * 5000 + ",11,9,10.5,1\n", 2, "line longer than 4096 bytes"),
     (HEADER + "0,10,11,9,10.5,1\n" + "\n" * 1001 + "60000,10,11,9,10.5,1\n", 1003, "more than 1000 blank lines"),
     (HEADER + "1e300,10,11,9,10.5,1\n", 2, "column 'timestamp': out of range"),
+    (HEADER + "0,10,1e101,9,10.5,1\n", 2, "high 1e+101 out of range: prices lie in [1e-100, 1e+100]"),
 ]
 
 

@@ -223,16 +223,28 @@ def test_a_normal_run_reports_not_ruined(capsys, tmp_path):
     assert d["ruined"] is False and d["ruin_timestamp"] is None
 
 
-def test_values_out_of_float_range_are_an_error_not_infinity(capsys, tmp_path, params_file):
-    # a coin-margined long at a price of 1e-310: 1/price is infinite
+def test_prices_outside_the_float_safe_range_are_refused(capsys, tmp_path, params_file):
+    # a coin-margined book at a price of 1e-310 would need 1/price, which is infinite
     f = tmp_path / "tiny.csv"
     f.write_text("timestamp,open,high,low,close,volume\n0,100,100,100,100,1\n60000,100,100,1e-310,1e-310,1\n")
     p = params_file({"contract": "inverse", "sides": "long", "max_dca": 1})
-    for engine in ("python", "numba", "replay"):
-        code, out, err = _run(capsys, "--candles", f, "--params", p, "--json", "--engine", engine)
-        assert code == 2, (engine, out)
-        assert out == ""
-        assert "left the range of float64 numbers after the candle at 60000" in err
+    code, out, err = _run(capsys, "--candles", f, "--params", p, "--json")
+    assert code == 2 and out == ""
+    assert "line 3: low 1e-310 out of range: prices lie in [1e-100, 1e+100]" in err
+
+
+@pytest.mark.parametrize("engine", ["python", "numba", "replay"])
+def test_values_out_of_float_range_are_an_error_not_infinity(engine):
+    """Candles built in code (not from a file) can still overflow: an error, never inf/NaN."""
+    import array
+
+    from sequence.backtest.data import Candles
+    from sequence.backtest.engine import SimulationRangeError, run
+    from sequence.strategy.params import Params
+
+    cols = [array.array("d", v) for v in ([0, 60000], [100, 100], [100, 100], [100, 1e-310], [100, 1e-310], [1, 1])]
+    with pytest.raises(SimulationRangeError, match="left the range of float64 numbers after the candle at 60000"):
+        run(Params(contract="inverse", sides="long", max_dca=1), Candles(*cols), engine=engine)
 
 
 def test_inverse_defaults_to_one_coin(capsys, params_file):

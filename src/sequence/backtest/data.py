@@ -29,7 +29,9 @@ from typing import Any
 from sequence.core.candles import (
     COLUMNS,
     MAX_LINE,
+    MAX_PRICE,
     MAX_TIMESTAMP,
+    MIN_PRICE,
     CandleFileError,
     iter_chunks,
     load_rows,
@@ -216,7 +218,7 @@ def _parse_fast(path: Path) -> Any | None:
             bool(np.isfinite(cols).all())
             and bool((ts == np.floor(ts)).all())
             and bool((np.abs(ts) <= MAX_TIMESTAMP).all())
-            and bool((o > 0).all() and (h > 0).all() and (lo > 0).all() and (c > 0).all())
+            and bool((cols[1:5] >= MIN_PRICE).all() and (cols[1:5] <= MAX_PRICE).all())
             and bool((h >= lo).all())
             and bool(((lo <= o) & (o <= h) & (lo <= c) & (c <= h)).all())
             and bool((v >= 0).all())

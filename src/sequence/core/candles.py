@@ -36,6 +36,8 @@ __all__ = [
     "COLUMNS",
     "MAX_BLANK_LINES",
     "MAX_LINE",
+    "MAX_PRICE",
+    "MIN_PRICE",
     "CandleFileError",
     "Row",
     "iter_chunks",
@@ -47,6 +49,10 @@ COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
 MAX_LINE = 4096  # bytes; a candle row is about 60
 MAX_BLANK_LINES = 1000
 MAX_TIMESTAMP = 2**53  # epoch ms, about the year 285,000
+# No market trades outside this; inside it every product the strategy forms (sizes, costs,
+# 1/price for coin-margined books) stays a finite float64.
+MIN_PRICE = 1e-100
+MAX_PRICE = 1e100
 CHUNK = 1 << 20
 BOM = b"\xef\xbb\xbf"
 # magic bytes of compressions we do not read, so the error says what the file is
@@ -207,6 +213,11 @@ def _row(path: str, line: int, rec: list[str], idx: list[int], width: int) -> Ro
     v = _number(path, line, "volume", rec[idx[5]])
     if o <= 0 or h <= 0 or lo <= 0 or c <= 0:
         raise CandleFileError(path, line, "prices must be positive")
+    for name, x in (("open", o), ("high", h), ("low", lo), ("close", c)):
+        if not MIN_PRICE <= x <= MAX_PRICE:
+            raise CandleFileError(
+                path, line, f"{name} {x!r} out of range: prices lie in [{MIN_PRICE:g}, {MAX_PRICE:g}]"
+            )
     if h < lo:
         raise CandleFileError(path, line, f"high {h!r} is below low {lo!r}")
     for name, x in (("open", o), ("close", c)):
@@ -223,7 +234,8 @@ def load_rows(path: str | os.PathLike[str]) -> list[Row]:
     Raises :class:`CandleFileError` (with the line number) for a missing file or
     header column, a column named twice, a row whose number of columns differs
     from the header's, a non-numeric value, ``high < low``, an open or close
-    outside ``[low, high]``, a non-positive price, a negative volume, a timestamp
+    outside ``[low, high]``, a non-positive price or one outside ``[MIN_PRICE,
+    MAX_PRICE]``, a negative volume, a timestamp
     not strictly after the previous one (unsorted or duplicate), a line longer
     than :data:`MAX_LINE` bytes, more than :data:`MAX_BLANK_LINES` blank lines,
     text that is not UTF-8, or a damaged compressed stream.
