@@ -125,6 +125,7 @@ def test_okx_fills_page_back_by_bill_id_and_carry_the_position_side(make_adapter
     assert len(fills) == 230 and len({f.id for f in fills}) == 230
     assert [f.client_order_id for f in fills[:2]] == ["seq0", "seq1"]  # oldest first
     assert {f.position_side for f in fills} == {PositionSide.LONG}
+    assert {f.reduce_only for f in fills} == {False}  # buys on the long side open it
     afters = [c.query.get("after") for c in http.all("/api/v5/trade/fills-history")]
     assert afters == [None, str(700000 + 130), str(700000 + 30)]
 

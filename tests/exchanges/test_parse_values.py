@@ -54,3 +54,14 @@ def test_malformed_balance_from_the_wire_is_an_error_not_an_empty_wallet(make_ad
     http.add("/v5/account/wallet-balance", broken)
     with pytest.raises(MalformedResponseError, match="'12,5'"):
         run(adapter.fetch_balance())
+
+
+def test_fill_reduce_only_from_the_hedge_side():
+    from sequence.exchanges.domain import PositionSide
+
+    row = {"id": "1", "price": "1", "amount": "1"}
+    assert parse.parse_fill({**row, "side": "sell"}, None, PositionSide.LONG).reduce_only is True
+    assert parse.parse_fill({**row, "side": "buy"}, None, PositionSide.SHORT).reduce_only is True
+    assert parse.parse_fill({**row, "side": "buy"}, None, PositionSide.LONG).reduce_only is False
+    assert parse.parse_fill({**row, "side": "buy"}).reduce_only is None  # one-way: unknown
+    assert parse.parse_fill({**row, "side": "buy", "reduceOnly": True}).reduce_only is True

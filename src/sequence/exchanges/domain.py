@@ -195,7 +195,8 @@ class Fill:
     timestamp: datetime | None
     # Where the venue reports it: OKX ``posSide``, Binance/KuCoin ``positionSide``. Bybit's
     # execution list carries neither positionIdx nor reduceOnly: None there (the engine
-    # knows the side from its own order, found by ``client_order_id``).
+    # knows the side from its own order, found by ``client_order_id``). ``reduce_only``: the
+    # fill reduced a position (hedge mode: a sell on the long side); None when unknown.
     position_side: PositionSide | None = None
     reduce_only: bool | None = None
 

@@ -216,8 +216,18 @@ def parse_fill(t: dict, client_order_id: str | None = None,
         maker=None if taker_or_maker is None else taker_or_maker == "maker",
         timestamp=ts(t.get("timestamp")),
         position_side=position_side,
-        reduce_only=t.get("reduceOnly") if isinstance(t.get("reduceOnly"), bool) else None,
+        reduce_only=_reduces(t, side, position_side),
     )
+
+
+def _reduces(t: dict, side: Any, position_side: PositionSide | None) -> bool | None:
+    """Whether the fill reduced a position, where known: the venue's flag, else hedge mode's
+    rule (a sell on the long side, a buy on the short side). One-way mode: unknown."""
+    if isinstance(t.get("reduceOnly"), bool):
+        return t["reduceOnly"]
+    if position_side is None or side not in ("buy", "sell"):
+        return None
+    return (side == "sell") is (position_side is PositionSide.LONG)
 
 
 _LEDGER = {
