@@ -48,6 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
     ap = _Parser(
         prog="sequence backtest",
         description="Backtest the bidirectional DCA strategy on 1-minute candles.",
+        epilog="--json prints one line of strict JSON (never NaN or Infinity): candles, fills, "
+        "closes, final_balance, final_equity, max_drawdown, core_seconds, engine, ruined, "
+        "ruin_timestamp. A run stops at ruin (balance or equity at or below zero after a "
+        "candle): ruined is true, ruin_timestamp is that candle's open time (epoch ms) and "
+        "the results are as of that candle. starting_balance is in the unit of account: "
+        "10000 by default for a quote unit, 1.0 for a coin unit (inverse contracts, or spot "
+        "with sides short). Rounding (--tick, --lot, --min-qty, --min-notional) runs the "
+        "replay engine: the compiled kernels (python, numba) do not round. Bad input exits "
+        "with code 2 and a one-line message; a closed output pipe ends quietly.",
     )
     ap.add_argument("--candles", required=True, metavar="FILE", help="CSV or .csv.gz candle file")
     ap.add_argument("--params", metavar="FILE", help="JSON object of parameters (default: defaults)")
