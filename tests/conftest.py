@@ -44,7 +44,7 @@ def worker_process(django_db_setup, django_db_blocker, smtp_sink, venue, tmp_pat
                            extra_env={"BYBIT_API_URL": venue.url, "OKX_API_URL": venue.url,
                                       "PAPER_VENUE_URL": venue.url, "EGRESS_IPS": "127.0.0.1",
                                       # engine steps every second of market time in tests
-                                      "ENGINE_STEP_SECONDS": "1"}).start()
+                                      "ENGINE_STEP_SECONDS": "1", "WORKER_POLL_SECONDS": "0.1"}).start()
     yield worker
     worker.stop()
 

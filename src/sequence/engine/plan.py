@@ -11,7 +11,9 @@ balance ``B``) and the strategy's frozen parameters:
   at the rounded price and size (so the ladder is exactly what the backtester would fill
   level after level), as many levels as the exposure cap leaves room for;
 - paused (any pause reason) or needing attention: take-profits only, so the position stays
-  managed; nothing new opens.
+  managed; nothing new opens;
+- a DCA level the price has already passed (a buy at or above the ask) would be cancelled by
+  the exchange as post-only: it is left out, and the deeper levels rest.
 
 Everything is rounded by :func:`sequence.core.precision.round_order`; an order the market
 would refuse as below its minimum is not wanted (and counted by the caller).
@@ -98,9 +100,16 @@ def plan_orders(p: Params, precision: Precision, sides: list[SideInput], *, bala
             o = dca_order(p, s.side, book.side(s.side), level_b)  # type: ignore[arg-type]
             if o is None:
                 break
-            d = add(s.side, "dca", book.side(s.side).k + 1, o)  # type: ignore[arg-type]
-            if d is None:
+            buy = s.side == "long"
+            r = round_order(precision, price=o.price, qty=o.qty, buy=buy)
+            if not r.sendable:
+                small.append(Desired(s.side, "dca", book.side(s.side).k + 1, buy, r.price, r.qty, False))
                 break
+            d = Desired(s.side, "dca", book.side(s.side).k + 1, buy, r.price, r.qty, False)
+            # A level the price has already gone through cannot rest as a post-only order (the
+            # exchange would cancel it at once): it is skipped, the deeper ones still rest.
+            if (r.price < ask) if buy else (r.price > bid):
+                wanted.append(d)
             levels += 1
             # the next level as the backtester would see it after this one filled in full
             book, level_b = apply_fill(p, book, level_b, Order(o.side, "dca", float(d.price), float(d.qty)))

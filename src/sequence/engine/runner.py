@@ -128,7 +128,6 @@ def _adopt_fill(ctx: BotContext, state: StepState, fill: Fill, by_cid: dict[str,
 async def reconcile(ctx: BotContext, port: ExchangePort, state: StepState, snap: Snapshot,
                     result: StepResult) -> None:
     by_cid = {o.client_order_id: o for o in state.orders}
-    was_terminal = {o.client_order_id for o in state.orders if o.terminal}
     exchange_open = {o.client_order_id: o for o in snap.open_orders if o.client_order_id}
     for rec in state.open_records():
         report = exchange_open.get(rec.client_order_id)
@@ -139,9 +138,7 @@ async def reconcile(ctx: BotContext, port: ExchangePort, state: StepState, snap:
             except ExchangeError as exc:
                 log.info("look-up of %s failed: %s", rec.client_order_id, exc)
                 continue  # unknown for now: try again next step
-        event = apply_report(rec, report)
-        if event is not None:
-            state.events.append(event)
+        _apply(state, rec, report)
     # open orders that no live record explains
     for o in snap.open_orders:
         rec = by_cid.get(o.client_order_id or "")
@@ -157,7 +154,7 @@ async def reconcile(ctx: BotContext, port: ExchangePort, state: StepState, snap:
                 state.orders.append(stray)
                 by_cid[stray.client_order_id] = stray
                 state.events.append(EngineEvent("adopted", {"what": "order", "client_order_id": stray.client_order_id}))
-            await _cancel(ctx, port, stray, result, stray=True)
+            await _cancel(ctx, port, state, stray, result, stray=True)
         elif not any(e.data.get("order_id") == o.id for e in state.events):
             state.events.append(EngineEvent("foreign_activity", {
                 "what": "open order", "order_id": o.id, "client_order_id": o.client_order_id or "",
@@ -166,17 +163,7 @@ async def reconcile(ctx: BotContext, port: ExchangePort, state: StepState, snap:
         before = len(state.new_fills)
         _adopt_fill(ctx, state, fill, by_cid)
         result.fills += len(state.new_fills) - before
-    # per side: k from the ledger of orders, cycles, the exchange's position adopted
-    for rec in state.orders:
-        if rec.client_order_id in was_terminal or not rec.terminal:
-            continue
-        memo = state.sides.get(rec.side)
-        if memo is None or rec.cycle != memo.cycle:
-            continue
-        if counts_in_k(rec):
-            memo.dca_count += 1
-        if rec.kind == "take_profit" and rec.state == "filled":
-            memo.closed = True
+    # per side: cycles, the exchange's position adopted
     for name, memo in state.sides.items():
         size, entry = snap.positions.get(name, (ZERO, ZERO))
         if ctx.spot:
@@ -207,6 +194,29 @@ async def reconcile(ctx: BotContext, port: ExchangePort, state: StepState, snap:
                 "exchange_type": entry.exchange_type or "", "id": entry.id or ""}))
     state.balance, state.last_price, state.market_ms = snap.balance, snap.last, max(state.market_ms, snap.market_ms)
     state.orders = [o for o in state.orders if not (o.terminal and not o.dirty)]
+
+
+def _apply(state: StepState, rec: OrderRecord, report: Order | None) -> None:
+    """Apply an exchange report to a record, and account for it if it just ended."""
+    was_terminal = rec.terminal
+    event = apply_report(rec, report)
+    if event is not None:
+        state.events.append(event)
+    _settle(state, rec, was_terminal)
+
+
+def _settle(state: StepState, rec: OrderRecord, was_terminal: bool) -> None:
+    """The one place an order's end counts: k (a DCA level full, or its remainder cancelled)
+    and the cycle's close (its take-profit filled)."""
+    if was_terminal or not rec.terminal:
+        return
+    memo = state.sides.get(rec.side)
+    if memo is None or rec.cycle != memo.cycle:
+        return
+    if counts_in_k(rec):
+        memo.dca_count += 1
+    if rec.kind == "take_profit" and rec.state == "filled":
+        memo.closed = True
 
 
 def _explained(state: StepState, side: str) -> bool:
@@ -245,8 +255,8 @@ def _request(ctx: BotContext, rec: OrderRecord) -> OrderRequest:
                         if ctx.hedge else None)
 
 
-async def _cancel(ctx: BotContext, port: ExchangePort, rec: OrderRecord, result: StepResult,
-                  stray: bool = False) -> bool:
+async def _cancel(ctx: BotContext, port: ExchangePort, state: StepState, rec: OrderRecord,
+                  result: StepResult, stray: bool = False) -> bool:
     result.cancels += 1
     try:
         await port.cancel_order(ctx.symbol, client_order_id=rec.client_order_id)
@@ -259,38 +269,35 @@ async def _cancel(ctx: BotContext, port: ExchangePort, rec: OrderRecord, result:
         rec.state, rec.dirty = "canceled", True
         if stray:
             rec.detail = "stray order cancelled"
+        _settle(state, rec, False)
     return True
 
 
-async def _create(ctx: BotContext, port: ExchangePort, rec: OrderRecord, result: StepResult) -> bool:
+async def _create(ctx: BotContext, port: ExchangePort, state: StepState, rec: OrderRecord,
+                  result: StepResult) -> bool:
     """Send one recorded order; returns True when it filled (partly or fully) at once."""
     result.creates += 1
     try:
         report = await port.create_order(_request(ctx, rec))
-    except DuplicateClientOrderIdError:
-        report = await _lookup(ctx, port, rec)
+    except DuplicateClientOrderIdError:  # it exists: what is it now?
+        try:
+            report = await port.fetch_order_by_client_id(ctx.symbol, rec.client_order_id)
+        except ExchangeError:
+            return False
         if report is None:
             return False
     except (InvalidOrderError, InsufficientFundsError) as exc:
         rec.state, rec.detail, rec.dirty = "rejected", str(exc)[:200], True
+        _settle(state, rec, False)
         return False
     except ExchangeError as exc:
         log.info("create of %s: outcome unknown (%s), looked up next step", rec.client_order_id, exc)
         return False  # stays pending: never re-sent blind
-    apply_report(rec, report)
+    _apply(state, rec, report)
     rec.dirty = True
     if rec.state == "pending":
         rec.state = "open"
     return rec.filled > 0
-
-
-async def _lookup(ctx: BotContext, port: ExchangePort, rec: OrderRecord) -> Order | None:
-    try:
-        report = await port.fetch_order_by_client_id(ctx.symbol, rec.client_order_id)
-    except ExchangeError:
-        return None
-    apply_report(rec, report)
-    return report
 
 
 async def trade(ctx: BotContext, port: ExchangePort, store: Store, state: StepState,
@@ -306,7 +313,7 @@ async def trade(ctx: BotContext, port: ExchangePort, store: Store, state: StepSt
     cancels, creates = diff(wanted, state.orders, cycles=cycles, open_new=state.open_new)
     freed: set[tuple[str, str, int]] = set()
     for rec in cancels:
-        if await _cancel(ctx, port, rec, result):
+        if await _cancel(ctx, port, state, rec, result):
             freed.add(rec.slot)
     replaced = {rec.slot for rec in cancels}
     new = [_record(ctx, state, w) for w in creates if w.slot not in replaced or w.slot in freed]
@@ -314,7 +321,7 @@ async def trade(ctx: BotContext, port: ExchangePort, store: Store, state: StepSt
     await store.commit(ctx, state)  # recorded before sending
     for i, rec in enumerate(new):
         state.sends += 1
-        if await _create(ctx, port, rec, result):
+        if await _create(ctx, port, state, rec, result):
             # the state changed: plan again from a fresh snapshot; the rest was never sent
             for unsent in new[i + 1:]:
                 unsent.state, unsent.detail, unsent.dirty = "canceled", "not sent", True

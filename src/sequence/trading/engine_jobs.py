@@ -46,7 +46,11 @@ def lock_of(bot_id) -> str:
 def _defer_step(bot_id, *, seconds: float = 0.0) -> int | None:
     from sequence.trading.tasks import bot_step
 
-    schedule = {"milliseconds": max(0, int(seconds * 1000))} if seconds > 0 else None
+    # A step due sooner than a worker's poll is deferred as due now: NOTIFY wakes a worker at
+    # once, whereas a job scheduled a few milliseconds ahead would wait for the next poll.
+    if seconds < settings.WORKER_POLL_SECONDS:
+        seconds = 0.0
+    schedule = {"milliseconds": int(seconds * 1000)} if seconds > 0 else None
     return defer(bot_step, lock=lock_of(bot_id), queueing_lock=lock_of(bot_id), schedule_in=schedule,
                  bot_id=str(bot_id))
 
@@ -115,8 +119,35 @@ def _load(bot_id):
     flags = store.bot_flags(bot_id)
     if flags is None or flags["status"] not in STEPPING or flags["launched_at"] is None:
         return None, None, None
-    static = _static(bot_id, flags)
-    return static, store.load_state(bot_id, flags["status"], flags["pause_reasons"]), flags
+    if not _step_lock(flags["number"]):
+        # Another step of this bot is running (its job was requeued as stalled while it still
+        # ran): it, not this one, carries the chain on.
+        log.warning("bot %s: a step is already running, this one stands down", bot_id)
+        return None, None, None
+    try:
+        static = _static(bot_id, flags)
+        return static, store.load_state(bot_id, flags["status"], flags["pause_reasons"]), flags
+    except BaseException:
+        _step_unlock(flags["number"])
+        raise
+
+
+# Two steps of one bot never run at once, whatever runs on how many machines: besides the job
+# lock (which a stalled-job requeue can release while the first step still runs), each step
+# holds a PostgreSQL session advisory lock on the bot's number for its whole duration. A
+# killed worker's connection closes and PostgreSQL releases its lock with it.
+STEP_LOCK_SPACE = 0x5E90
+
+
+def _step_lock(number) -> bool:
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_lock(%s, %s)", [STEP_LOCK_SPACE, int(number or 0)])
+        return bool(cur.fetchone()[0])
+
+
+def _step_unlock(number) -> None:
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_unlock(%s, %s)", [STEP_LOCK_SPACE, int(number or 0)])
 
 
 def _context(static: _Static, market) -> BotContext:
@@ -160,8 +191,11 @@ async def step_bot(bot_id, *, port: ExchangePort | None = None, schedule: bool =
     except Exception as exc:  # a bug must not end the chain: it is recorded, the next step retries
         log.exception("step of bot %s failed", bot_id)
         error = f"internal: {type(exc).__name__}: {exc}"
-    await sync_to_async(_finish)(static.bot, ctx, loaded, error, schedule,
-                                 error.startswith("the exchange refused the key"))
+    try:
+        await sync_to_async(_finish)(static.bot, ctx, loaded, error, schedule,
+                                     error.startswith("the exchange refused the key"))
+    finally:
+        await sync_to_async(_step_unlock)(static.bot.number)
     return result
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from sequence.ops.jobs import defer
 from sequence.ops.services import audit_record
-from sequence.trading.models import Bot
+from sequence.trading.models import Bot, BotEngine
 from sequence.trading.statuses import ENGINE_STATES, TRANSITIONS, BotStatus, PauseReason
 
 __all__ = [
@@ -207,6 +207,7 @@ def bot_mark_live(*, bot_id, actor, strategy_version, number: int, egress_ip: st
     bot.save(update_fields=["strategy_version", "number", "egress_ip", "hedge_mode", "leverage", "launched_at"])
     _move(bot, BotStatus.LIVE, actor=actor, action="launched",
           data={"strategy_version": strategy_version.version, "hedge": hedge, "leverage": str(leverage)})
+    BotEngine.objects.get_or_create(bot=bot)
     email_launched(bot)
     chain_start(bot)
     return bot

@@ -151,7 +151,7 @@ def end_step(bot_id, ctx: BotContext | None, state: StepState, loaded: Loaded, *
 
 
 def bot_flags(bot_id) -> dict | None:
-    return Bot.objects.filter(pk=bot_id).values("status", "pause_reasons", "launched_at",
+    return Bot.objects.filter(pk=bot_id).values("status", "pause_reasons", "launched_at", "number",
                                                 "strategy_version_id", "credential_id").first()
 
 

@@ -1,0 +1,230 @@
+"""E5: kill -9 of workers at random points of order placement, and an exchange that drops and
+fails responses. After each restart: no duplicate order, no lost order, no position left
+without its take-profit. Two workers never step one bot at once (the venue's request log)."""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from sequence.engine.ids import decode
+from sequence.trading import services
+from sequence.trading.models import Bot, Order
+from sequence.vault.services import credential_store
+from tests.onboarding.helpers import catalog, exchange_key
+from tests.support.worker import WorkerProcess
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+KILLS = int(os.environ.get("SOAK_ENGINE_KILLS", "20"))
+INTENTS = int(os.environ.get("SOAK_ENGINE_INTENTS", "500"))
+
+
+def eventually(check, timeout=60.0, what="condition", logs=()):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.2)
+    tail = "\n".join(w.output()[-3000:] for w in logs)
+    what = what() if callable(what) else what
+    raise AssertionError(f"timed out waiting for {what}; last {last!r}\n{tail}")
+
+
+TIGHT = {"sides": "both", "spacing": 0.0015, "spacing_mult": 1.2, "markup": 0.0006, "max_dca": 4,
+         "initial_qty_pct": 0.02}
+
+
+def launched_bot(user, venue, amount="50000", params=None) -> tuple[Bot, object]:
+    offering = catalog()["usdt-perp-hedge@bybit"]
+    if params is not None:  # a busier strategy: more orders per minute of market
+        from decimal import Decimal
+
+        from sequence.catalog.services import offering_ensure, strategy_upsert
+
+        strategy = strategy_upsert(slug="tight-test", name="Tight test", base_currency="USDT",
+                                   min_balance=Decimal(100), params=params)
+        offering = offering_ensure(strategy=strategy, exchange_slug="bybit", market="derivatives",
+                                   symbol="BTC/USDT:USDT")
+    key = exchange_key(venue, amount=amount)
+    credential = credential_store(owner=user, exchange="bybit", fields={"api_key": key.api_key, "api_secret": key.secret})
+    bot = services.bot_create(user=user, offering=offering)
+    Bot.objects.filter(pk=bot.pk).update(status="verifying")
+    services.bot_credential_verified(bot_id=bot.pk, credential=credential, expires_at=timezone.now() + timedelta(days=90),
+                                     expiry_source="assumed", first_key=True)
+    services.bot_launch_request(bot_id=bot.pk, actor=None)
+    return bot, key
+
+
+def spare_worker(tmp_path, venue, n) -> WorkerProcess:
+    return WorkerProcess(db_settings=connection.settings_dict, smtp_port=1, log_path=tmp_path / f"spare-{n}.log",
+                         extra_env={"BYBIT_API_URL": venue.url, "OKX_API_URL": venue.url, "EGRESS_IPS": "127.0.0.1",
+                                    "ENGINE_STEP_SECONDS": "1", "STALLED_WORKER_SECONDS": "3",
+                                    "STALLED_SCAN_CRON": "* * * * * *"}).start()
+
+
+def venue_orders(venue, key) -> list[dict]:
+    return venue.admin.call("GET", f"/admin/accounts/{key.account_id}/orders")["orders"]
+
+
+def check_invariants(bot: Bot, venue, key) -> dict:
+    """No duplicate, no lost order (checkable at any moment: every order is recorded before it is sent)."""
+    orders = venue_orders(venue, key)
+    ours = [o for o in orders if decode(o["link_id"]) is not None and decode(o["link_id"]).bot == bot.number]
+    known = set(Order.objects.filter(bot=bot).values_list("client_order_id", flat=True))
+    lost = [o["link_id"] for o in ours if o["link_id"] not in known]
+    open_slots = Counter((decode(o["link_id"]).side, decode(o["link_id"]).kind, decode(o["link_id"]).level)
+                         for o in ours if o["status"] in ("New", "PartiallyFilled"))
+    dup_open = {k: n for k, n in open_slots.items() if n > 1}
+    # an order concluded "never reached the exchange" must really not be there (else a re-send
+    # would double it); an order the venue still rests must be live in the database
+    by_id = {o["link_id"]: o for o in ours}
+    never = list(Order.objects.filter(bot=bot, detail="never reached the exchange")
+                 .values_list("client_order_id", flat=True))
+    wrongly_given_up = [c for c in never if c in by_id]
+    assert lost == [], f"orders on the exchange the database does not know: {lost}"
+    assert dup_open == {}, f"two resting orders in one slot: {dup_open}"
+    assert wrongly_given_up == [], f"given up as never sent, yet on the exchange: {wrongly_given_up}"
+    return {"orders": len(ours), "open": sum(open_slots.values())}
+
+
+def positions_without_take_profit(venue, key) -> tuple[int, int]:
+    account = venue.admin.account(key.account_id)
+    opens = account["open_orders"]
+    missing = small = 0
+    for p in account["positions"]:
+        side_idx = p["idx"]
+        has_tp = any(o["reduce_only"] and o["position_idx"] == side_idx for o in opens)
+        if not has_tp:
+            if float(p["size"]) < 0.001:
+                small += 1
+            else:
+                missing += 1
+    return missing, small
+
+
+def test_kill_minus_nine_at_random_points(alice, venue, worker, tmp_path):
+    rng = random.Random(20261201)
+    bot, key = launched_bot(alice, venue)
+    eventually(lambda: Bot.objects.get(pk=bot.pk).status == "live", what="live", logs=[worker])
+    bot.refresh_from_db()
+    spares = [spare_worker(tmp_path, venue, i) for i in range(2)]
+    venue.admin.fault("latency", ms=30, path="/v5/order/")  # widen the window between record and reply
+    kills = 0
+    try:
+        while kills < KILLS:
+            venue.admin.advance(candles=rng.randint(1, 20))  # the price moves: orders change
+            time.sleep(rng.uniform(0.05, 0.8))  # a random point of the steps in flight
+            victim = spares.pop(rng.randrange(len(spares)))
+            victim.kill()
+            kills += 1
+            check_invariants(bot, venue, key)
+            spares.append(spare_worker(tmp_path, venue, kills + 10))
+        venue.admin.clear_faults()
+        # settle: the market stands still, a few clean steps reconcile whatever the kills left
+        steps = Order.objects.filter(bot=bot).count()
+        eventually(lambda: Order.objects.filter(bot=bot, state="pending").count() == 0, timeout=90,
+                   what="no order left unresolved", logs=[worker, *spares])
+        del steps
+        time.sleep(0)  # (no sleep-based sync: the polls above and below have deadlines)
+        def settled():
+            missing, small = positions_without_take_profit(venue, key)
+            return missing == 0 and (missing, small)
+        missing_small = eventually(settled, timeout=90, what="every position with its take-profit",
+                                   logs=[worker, *spares])
+        figures = check_invariants(bot, venue, key)
+        print(f"\nkill test: {kills} kills, {figures['orders']} orders of ours on the venue, "
+              f"0 duplicates, 0 lost, 0 positions without take-profit ({missing_small[1]} below minimum)")
+    finally:
+        venue.admin.clear_faults()
+        for w in spares:
+            w.stop()
+        services.bot_stop(bot_id=bot.pk, actor=None)
+
+
+def test_exchange_faults_no_duplicates_every_order_resolved(alice, venue, worker):
+    """10% of responses dropped after the venue accepted the request, 5% answered 5xx, plus latency,
+    on every exchange endpoint, while six bots trade."""
+    from sequence.trading.models import BotEngine
+
+    bots = [launched_bot(alice, venue, params=TIGHT) for _ in range(6)]
+    eventually(lambda: Bot.objects.filter(pk__in=[b.pk for b, _ in bots], status="live").count() == len(bots),
+               what="all live", logs=[worker])
+    for b, _ in bots:
+        b.refresh_from_db()
+    for fault in ({"kind": "drop", "probability": 0.10}, {"kind": "http_5xx", "status": 503, "probability": 0.05},
+                  {"kind": "latency", "ms": 5}):
+        venue.admin.fault(path="/v5/", **fault)
+    rng = random.Random(7)
+    ids = [b.pk for b, _ in bots]
+
+    def intents():
+        return Order.objects.filter(bot__in=ids).count()
+
+    def steps():
+        return dict(BotEngine.objects.filter(bot__in=ids).values_list("bot", "steps"))
+
+    try:
+        deadline = time.monotonic() + 180
+        loops = 0
+        while intents() < INTENTS and time.monotonic() < deadline:
+            venue.admin.advance(candles=rng.randint(1, 8))
+            before = steps()
+            eventually(lambda b=before: all(n > b[k] for k, n in steps().items()), timeout=60, logs=[worker],
+                       what="a step of every bot")
+            loops += 1
+            if loops % 5 == 0:
+                for b, key in bots:
+                    check_invariants(b, venue, key)
+        sent = intents()
+        assert sent >= INTENTS
+        venue.admin.clear_faults()
+        # once the exchange answers again, every order is resolved within 3 steps
+        start = steps()
+        eventually(lambda: not Order.objects.filter(bot__in=ids, state="pending").exists()
+                   and all(n >= start[k] + 1 for k, n in steps().items()), timeout=60, what="all resolved",
+                   logs=[worker])
+        took = max(n - start[k] for k, n in steps().items())
+        assert took <= 3, took
+        total = 0
+        for b, key in bots:
+            total += check_invariants(b, venue, key)["orders"]
+        print(f"\nfault test: {sent} intents over {len(bots)} bots in {loops} rounds, {total} orders on the venue, "
+              f"0 duplicates, 0 lost, every order resolved within {took} step(s) of the faults ending")
+    finally:
+        venue.admin.clear_faults()
+        for b, _ in bots:
+            services.bot_stop(bot_id=b.pk, actor=None)
+
+
+def test_two_workers_never_step_one_bot_at_once(alice, venue, worker, tmp_path):
+    """From the venue's request log: one key's requests never overlap in time (a step sends one
+    request after another, so two concurrent steps of a bot would interleave)."""
+    bot, key = launched_bot(alice, venue)
+    eventually(lambda: Bot.objects.get(pk=bot.pk).status == "live", what="live", logs=[worker])
+    spares = [spare_worker(tmp_path, venue, i) for i in range(2)]
+    since = venue.admin.requests()[-1]["seq"] if venue.admin.requests() else 0
+    try:
+        from sequence.trading.models import BotEngine
+
+        start = BotEngine.objects.get(bot=bot).steps
+        eventually(lambda: BotEngine.objects.get(bot=bot).steps >= start + 30, timeout=90, what="30 steps",
+                   logs=[worker, *spares])
+    finally:
+        for w in spares:
+            w.stop()
+        services.bot_stop(bot_id=bot.pk, actor=None)
+    mine = [r for r in venue.admin.requests(since) if r["key"] == key.api_key]
+    assert len(mine) > 100
+    mine.sort(key=lambda r: r["start_ms"])
+    overlaps = [(a, b) for a, b in zip(mine, mine[1:], strict=False) if b["start_ms"] < a["end_ms"]]
+    assert overlaps == []
