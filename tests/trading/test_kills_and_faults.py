@@ -4,6 +4,7 @@ without its take-profit. Two workers never step one bot at once (the venue's req
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import time
@@ -226,5 +227,5 @@ def test_two_workers_never_step_one_bot_at_once(alice, venue, worker, tmp_path):
     mine = [r for r in venue.admin.requests(since) if r["key"] == key.api_key]
     assert len(mine) > 100
     mine.sort(key=lambda r: r["start_ms"])
-    overlaps = [(a, b) for a, b in zip(mine, mine[1:], strict=False) if b["start_ms"] < a["end_ms"]]
+    overlaps = [(a, b) for a, b in itertools.pairwise(mine) if b["start_ms"] < a["end_ms"]]
     assert overlaps == []
