@@ -133,6 +133,16 @@ def test_make_run_demo_end_to_end(browser, tmp_path):
             raise AssertionError("no code for the client in the demo mailbox")
 
         sign_in(client, demo, "client@example.com", code_from_mailbox)
+        # the seed's bot: launched by the demo operator, trading the replayed candles
+        deadline = time.monotonic() + 90
+        while not (client.locator(".live table.orders tbody tr td").count()
+                   and "Live" in client.locator("table.bots").inner_text()
+                   and "None." not in client.locator(".live table.orders").inner_text()):
+            assert time.monotonic() < deadline, client.locator("main").inner_text()[:2000]
+            time.sleep(1)
+            client.reload()
+        client.locator(".live table.sides").wait_for()
+        client.screenshot(path=str(tmp_path / "demo-dashboard-live.png"), full_page=True)
         keys = client.locator("#demo-keys .demo-key").first.inner_text()
         api_key = re.search(r"API Key: (\S+)", keys).group(1)
         api_secret = re.search(r"API Secret: (\S+)", keys).group(1)
@@ -166,7 +176,8 @@ def test_make_run_demo_end_to_end(browser, tmp_path):
         second.codes_seen = demo.codes_seen
         second.lines = demo.lines + second.lines  # passwords are printed at every start; same ones
         sign_in(page, second, "client@example.com", lambda: second.newest_code("client@example.com"))
-        assert "Awaiting launch" in page.locator("table.bots").inner_text()  # the data survived
+        rows = page.locator("table.bots").inner_text()
+        assert "Awaiting launch" in rows and "Live" in rows, rows  # the data survived
     finally:
         assert second.stop() == 0
     print(f"\nsequence run: first start {first_start:.1f} s, second start {second_start:.1f} s, "

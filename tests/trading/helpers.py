@@ -60,3 +60,19 @@ def live_bot(user, venue: Venue, params: dict, *, balance="10000", hedge: bool |
 
 def step(bot: Bot, port: VenuePort):
     return async_to_sync(step_bot)(bot.pk, port=port, schedule=False)
+
+
+def market_venue(profile: MarketProfile | None = None, path: Path = CANDLES) -> Venue:
+    """A lock-step venue replaying the candles with the given realism (default: the realistic one)."""
+    feed = CandleFeed(str(path), rebase=False)
+    venue = Venue(feed, MarketClock(feed.start_ms, speed=0), profile=profile or MarketProfile())
+    venue.set_lockstep(True)
+    return venue
+
+
+def run(bot: Bot, port: VenuePort, venue: Venue, candles: int, each=None) -> None:
+    for i in range(candles):
+        assert venue.step() is not None
+        step(bot, port)
+        if each is not None:
+            each(i)

@@ -225,7 +225,7 @@ def test_two_workers_never_step_one_bot_at_once(alice, venue, worker, tmp_path):
             w.stop()
         services.bot_stop(bot_id=bot.pk, actor=None)
     mine = [r for r in venue.admin.requests(since) if r["key"] == key.api_key]
-    assert len(mine) > 100
+    assert len(mine) >= 30  # (at least one request per step)
     mine.sort(key=lambda r: r["start_ms"])
     overlaps = [(a, b) for a, b in itertools.pairwise(mine) if b["start_ms"] < a["end_ms"]]
     assert overlaps == []

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
@@ -37,6 +38,9 @@ from sequence.trading.statuses import BotStatus
 log = logging.getLogger(__name__)
 
 STEPPING = (BotStatus.LIVE, BotStatus.PAUSED, BotStatus.NEEDS_ATTENTION)
+# The benchmark's seam (bench/engine_bench.py): a process that sets it steps every bot through
+# the port it returns (an in-process simulated exchange) instead of the bot's real exchange.
+PORT_FACTORY: Callable[[Bot], ExchangePort] | None = None
 
 
 def lock_of(bot_id) -> str:
@@ -172,12 +176,21 @@ async def step_bot(bot_id, *, port: ExchangePort | None = None, schedule: bool =
     static, loaded, _flags = await sync_to_async(_load)(bot_id)
     if static is None:
         return None
+    try:
+        return await _step_locked(static, loaded, port, schedule)
+    finally:  # whatever happened, the bot's step lock goes (a held one would stop it for good)
+        await sync_to_async(_step_unlock)(static.bot.number)
+
+
+async def _step_locked(static: _Static, loaded, port: ExchangePort | None, schedule: bool) -> StepResult | None:
     state = loaded.state
-    port = port or await sync_to_async(port_for)(static.bot)
     error = ""
     result: StepResult | None = None
     ctx = None
     try:
+        if port is None and PORT_FACTORY is not None:
+            port = PORT_FACTORY(static.bot)
+        port = port or await sync_to_async(port_for)(static.bot)
         markets = await port.load_markets()
         market = markets.get(static.bot.offering.symbol)
         if market is None:
@@ -189,13 +202,10 @@ async def step_bot(bot_id, *, port: ExchangePort | None = None, schedule: bool =
     except ExchangeError as exc:
         error = f"exchange: {exc}"
     except Exception as exc:  # a bug must not end the chain: it is recorded, the next step retries
-        log.exception("step of bot %s failed", bot_id)
+        log.exception("step of bot %s failed", static.bot.pk)
         error = f"internal: {type(exc).__name__}: {exc}"
-    try:
-        await sync_to_async(_finish)(static.bot, ctx, loaded, error, schedule,
-                                     error.startswith("the exchange refused the key"))
-    finally:
-        await sync_to_async(_step_unlock)(static.bot.number)
+    await sync_to_async(_finish)(static.bot, ctx, loaded, error, schedule,
+                                 error.startswith("the exchange refused the key"))
     return result
 
 

@@ -109,6 +109,7 @@ class VenuePort:
         return out
 
     async def fetch_ticker(self, symbol: str) -> Ticker:
+        self.venue.sync()  # as the HTTP server does on every request: completed candles are processed
         m = self._market(symbol)
         bid, ask = self.venue.quote(m)
         return Ticker(symbol, bid, ask, self.venue.last_price, _dt(self.venue.now()))

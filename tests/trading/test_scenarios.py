@@ -1,0 +1,121 @@
+"""Engine scenarios: partial fills, a deposit mid-cycle, a manual order, pause with a position,
+overlapping pause reasons."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from sequence.trading import services
+from sequence.trading.models import Bot, BotSide, EngineEvent, Fill, Order
+from sequence.trading.services import TransitionError
+from tests.trading.helpers import live_bot, market_venue, parity_venue, run, step
+
+pytestmark = pytest.mark.django_db
+
+
+def live_orders(bot):
+    return {o.client_order_id: o for o in Order.objects.filter(bot=bot, state="open")}
+
+
+def test_partial_fills_keep_resting_and_the_take_profit_covers_the_whole_position(alice):
+    venue = market_venue()  # spread 1 bp, 10% of each candle's volume per order
+    bot, port = live_bot(alice, venue, {"sides": "long", "initial_qty_pct": 0.05}, balance="1000000")
+    seen_partial: dict[str, list] = {}
+
+    def look(i):
+        for o in Order.objects.filter(bot=bot, state="open", filled__gt=0).exclude(kind="take_profit"):
+            seen_partial.setdefault(o.client_order_id, []).append((o.filled, o.qty, o.price))
+        side = BotSide.objects.get(bot=bot, side="long")
+        tp = Order.objects.filter(bot=bot, kind="take_profit", state="open").first()
+        if tp is not None and side.size > 0:
+            assert tp.qty - tp.filled == side.size, (i, tp.qty, tp.filled, side.size)
+
+    run(bot, port, venue, 120, look)
+    partial = {cid: v for cid, v in seen_partial.items() if len(v) >= 2}
+    assert partial, "a 2 BTC entry fills over several candles"
+    for states in partial.values():
+        assert len({(q, p) for _, q, p in states}) == 1  # resting unchanged: same id, size, price
+        assert [f for f, _, _ in states] == sorted(f for f, _, _ in states)
+    fills = Fill.objects.filter(bot=bot, client_order_id__in=list(partial))
+    assert fills.count() >= 2  # several executions of one order
+
+
+def test_a_deposit_mid_cycle_changes_no_size_until_the_next_cycle(alice):
+    venue = parity_venue()
+    bot, port = live_bot(alice, venue, {"sides": "long"}, balance="10000")
+    run(bot, port, venue, 3)
+    side = BotSide.objects.get(bot=bot, side="long")
+    assert side.size > 0
+    before = {(o.kind, o.level): (o.client_order_id, o.qty) for o in Order.objects.filter(bot=bot, state="open")}
+    first_entry = Order.objects.filter(bot=bot, kind="entry", state="filled").first().qty
+    venue.deposit(bot.venue_account_id, "USDT", "10000", wallet="trading")
+    run(bot, port, venue, 1)
+    after = {(o.kind, o.level): (o.client_order_id, o.qty) for o in Order.objects.filter(bot=bot, state="open")}
+    same_cycle = BotSide.objects.get(bot=bot, side="long").cycle == side.cycle
+    if same_cycle:
+        for slot, (cid, qty) in before.items():
+            if slot in after and slot[0] == "dca" and after[slot][0] != cid:
+                assert after[slot][1] == qty  # a DCA size does not change with the deposit
+    assert EngineEvent.objects.filter(bot=bot, kind="deposit").exists()
+    # the next cycle's entry is sized from the balance read at its start, deposit included
+    for _ in range(2000):
+        if BotSide.objects.get(bot=bot, side="long").cycle > side.cycle:
+            break
+        run(bot, port, venue, 1)
+    else:
+        pytest.fail("no take-profit in 2000 candles")
+    run(bot, port, venue, 1)
+    next_entry = Order.objects.filter(bot=bot, kind="entry", cycle=side.cycle + 1).first()
+    assert next_entry is not None and next_entry.qty >= first_entry * Decimal("1.8")
+
+
+def test_a_manual_order_on_the_account_is_foreign_activity(alice):
+    venue = parity_venue()
+    bot, port = live_bot(alice, venue, {"sides": "both"})
+    run(bot, port, venue, 2)
+    acct = venue.account(bot.venue_account_id)
+    market = venue.markets["BTCUSDT-linear"]
+    venue.place_order(acct, market, side="buy", type_="limit", qty="0.01", price="1000", position_idx=1,
+                      link_id="manual-1")
+    venue.place_order(acct, market, side="buy", type_="market", qty="0.01", position_idx=1, link_id="manual-2")
+    run(bot, port, venue, 1)
+    events = list(EngineEvent.objects.filter(bot=bot, kind="foreign_activity").values_list("data", flat=True))
+    assert any(e["what"] == "open order" and e["client_order_id"] == "manual-1" for e in events)
+    assert any(e["what"] == "fill" and e["client_order_id"] == "manual-2" for e in events)
+    assert Fill.objects.filter(bot=bot, foreign=True, client_order_id="manual-2").exists()
+    assert "manual-1" in {o.link_id for o in acct.open_orders.values()}  # left alone: the client's order
+
+
+def test_paused_with_a_position_keeps_only_the_take_profit_then_resume(alice):
+    venue = parity_venue()
+    bot, port = live_bot(alice, venue, {"sides": "both"})
+    run(bot, port, venue, 2)
+    services.bot_pause(bot_id=bot.pk, reason="operator")
+    step(bot, port)
+    rest = list(venue.account(bot.venue_account_id).open_orders.values())
+    assert rest and all(o.reduce_only for o in rest)  # position managed, nothing new
+    assert BotSide.objects.filter(bot=bot, size__gt=0).count() == len(rest)
+    services.bot_resume(bot_id=bot.pk, reason="operator")
+    step(bot, port)
+    assert any(not o.reduce_only for o in venue.account(bot.venue_account_id).open_orders.values())
+
+
+def test_overlapping_pause_reasons_each_resume_clears_its_own(alice):
+    venue = parity_venue()
+    bot, _ = live_bot(alice, venue, {"sides": "long"})
+    services.bot_pause(bot_id=bot.pk, reason="operator")
+    services.bot_pause(bot_id=bot.pk, reason="withdrawal")
+    services.bot_resume(bot_id=bot.pk, reason="operator")
+    bot.refresh_from_db()
+    assert bot.status == "paused" and bot.pause_reasons == ["withdrawal"]
+    with pytest.raises(TransitionError):
+        services.bot_resume(bot_id=bot.pk, reason="compliance")
+    services.bot_resume(bot_id=bot.pk, reason="withdrawal")
+    bot.refresh_from_db()
+    assert bot.status == "live" and bot.pause_reasons == []
+    services.bot_stop(bot_id=bot.pk, actor=None)
+    with pytest.raises(TransitionError):
+        services.bot_pause(bot_id=bot.pk, reason="operator")
+    assert Bot.objects.get(pk=bot.pk).status == "stopped"
