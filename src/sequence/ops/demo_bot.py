@@ -25,7 +25,9 @@ def ensure_demo_bot(keys: list[dict]) -> str:
     operator = User.objects.get(email="operator@example.com")
     offering = Offering.objects.select_related("strategy", "exchange").get(
         strategy__slug=DEMO_OFFERING[0], exchange_id=DEMO_OFFERING[1], market=DEMO_OFFERING[2])
-    bot = Bot.objects.filter(user=client, offering=offering).exclude(status=BotStatus.STOPPED).first()
+    # the seed's own bot is the client's first on that offering; bots the client adds later are theirs
+    bot = (Bot.objects.filter(user=client, offering=offering).exclude(status=BotStatus.STOPPED)
+           .order_by("created_at").first())
     if bot is None:
         key = keys[0]  # the trade-only one
         data = {"offering": offering, "kind": "new", "anti_phishing_code": client.anti_phishing_code,
@@ -34,6 +36,6 @@ def ensure_demo_bot(keys: list[dict]) -> str:
         submission, _ = submission_create(user=client, data=data)
         submission_verify(submission_id=str(submission.pk))
         bot = Bot.objects.get(pk=submission.bot_id)
-    if bot.status == BotStatus.AWAITING_LAUNCH:
+    if bot.status == BotStatus.AWAITING_LAUNCH and bot.launched_at is None:
         trading.bot_launch_request(bot_id=bot.pk, actor=operator)
     return bot.get_status_display()
