@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
 import psutil
+
+from tests.support.eventually import eventually
 
 T = TypeVar("T")
 
 
 def wait_until(probe: Callable[[], T], timeout: float, what: str, every: float = 0.05) -> T:
     """The first truthy value of `probe()`; fails naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(every)
+    return eventually(probe, timeout=timeout, interval=every, what=what)
 
 
 def alive(procs: list[psutil.Process]) -> list[psutil.Process]:

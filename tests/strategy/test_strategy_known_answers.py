@@ -1,8 +1,10 @@
 """The two known answers of DESIGN.md section 3, for every implementation."""
 
+import numpy as np
 import pytest
 
 from sequence.strategy.kernel import pack, simulate
+from sequence.strategy.kernel_nb import simulate_nb
 from sequence.strategy.params import Params
 from sequence.strategy.replay import replay
 from tests.support.strategy_data import SECOND
@@ -39,9 +41,6 @@ def test_kernel_as_plain_python(main_rows, overrides, want):
 
 @pytest.mark.parametrize(("overrides", "want"), KNOWN, ids=["defaults", "second"])
 def test_kernel_compiled(main_rows, overrides, want):
-    np = pytest.importorskip("numpy")
-    from sequence.strategy.kernel_nb import simulate_nb
-
     a = np.array(main_rows, dtype=np.float64)
     none = np.empty(0)
     got = simulate_nb(
