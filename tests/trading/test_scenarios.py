@@ -119,3 +119,42 @@ def test_overlapping_pause_reasons_each_resume_clears_its_own(alice):
     with pytest.raises(TransitionError):
         services.bot_pause(bot_id=bot.pk, reason="operator")
     assert Bot.objects.get(pk=bot.pk).status == "stopped"
+
+
+def test_spot_position_is_the_coin_bought_net_of_fees_and_its_take_profit_sells_it(alice):
+    from sequence.catalog.services import exchanges_ensure, offering_ensure, strategy_upsert, strategy_version_current
+    from sequence.trading.launch import _next_number
+    from sequence.venue_port import VenuePort
+
+    venue = parity_venue(maker_fee="0.001")
+    exchanges_ensure()
+    strategy = strategy_upsert(slug="spot-t", name="Spot", base_currency="USDT", min_balance=Decimal(100),
+                               params={"sides": "long", "market": "spot", "wallet_exposure_limit": 0.8,
+                                       "maker_fee": 0.001})
+    offering = offering_ensure(strategy=strategy, exchange_slug="bybit", market="spot", symbol="BTC/USDT")
+    acct = venue.create_account("spot")
+    venue.deposit(acct.id, "USDT", "10000", wallet="trading")
+    port = VenuePort(venue, acct.id, "spot")
+    bot = services.bot_create(user=alice, offering=offering, kind=Bot.Kind.PAPER, venue_account_id=acct.id)
+    Bot.objects.filter(pk=bot.pk).update(status="awaiting_launch")
+    services.bot_mark_live(bot_id=bot.pk, actor=None, strategy_version=strategy_version_current(strategy=strategy),
+                           number=_next_number(), egress_ip="", hedge=False, leverage=Decimal(1))
+    bot.refresh_from_db()
+    run(bot, port, venue, 2)
+    entry = Fill.objects.get(bot=bot, kind="entry")
+    side = BotSide.objects.get(bot=bot, side="long")
+    assert side.size == entry.qty - entry.fee  # the fee is charged in BTC on a spot buy
+    assert entry.fee_currency == "BTC"
+    tp = Order.objects.get(bot=bot, kind="take_profit", state="open")
+    assert tp.qty <= side.size and side.size - tp.qty < Decimal("0.000001")  # all of it, down to the lot
+    resting = {o.link_id: o for o in venue.account(acct.id).open_orders.values()}
+    assert not resting[tp.client_order_id].reduce_only  # spot has no reduce-only
+    for _ in range(3000):
+        if BotSide.objects.get(bot=bot, side="long").cycle > 1:
+            break
+        run(bot, port, venue, 1)
+    else:
+        pytest.fail("the spot take-profit never filled")
+    closed = Order.objects.get(bot=bot, kind="take_profit", cycle=1, state="filled")
+    assert sum(f.qty for f in Fill.objects.filter(bot=bot, order=closed)) == closed.qty
+    assert Order.objects.filter(bot=bot, kind="entry", cycle=2).exists()  # the next cycle began

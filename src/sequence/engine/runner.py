@@ -163,6 +163,8 @@ async def reconcile(ctx: BotContext, port: ExchangePort, state: StepState, snap:
         before = len(state.new_fills)
         _adopt_fill(ctx, state, fill, by_cid)
         result.fills += len(state.new_fills) - before
+        if ctx.spot and len(state.new_fills) > before:
+            _spot_position(ctx, state, state.new_fills[-1])
     # per side: cycles, the exchange's position adopted
     for name, memo in state.sides.items():
         size, entry = snap.positions.get(name, (ZERO, ZERO))
@@ -192,7 +194,10 @@ async def reconcile(ctx: BotContext, port: ExchangePort, state: StepState, snap:
             state.events.append(EngineEvent("deposit", {
                 "kind": entry.kind.value, "currency": entry.currency or "", "amount": str(entry.amount),
                 "exchange_type": entry.exchange_type or "", "id": entry.id or ""}))
-    state.balance, state.last_price, state.market_ms = snap.balance, snap.last, max(state.market_ms, snap.market_ms)
+    balance = snap.balance
+    if ctx.spot:  # B is cash plus the bot's coins at cost: buying coins is not a loss
+        balance += sum((m.size * (m.entry_price or ZERO) for m in state.sides.values()), ZERO)
+    state.balance, state.last_price, state.market_ms = balance, snap.last, max(state.market_ms, snap.market_ms)
     state.orders = [o for o in state.orders if not (o.terminal and not o.dirty)]
 
 
@@ -217,6 +222,29 @@ def _settle(state: StepState, rec: OrderRecord, was_terminal: bool) -> None:
         memo.dca_count += 1
     if rec.kind == "take_profit" and rec.state == "filled":
         memo.closed = True
+
+
+def _spot_position(ctx: BotContext, state: StepState, fill: FillRecord) -> None:
+    """Spot has no position on the exchange: the side's size is the coin this bot's fills
+    bought, net of fees charged in the coin, less what its fills sold (others' fills count
+    for nothing: a client's own coins are not the bot's position)."""
+    if fill.foreign:
+        return
+    memo = state.sides.get(fill.side)
+    if memo is None:
+        return
+    base = ctx.symbol.split("/")[0]
+    fee_in_coin = fill.fee if fill.fee is not None and fill.fee_currency.upper() == base.upper() else ZERO
+    if fill.buy:
+        held = memo.size
+        memo.entry_price = (held * (memo.entry_price or ZERO) + fill.qty * fill.price) / (held + fill.qty)
+        memo.size = held + fill.qty - fee_in_coin
+    else:
+        memo.size = max(ZERO, memo.size - fill.qty - fee_in_coin)
+        if ctx.precision.lot and memo.size < ctx.precision.lot:
+            memo.size = ZERO  # dust below one lot cannot be sold: the cycle is over
+        if memo.size == 0:
+            memo.entry_price = None
 
 
 def _explained(state: StepState, side: str) -> bool:
@@ -248,9 +276,10 @@ def _entry_sent(state: StepState, rec: OrderRecord) -> bool:
 
 def _request(ctx: BotContext, rec: OrderRecord) -> OrderRequest:
     amount = rec.qty / ctx.contract_size
+    # spot has no reduce-only orders: its take-profit is a plain post-only sell of the coins bought
     return OrderRequest(symbol=ctx.symbol, side=Side.BUY if rec.buy else Side.SELL, amount=amount,
-                        price=rec.price, client_order_id=rec.client_order_id, post_only=not rec.reduce_only,
-                        reduce_only=rec.reduce_only,
+                        price=rec.price, client_order_id=rec.client_order_id,
+                        post_only=ctx.spot or not rec.reduce_only, reduce_only=rec.reduce_only and not ctx.spot,
                         position_side=(PositionSide.LONG if rec.side == "long" else PositionSide.SHORT)
                         if ctx.hedge else None)
 
