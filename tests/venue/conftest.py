@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from sequence.venue import running_venue
+from tests.support.strategy_data import MAIN_SET
 
-CANDLES = "tests/data/candles/binanceus_BTCUSDT_1m_2023-03.csv.gz"
+CANDLES = str(MAIN_SET)
 
 
 @pytest.fixture(scope="module")

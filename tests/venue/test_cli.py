@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from sequence.venue.cli import main
 
+SRC = Path(__file__).resolve().parents[2] / "src"  # the child imports this checkout's code
 SERVE = [sys.executable, "-c", "import sys; from sequence.venue.cli import main; "
          "sys.exit(main(sys.argv[1:]))", "serve", "--port", "0", "--speed", "0"]
 
 
 def start(extra):
     proc = subprocess.Popen([*SERVE, *extra], stdout=subprocess.PIPE, text=True,
-                            env={"PYTHONPATH": "src", "PATH": "/usr/bin:/bin"})
+                            env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"})
     return proc, json.loads(proc.stdout.readline())["url"]
 
 
@@ -36,8 +38,15 @@ def test_serve_admin_cli_and_state_file(tmp_path, capsys):
                      "--expires", "+30d", "--url", url]) == 0
         capsys.readouterr()
         assert main(["fault", "add", "--kind", "latency", "--ms", "5", "--url", url]) == 0
+        fault = json.loads(capsys.readouterr().out)
+        assert (fault["kind"], fault["ms"]) == ("latency", 5)
+        assert main(["fault", "list", "--url", url]) == 0
+        assert [f["id"] for f in json.loads(capsys.readouterr().out)["faults"]] == [fault["id"]]
+        assert main(["clock", "--url", url]) == 0
+        before = json.loads(capsys.readouterr().out)["market_ms"]
         assert main(["clock", "--advance-candles", "3", "--url", url]) == 0
-        assert json.loads(capsys.readouterr().out.split("\n}\n")[-1] or "{}") is not None
+        after = json.loads(capsys.readouterr().out)["market_ms"]
+        assert after - before == 3 * 60_000  # --speed 0: only the advance moves the clock
     finally:
         stop(proc)
     proc, url = start(["--state", state])

@@ -11,10 +11,11 @@ import pytest
 
 from sequence.venue import MarketProfile, running_venue
 from sequence.venue.feed import MINUTE_MS
+from tests.support.strategy_data import MAIN_SET
 from tests.venue.helpers import make_venue
 
 LIN = "BTC/USDT:USDT"
-CANDLES = "tests/data/candles/binanceus_BTCUSDT_1m_2023-03.csv.gz"
+CANDLES = str(MAIN_SET)
 
 
 def run(make_ex, key, fn):

@@ -19,10 +19,11 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from pathlib import Path
 
 import pytest
 
-FIX = "tests/data/ccxt/response/{}.json"
+FIX = str(Path(__file__).resolve().parents[1] / "data" / "ccxt" / "response" / "{}.json")
 INT = re.compile(r"^-?\d+$")
 
 

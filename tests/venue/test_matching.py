@@ -14,6 +14,7 @@ import pytest
 from sequence.venue.engine import Venue, VenueError
 from sequence.venue.feed import MINUTE_MS, MarketClock
 from sequence.venue.profile import MarketProfile
+from tests.support.strategy_data import MAIN_SET
 from tests.venue.helpers import make_venue
 
 
@@ -174,7 +175,7 @@ def test_spot_moves_balances_and_fee_in_received_coin():
 def test_fill_prices_follow_the_candle_file():
     from sequence.core.candles import load_rows
 
-    path = "tests/data/candles/binanceus_BTCUSDT_1m_2023-03.csv.gz"
+    path = str(MAIN_SET)
     rows = load_rows(path)[:30]
     from sequence.venue.feed import CandleFeed
 
