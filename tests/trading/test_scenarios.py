@@ -158,3 +158,16 @@ def test_spot_position_is_the_coin_bought_net_of_fees_and_its_take_profit_sells_
     closed = Order.objects.get(bot=bot, kind="take_profit", cycle=1, state="filled")
     assert sum(f.qty for f in Fill.objects.filter(bot=bot, order=closed)) == closed.qty
     assert Order.objects.filter(bot=bot, kind="entry", cycle=2).exists()  # the next cycle began
+
+
+def test_a_balance_below_the_market_minimum_needs_attention_and_the_client_is_told(alice):
+    from sequence.notifications.models import OutboundEmail
+
+    venue = parity_venue()
+    bot, port = live_bot(alice, venue, {"sides": "long", "wallet_exposure_limit": 0.5}, balance="4")
+    run(bot, port, venue, 1)
+    bot.refresh_from_db()
+    assert bot.status == "needs_attention" and "minimum" in bot.attention_reason
+    assert not Order.objects.filter(bot=bot).exists()  # nothing was sent
+    email = OutboundEmail.objects.get(kind="bot_needs_attention", user=alice)
+    assert "minimum" in email.context["reason"]

@@ -28,6 +28,7 @@ from sequence.core.precision import Precision, round_order
 from sequence.strategy.decide import (
     Book,
     Order,
+    SideName,
     SideState,
     apply_fill,
     dca_order,
@@ -41,7 +42,7 @@ __all__ = ["Desired", "SideInput", "plan_orders"]
 
 @dataclass(frozen=True, slots=True)
 class SideInput:
-    side: str  # long | short
+    side: SideName
     q: Decimal  # position size (coins, or quote contracts when coin-margined)
     a: Decimal  # average entry (0 when flat)
     k: int  # DCA levels filled this cycle
@@ -79,25 +80,31 @@ def plan_orders(p: Params, precision: Precision, sides: list[SideInput], *, bala
         buy = _is_buy(side, kind)
         r = round_order(precision, price=o.price, qty=o.qty, buy=buy, entry=entry)
         d = Desired(side, kind, level, buy, r.price, r.qty, kind == "take_profit")
-        (wanted if r.sendable else small).append(d)
-        return d if r.sendable else None
+        sendable = r.sendable
+        if entry and sendable:
+            # raised to the market's minimum, an entry must still fit the exposure cap: a balance
+            # that cannot meet the minimum is for a person to fix, not for a bigger bet
+            cost = r.qty / r.price if p.coin_margined else r.qty * r.price
+            sendable = cost <= Decimal(repr(p.wallet_exposure_limit)) * balance
+        (wanted if sendable else small).append(d)
+        return d if sendable else None
 
     for s in sides:
         if s.q <= 0:
             if open_new:
                 start = float(s.cycle_balance) if s.cycle_balance is not None else b
                 price = float(bid if s.side == "long" else ask)
-                add(s.side, "entry", 0, entry_order(p, s.side, start, price), entry=True)  # type: ignore[arg-type]
+                add(s.side, "entry", 0, entry_order(p, s.side, start, price), entry=True)
             continue
         state = SideState(float(s.q), float(s.a), s.k)
-        add(s.side, "take_profit", 0, take_profit_order(p, s.side, state))  # type: ignore[arg-type]
+        add(s.side, "take_profit", 0, take_profit_order(p, s.side, state))
         if not open_new:
             continue
-        book = Book().with_side(s.side, state)  # type: ignore[arg-type]
+        book = Book().with_side(s.side, state)
         level_b = b
         levels = 0
         while max_levels is None or levels < max_levels:
-            o = dca_order(p, s.side, book.side(s.side), level_b)  # type: ignore[arg-type]
+            o = dca_order(p, s.side, book.side(s.side), level_b)
             if o is None:
                 break
             buy = s.side == "long"

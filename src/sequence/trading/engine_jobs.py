@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,6 +23,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connection, transaction
 
+from sequence.core.clock import Clock, SystemClock
 from sequence.engine.model import BotContext
 from sequence.engine.runner import StepResult, run_step
 from sequence.exchanges.errors import AuthenticationError, ExchangeError, PermissionDeniedError
@@ -38,6 +38,8 @@ from sequence.trading.statuses import BotStatus
 log = logging.getLogger(__name__)
 
 STEPPING = (BotStatus.LIVE, BotStatus.PAUSED, BotStatus.NEEDS_ATTENTION)
+# The one clock seam (sequence.core.clock): wall time of steps; tests may put a ManualClock here.
+CLOCK: Clock = SystemClock()
 # The benchmark's seam (bench/engine_bench.py): a process that sets it steps every bot through
 # the port it returns (an in-process simulated exchange) instead of the bot's real exchange.
 PORT_FACTORY: Callable[[Bot], ExchangePort] | None = None
@@ -215,7 +217,7 @@ def _finish(bot: Bot, ctx, loaded, error: str, schedule: bool, key_refused: bool
 
     state = loaded.state
     with transaction.atomic():
-        speed = store.end_step(bot.pk, ctx, state, loaded, wall_ms=int(time.time() * 1000), error=error)
+        speed = store.end_step(bot.pk, ctx, state, loaded, wall_ms=CLOCK.now_ms(), error=error)
         reason = state.attention or ("the exchange refused the API key" if key_refused else "")
         status = state.status
         if reason and status in (BotStatus.LIVE, BotStatus.PAUSED):

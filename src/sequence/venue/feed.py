@@ -17,8 +17,11 @@ import math
 import random
 import threading
 import time
+from datetime import datetime
+from typing import Any
 
 from sequence.core.candles import load_rows
+from sequence.core.clock import Clock, SystemClock, from_ms
 
 MINUTE_MS = 60_000
 
@@ -42,7 +45,7 @@ class CandleFeed:
         self.end_ms = self._rows[-1][0] + MINUTE_MS
         self._cursor = 0
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         return {"kind": "candles", "path": self.path, "rows": len(self._rows),
                 "start_ms": self.start_ms, "end_ms": self.end_ms}
 
@@ -85,7 +88,7 @@ class RandomWalkFeed:
         self._next_ts = self.start_ms
         self.seed = seed
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         return {"kind": "random_walk", "seed": self.seed, "start_ms": self.start_ms}
 
     def first_open(self) -> float:
@@ -112,18 +115,30 @@ class RandomWalkFeed:
 
 
 class MarketClock:
-    """Market time in ms: ``market0 + (wall - wall0) * speed`` plus manual steps."""
+    """Market time in ms: ``market0 + (wall - wall0) * speed`` plus manual steps.
 
-    def __init__(self, start_ms: int, speed: float = 1.0) -> None:
+    A :class:`sequence.core.clock.Clock` (the platform's one clock seam): its wall side is the
+    ``wall`` clock given (default the system's), so a test drives venue and engine with one
+    :class:`~sequence.core.clock.ManualClock`.
+    """
+
+    def __init__(self, start_ms: int, speed: float = 1.0, *, wall: Clock | None = None) -> None:
         self._lock = threading.Lock()
+        self._wall = wall or SystemClock()
         self._market0 = float(start_ms)
-        self._wall0 = time.monotonic()
+        self._wall0 = self._wall.monotonic()
         self._speed = float(speed)
 
-    def __getstate__(self) -> dict:
+    def now(self) -> datetime:
+        return from_ms(self.now_ms())
+
+    def monotonic(self) -> float:
+        return self.now_ms() / 1000.0
+
+    def __getstate__(self) -> dict[str, Any]:
         return {"market": self.now_ms(), "speed": self._speed}
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["market"], state["speed"])
 
     @property
@@ -132,13 +147,13 @@ class MarketClock:
 
     def now_ms(self) -> int:
         with self._lock:
-            return int(self._market0 + (time.monotonic() - self._wall0) * 1000 * self._speed)
+            return int(self._market0 + (self._wall.monotonic() - self._wall0) * 1000 * self._speed)
 
     def set_speed(self, speed: float) -> None:
         if speed < 0 or not math.isfinite(speed):
             raise ValueError("speed must be a finite number >= 0")
         with self._lock:
-            now = time.monotonic()
+            now = self._wall.monotonic()
             self._market0 += (now - self._wall0) * 1000 * self._speed
             self._wall0 = now
             self._speed = float(speed)
@@ -151,8 +166,8 @@ class MarketClock:
 
     def set_time(self, market_ms: int) -> None:
         with self._lock:
-            now = self._market0 + (time.monotonic() - self._wall0) * 1000 * self._speed
+            now = self._market0 + (self._wall.monotonic() - self._wall0) * 1000 * self._speed
             if market_ms < now:
                 raise ValueError("the market clock never goes back")
             self._market0 = float(market_ms)
-            self._wall0 = time.monotonic()
+            self._wall0 = self._wall.monotonic()
