@@ -31,7 +31,10 @@ __all__ = ["Precision", "RoundedOrder", "round_order", "to_decimal"]
 ZERO = Decimal(0)
 
 
-def to_decimal(value: float | int | str | Decimal) -> Decimal:
+_Number = float | int | str | Decimal
+
+
+def to_decimal(value: _Number) -> Decimal:
     """A Decimal of a float's shortest repr (not its exact binary expansion)."""
     if isinstance(value, Decimal):
         return value
@@ -66,9 +69,10 @@ class Precision:
                 raise ValueError(f"{name} must be a non-negative Decimal, got {v!r}")
 
     @classmethod
-    def of(cls, *, tick=None, lot=None, min_qty=None, min_notional=None,
+    def of(cls, *, tick: _Number | None = None, lot: _Number | None = None,
+           min_qty: _Number | None = None, min_notional: _Number | None = None,
            qty_is_notional: bool = False) -> Precision:
-        def d(v):
+        def d(v: _Number | None) -> Decimal | None:
             return None if v in (None, "", 0) else to_decimal(v)
 
         return cls(d(tick), d(lot), d(min_qty), d(min_notional), qty_is_notional)

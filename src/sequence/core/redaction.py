@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import logging
 import re
+from typing import NoReturn
 
 SECRET_WORDS = r"(?:password|passwd|passphrase|secret|api_?secret|private_?key|otp|totp|token|code|seed)"  # noqa: S105 - names, not a value
 _PAIR = re.compile(
@@ -73,7 +74,7 @@ class Secret:
     def __format__(self, spec: str) -> str:
         return _MASK
 
-    def __reduce__(self):  # never pickle the value (job arguments, caches)
+    def __reduce__(self) -> NoReturn:  # never pickle the value (job arguments, caches)
         raise TypeError("Secret cannot be pickled")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from sequence.core.precision import Precision
 from sequence.strategy.params import Params
@@ -91,7 +92,7 @@ class FillRecord:
 @dataclass(frozen=True, slots=True)
 class EngineEvent:
     kind: str  # adopted | foreign_activity | order_lost | below_minimum | deposit | error
-    data: dict
+    data: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

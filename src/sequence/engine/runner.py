@@ -29,7 +29,15 @@ from sequence.engine.ids import OrderId, decode, encode
 from sequence.engine.model import BotContext, EngineEvent, FillRecord, OrderRecord, StepState
 from sequence.engine.plan import Desired, SideInput, plan_orders
 from sequence.engine.reconcile import apply_report, counts_in_k
-from sequence.exchanges.domain import Fill, LedgerKind, Order, OrderRequest, PositionSide, Side
+from sequence.exchanges.domain import (
+    Fill,
+    LedgerEntry,
+    LedgerKind,
+    Order,
+    OrderRequest,
+    PositionSide,
+    Side,
+)
 from sequence.exchanges.errors import (
     DuplicateClientOrderIdError,
     ExchangeError,
@@ -38,6 +46,7 @@ from sequence.exchanges.errors import (
     OrderNotFoundError,
 )
 from sequence.exchanges.port import ExchangePort
+from sequence.strategy.decide import SideName
 
 __all__ = ["MAX_ROUNDS", "Snapshot", "StepResult", "Store", "run_step"]
 
@@ -62,7 +71,7 @@ class Snapshot:
     ask: Decimal
     last: Decimal
     market_ms: int
-    ledger: list
+    ledger: list[LedgerEntry]
 
 
 @dataclass(slots=True)
@@ -253,7 +262,7 @@ def _explained(state: StepState, side: str) -> bool:
 
 
 def _side_inputs(ctx: BotContext, state: StepState) -> list[SideInput]:
-    names = [n for n in ("long", "short") if n in state.sides]
+    names: list[SideName] = [n for n in ("long", "short") if n in state.sides]
     return [SideInput(n, state.sides[n].size, state.sides[n].entry_price or ZERO, state.sides[n].dca_count,
                       state.sides[n].cycle_balance) for n in names]
 
@@ -307,7 +316,7 @@ async def _create(ctx: BotContext, port: ExchangePort, state: StepState, rec: Or
     """Send one recorded order; returns True when it filled (partly or fully) at once."""
     result.creates += 1
     try:
-        report = await port.create_order(_request(ctx, rec))
+        report: Order | None = await port.create_order(_request(ctx, rec))
     except DuplicateClientOrderIdError:  # it exists: what is it now?
         try:
             report = await port.fetch_order_by_client_id(ctx.symbol, rec.client_order_id)

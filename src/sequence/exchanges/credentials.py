@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sequence.exchanges.config import EXCHANGES
@@ -18,6 +19,7 @@ __all__ = ["CREDENTIAL_FIELDS", "FIELD_LABELS", "SECRET_FIELDS", "CredentialChec
 # Fields the form shows per exchange (Binance: none, connected by another method).
 CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
     e.id: e.credential_fields for e in EXCHANGES.values()}
+_Bad = Callable[[str, str, str], None]  # records one field error: (field, code, message)
 _ALNUM = re.compile(r"[A-Za-z0-9]+")
 _HEX = re.compile(r"[0-9A-Fa-f]+")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -87,7 +89,7 @@ FIELD_LABELS = {"api_key": "API Key", "api_secret": "API Secret", "passphrase": 
 SECRET_FIELDS: tuple[str, ...] = tuple(name for name in FIELD_LABELS if name != "api_name")
 
 
-def _length(bad, name: str, value: str, lo: int, hi: int) -> bool:
+def _length(bad: _Bad, name: str, value: str, lo: int, hi: int) -> bool:
     if not lo <= len(value) <= hi:
         bad(name, "length", f"{FIELD_LABELS[name]} should be {lo} to {hi} characters long; "
                             f"check that you copied all of it.")
@@ -95,7 +97,7 @@ def _length(bad, name: str, value: str, lo: int, hi: int) -> bool:
     return True
 
 
-def _check(exchange: str, v: dict[str, str], bad) -> None:
+def _check(exchange: str, v: dict[str, str], bad: _Bad) -> None:
     if exchange == "bybit":
         if not _ALNUM.fullmatch(v["api_key"]):
             bad("api_key", "charset", "API Key may contain only letters and digits.")

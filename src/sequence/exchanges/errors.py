@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TypedDict
 
 import ccxt
 
@@ -181,6 +182,13 @@ def redact(message: str, secrets: Iterable[str] = ()) -> str:
     return message
 
 
+class _Where(TypedDict):
+    """The keyword arguments every mapped error takes."""
+
+    exchange: str
+    code: str | None
+
+
 def map_ccxt_error(
     exc: BaseException, exchange: str, secrets: Iterable[str] = ()
 ) -> ExchangeError:
@@ -195,7 +203,7 @@ def map_ccxt_error(
     def has(table: dict[str, frozenset[str]]) -> bool:
         return bool(codes & table.get(exchange, frozenset()))
 
-    kw = {"exchange": exchange, "code": code}
+    kw = _Where(exchange=exchange, code=code)
     if has(_IP_CODES) or (isinstance(exc, ccxt.PermissionDenied | ccxt.AuthenticationError)
                           and _IP_WORDS.search(message)):
         return PermissionDeniedError(message, ip_not_allowed=True, **kw)

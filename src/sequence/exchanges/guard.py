@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import contextvars
 import re
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from sequence.exchanges.errors import ForbiddenOperationError
@@ -125,6 +125,22 @@ class AllowListedExchange:
         return f"<AllowListedExchange {getattr(self.__exchange, 'id', '?')}>"
 
 
+class _RawFetch:
+    """ccxt's raw ``fetch``, callable only from inside ``fetch2``; ``transport`` is the real call."""
+
+    def __init__(self, name: str, transport: Callable[..., Awaitable[Any]]) -> None:
+        self.name = name
+        self.transport = transport
+
+    async def __call__(self, url: str, method: str = "GET", headers: Any = None,
+                       body: Any = None) -> Any:
+        if _INSIDE_FETCH2.get() is None:
+            raise ForbiddenOperationError(
+                f"{self.name}: refused a raw {method} request: requests go through the endpoint "
+                "allow-list")
+        return await self.transport(url, method, headers, body)
+
+
 def install_guard(exchange: Any, endpoints: Iterable[Endpoint], name: str) -> frozenset[Endpoint]:
     """Wrap ``fetch2`` (endpoint allow-list) and ``fetch`` (only via ``fetch2``) in place.
 
@@ -134,7 +150,8 @@ def install_guard(exchange: Any, endpoints: Iterable[Endpoint], name: str) -> fr
     allowed = _check_list(endpoints)
     original_fetch2 = exchange.fetch2
 
-    async def fetch2(path, api=None, method="GET", params=None, config=None):
+    async def fetch2(path: str, api: Any = None, method: str = "GET", params: Any = None,
+                     config: Any = None) -> Any:
         api = api if api is not None else ["public"]
         endpoint = endpoint_of(method, api, path)
         if endpoint not in allowed:
@@ -149,14 +166,6 @@ def install_guard(exchange: Any, endpoints: Iterable[Endpoint], name: str) -> fr
         finally:
             _INSIDE_FETCH2.reset(token)
 
-    async def fetch(url, method="GET", headers=None, body=None):
-        if _INSIDE_FETCH2.get() is None:
-            raise ForbiddenOperationError(
-                f"{name}: refused a raw {method} request: requests go through the endpoint "
-                "allow-list")
-        return await fetch.transport(url, method, headers, body)
-
-    fetch.transport = exchange.fetch  # type: ignore[attr-defined]
     exchange.fetch2 = fetch2
-    exchange.fetch = fetch
+    exchange.fetch = _RawFetch(name, exchange.fetch)
     return allowed

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sequence.exchanges.adapters.base import CcxtAdapter
 from sequence.exchanges.config import EXCHANGES, ExchangeConfig
@@ -118,7 +119,7 @@ async def verify_key(exchange: str, market: MarketKind | str, credentials: Crede
     return VerificationResult(not problems, tuple(problems), facts)
 
 
-def verify_key_sync(*args, **kwargs) -> VerificationResult:
+def verify_key_sync(*args: Any, **kwargs: Any) -> VerificationResult:
     """Blocking wrapper for callers without an event loop (jobs, management commands)."""
     return asyncio.run(verify_key(*args, **kwargs))
 

@@ -163,7 +163,7 @@ class CcxtAdapter:
         await self.load_markets()
 
     # ----------------------------------------------------------------- markets
-    def _cache_key(self) -> tuple:
+    def _cache_key(self) -> tuple[Any, ...]:
         return (self.ccxt_id, self.config.api_url or "", self.kind)
 
     async def load_markets(self) -> Mapping[str, Market]:
@@ -202,10 +202,10 @@ class CcxtAdapter:
             params["reduceOnly"] = True
         return params
 
-    def position_side_of(self, order: dict) -> PositionSide | None:
+    def position_side_of(self, order: dict[str, Any]) -> PositionSide | None:
         return None
 
-    def client_id_of_trade(self, trade: dict) -> str | None:
+    def client_id_of_trade(self, trade: dict[str, Any]) -> str | None:
         return trade.get("clientOrderId")
 
     def fills_params(self) -> dict[str, Any]:
@@ -232,7 +232,7 @@ class CcxtAdapter:
     def positions_params(self) -> dict[str, Any]:
         return {}
 
-    def _order(self, raw: dict) -> Order:
+    def _order(self, raw: dict[str, Any]) -> Order:
         return parse.parse_order(raw, self.position_side_of(raw))
 
     async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]:
@@ -289,11 +289,11 @@ class CcxtAdapter:
                                       self.fills_params(), self.fills_page_limit)
         return [self._fill(t) for t in raw if self.keep_trade(t)]
 
-    def _fill(self, trade: dict) -> Fill:
+    def _fill(self, trade: dict[str, Any]) -> Fill:
         return parse.parse_fill(trade, self.client_id_of_trade(trade),
                                 self.position_side_of(trade))
 
-    def keep_trade(self, trade: dict) -> bool:
+    def keep_trade(self, trade: dict[str, Any]) -> bool:
         return True
 
     async def fetch_ledger(self, since: datetime, currency: str | None = None
@@ -305,7 +305,7 @@ class CcxtAdapter:
         return [self.parse_ledger(e) for e in raw]
 
     async def page_history(self, method: str, key: str | None, since_ms: int,
-                           params: dict[str, Any], limit: int) -> list[dict]:
+                           params: dict[str, Any], limit: int) -> list[dict[str, Any]]:
         """By bounded time ranges where the venue limits them (:func:`.history.page_by_windows`),
         else forward by time (:func:`.history.page_forward`). Venues that page otherwise
         (cursor, offset, bill id) override this."""
@@ -321,7 +321,7 @@ class CcxtAdapter:
         """The venue's clock now (local clock corrected by the synced offset)."""
         return int(self._raw.milliseconds()) - int(self._raw.options.get("timeDifference") or 0)
 
-    def parse_ledger(self, entry: dict) -> LedgerEntry:
+    def parse_ledger(self, entry: dict[str, Any]) -> LedgerEntry:
         return parse.parse_ledger_entry(entry)
 
     async def fetch_position_mode(self, symbol: str | None = None) -> PositionMode:

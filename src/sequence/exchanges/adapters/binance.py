@@ -13,6 +13,7 @@ from sequence.exchanges.domain import (
     MarginMode,
     MarketKind,
     OrderRequest,
+    PositionMode,
     PositionSide,
 )
 from sequence.exchanges.errors import ExchangeError
@@ -130,24 +131,20 @@ class BinanceAdapter(CcxtAdapter):
             params.pop("reduceOnly", None)  # rejected in hedge mode; positionSide decides
         return params
 
-    def position_side_of(self, order: dict) -> PositionSide | None:
+    def position_side_of(self, order: dict[str, Any]) -> PositionSide | None:
         side = str((order.get("info") or {}).get("positionSide") or "").upper()
         return {"LONG": PositionSide.LONG, "SHORT": PositionSide.SHORT}.get(side)
 
-    async def fetch_position_mode(self, symbol=None):
+    async def fetch_position_mode(self, symbol: str | None = None) -> PositionMode:
         return await super().fetch_position_mode(symbol) if self.kind is MarketKind.SPOT \
             else await self._position_mode(symbol)
 
-    async def _position_mode(self, symbol):
-        from sequence.exchanges.domain import PositionMode
-
+    async def _position_mode(self, symbol: str | None) -> PositionMode:
         await self._private()
         info = await self._call("fetch_position_mode", symbol, {"subType": self.kind.value})
         return PositionMode.HEDGE if info.get("hedged") else PositionMode.ONE_WAY
 
-    async def set_position_mode(self, mode, symbol=None):
-        from sequence.exchanges.domain import PositionMode
-
+    async def set_position_mode(self, mode: PositionMode, symbol: str | None = None) -> None:
         if self.kind is MarketKind.SPOT:
             return await super().set_position_mode(mode, symbol)
         await self._private()
@@ -204,7 +201,7 @@ class BinanceUsAdapter(BinanceAdapter):
     )
 
 
-def _transaction(t: dict, kind: LedgerKind) -> LedgerEntry:
+def _transaction(t: dict[str, Any], kind: LedgerKind) -> LedgerEntry:
     amount = parse.dec0(t.get("amount"))
     return LedgerEntry(
         id=str(t.get("id")) if t.get("id") is not None else None,
@@ -218,7 +215,7 @@ def _transaction(t: dict, kind: LedgerKind) -> LedgerEntry:
     )
 
 
-def parse_binance_key(r: dict, exchange: str = "binance") -> KeyInfo:
+def parse_binance_key(r: dict[str, Any], exchange: str = "binance") -> KeyInfo:
     perms = tuple(k for k, v in sorted(r.items()) if v is True)
     expiry = r.get("tradingAuthorityExpirationTime")
     return KeyInfo(

@@ -12,6 +12,7 @@ from sequence.exchanges.domain import (
     LedgerKind,
     MarginMode,
     MarketKind,
+    Order,
     OrderRequest,
     PositionMode,
     PositionSide,
@@ -132,18 +133,19 @@ class BybitAdapter(CcxtAdapter):
             params["positionIdx"] = 1 if request.position_side is PositionSide.LONG else 2
         return params
 
-    def position_side_of(self, order: dict) -> PositionSide | None:
+    def position_side_of(self, order: dict[str, Any]) -> PositionSide | None:
         idx = str((order.get("info") or {}).get("positionIdx", ""))
         return {"1": PositionSide.LONG, "2": PositionSide.SHORT}.get(idx)
 
-    def client_id_of_trade(self, trade: dict) -> str | None:
+    def client_id_of_trade(self, trade: dict[str, Any]) -> str | None:
         return (trade.get("info") or {}).get("orderLinkId") or None
 
-    def keep_trade(self, trade: dict) -> bool:
+    def keep_trade(self, trade: dict[str, Any]) -> bool:
         """Funding and settlement rows of /v5/execution/list are ledger entries, not fills."""
-        return (trade.get("info") or {}).get("execType", "Trade") == "Trade"
+        return bool((trade.get("info") or {}).get("execType", "Trade") == "Trade")
 
-    async def fetch_order_by_client_id(self, symbol, client_order_id):
+    async def fetch_order_by_client_id(self, symbol: str, client_order_id: str
+                                       ) -> Order | None:
         await self._private()
         params = {**self._type_params(), "orderLinkId": client_order_id}
         found = await self._call("fetch_open_orders", symbol, None, None, params)
@@ -208,9 +210,9 @@ class BybitAdapter(CcxtAdapter):
                                         {"setMarginMode": _UTA_MARGIN[MarginMode(mode)]})
 
     async def page_history(self, method: str, key: str | None, since_ms: int,
-                           params: dict[str, Any], limit: int) -> list[dict]:
+                           params: dict[str, Any], limit: int) -> list[dict[str, Any]]:
         """7-day windows from ``since`` to now, each read to its end by ``nextPageCursor``."""
-        seen: dict[str, dict] = {}
+        seen: dict[str, dict[str, Any]] = {}
         now = self.server_ms()
         start, pages = since_ms, 0
         while start <= now:
@@ -236,7 +238,7 @@ class BybitAdapter(CcxtAdapter):
             start = end + 1
         return oldest_first(seen.values())
 
-    def parse_ledger(self, entry: dict) -> LedgerEntry:
+    def parse_ledger(self, entry: dict[str, Any]) -> LedgerEntry:
         raw_type = (entry.get("info") or {}).get("type")
         out = parse.parse_ledger_entry(entry, _LEDGER_TYPES.get(raw_type or ""))
         if raw_type:
@@ -248,7 +250,7 @@ class BybitAdapter(CcxtAdapter):
         return parse_bybit_key(response.get("result") or {})
 
 
-def _next_cursor(page: list[dict]) -> str | None:
+def _next_cursor(page: list[dict[str, Any]]) -> str | None:
     """ccxt puts the reply's ``nextPageCursor`` on one row's ``info`` (the first raw row,
     which need not stay first after ccxt sorts by time)."""
     for row in page:
@@ -273,7 +275,7 @@ def _iso(value: Any) -> datetime | None:
         return None
 
 
-def parse_bybit_key(result: dict) -> KeyInfo:
+def parse_bybit_key(result: dict[str, Any]) -> KeyInfo:
     perms = result.get("permissions") or {}
     flat = tuple(f"{group}:{p}" for group, items in sorted(perms.items())
                  for p in _items(items) if p)

@@ -20,13 +20,13 @@ DAY_MS = 24 * 3600 * 1000
 MAX_PAGES = 500
 
 
-def row_id(row: dict) -> str:
+def row_id(row: dict[str, Any]) -> str:
     if row.get("id") is not None:
         return str(row["id"])
     return repr(sorted((row.get("info") or row).items()))
 
 
-def oldest_first(rows: Iterable[dict]) -> list[dict]:
+def oldest_first(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: int(r.get("timestamp") or 0))
 
 
@@ -35,13 +35,13 @@ def too_long(exchange: str) -> MalformedResponseError:
                                   exchange=exchange)
 
 
-async def page_forward(call: Callable[..., Awaitable[list[dict]]], method: str,
+async def page_forward(call: Callable[..., Awaitable[list[dict[str, Any]]]], method: str,
                        key: str | None, since_ms: int, params: dict[str, Any], limit: int,
-                       exchange: str) -> list[dict]:
+                       exchange: str) -> list[dict[str, Any]]:
     """For venues that answer "the oldest ``limit`` rows from ``since``": the next page
     starts at the last row's timestamp (inclusive, so rows sharing that millisecond are not
     lost) and rows are kept once by id."""
-    seen: dict[str, dict] = {}
+    seen: dict[str, dict[str, Any]] = {}
     cursor = since_ms
     for _ in range(MAX_PAGES):
         page = await call(method, key, cursor, limit, dict(params))
@@ -57,15 +57,15 @@ async def page_forward(call: Callable[..., Awaitable[list[dict]]], method: str,
     raise too_long(exchange)
 
 
-async def page_by_windows(call: Callable[..., Awaitable[list[dict]]], method: str,
+async def page_by_windows(call: Callable[..., Awaitable[list[dict[str, Any]]]], method: str,
                           key: str | None, since_ms: int, now_ms: int,
                           params: dict[str, Any], limit: int, window_ms: int,
-                          exchange: str) -> list[dict]:
+                          exchange: str) -> list[dict[str, Any]]:
     """For venues that take a time range of at most ``window_ms`` (KuCoin 7 days, Binance
     24 hours) and answer ``limit`` rows of it, in whatever order: a full answer may hide rows,
     so its range is halved until every range answers less than ``limit``. The order the
     venue sorts in does not matter; ``until`` is ccxt's end-of-range parameter."""
-    seen: dict[str, dict] = {}
+    seen: dict[str, dict[str, Any]] = {}
     ranges = []
     start = since_ms
     while start <= now_ms:

@@ -50,7 +50,7 @@ class KrakenAdapter(CcxtAdapter):
                 return self._order(found[0])
         return None
 
-    def _order(self, raw: dict) -> Order:
+    def _order(self, raw: dict[str, Any]) -> Order:
         order = super()._order(raw)
         if order.client_order_id is None and _cid(raw):
             from dataclasses import replace
@@ -58,14 +58,14 @@ class KrakenAdapter(CcxtAdapter):
             order = replace(order, client_order_id=_cid(raw))
         return order
 
-    def client_id_of_trade(self, trade: dict) -> str | None:
+    def client_id_of_trade(self, trade: dict[str, Any]) -> str | None:
         return (trade.get("info") or {}).get("cl_ord_id") or None
 
     async def page_history(self, method: str, key: str | None, since_ms: int,
-                           params: dict[str, Any], limit: int) -> list[dict]:
+                           params: dict[str, Any], limit: int) -> list[dict[str, Any]]:
         """Kraken answers newest first, 50 rows, and pages by offset (``ofs``). A row that
         arrives while we page shifts the offsets by one: seen again, kept once, never lost."""
-        seen: dict[str, dict] = {}
+        seen: dict[str, dict[str, Any]] = {}
         for page_no in range(MAX_PAGES):
             page = await self._call(method, key, since_ms, None,
                                     {**params, "ofs": page_no * KRAKEN_PAGE})
@@ -89,11 +89,11 @@ KRAKEN_ACCEPTED = frozenset({
 })
 
 
-def _cid(order: dict) -> str | None:
+def _cid(order: dict[str, Any]) -> str | None:
     return order.get("clientOrderId") or (order.get("info") or {}).get("cl_ord_id") or None
 
 
-def parse_kraken_key(result: dict) -> KeyInfo:
+def parse_kraken_key(result: dict[str, Any]) -> KeyInfo:
     perms = tuple(str(p) for p in result.get("permissions") or ())
     until = str(result.get("validUntil") or "0")
     expires = None

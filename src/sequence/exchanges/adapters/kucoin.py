@@ -183,11 +183,11 @@ class KucoinAdapter(CcxtAdapter):
                              {"marginMode": "cross"})
         self._leverage[symbol] = Decimal(leverage)
 
-    def position_side_of(self, order: dict) -> PositionSide | None:
+    def position_side_of(self, order: dict[str, Any]) -> PositionSide | None:
         side = str((order.get("info") or {}).get("positionSide") or "").upper()
         return {"LONG": PositionSide.LONG, "SHORT": PositionSide.SHORT}.get(side)
 
-    def client_id_of_trade(self, trade: dict) -> str | None:
+    def client_id_of_trade(self, trade: dict[str, Any]) -> str | None:
         return (trade.get("info") or {}).get("clientOid") or None
 
     async def fetch_key_info(self) -> KeyInfo:
@@ -195,7 +195,7 @@ class KucoinAdapter(CcxtAdapter):
         return parse_kucoin_key(response.get("data") or {})
 
 
-def parse_kucoin_key(data: dict) -> KeyInfo:
+def parse_kucoin_key(data: dict[str, Any]) -> KeyInfo:
     perms = tuple(p.strip() for p in str(data.get("permission") or "").split(",") if p.strip())
     ips = tuple(ip.strip() for ip in str(data.get("ipWhitelist") or "").split(",") if ip.strip())
     master = data.get("isMaster")

@@ -83,11 +83,11 @@ class OkxAdapter(CcxtAdapter):
             params.pop("reduceOnly", None)
         return params
 
-    def position_side_of(self, order: dict) -> PositionSide | None:
-        side = (order.get("info") or {}).get("posSide")
+    def position_side_of(self, order: dict[str, Any]) -> PositionSide | None:
+        side = str((order.get("info") or {}).get("posSide"))
         return {"long": PositionSide.LONG, "short": PositionSide.SHORT}.get(side)
 
-    def client_id_of_trade(self, trade: dict) -> str | None:
+    def client_id_of_trade(self, trade: dict[str, Any]) -> str | None:
         return (trade.get("info") or {}).get("clOrdId") or None
 
     async def set_margin_mode(self, symbol: str, mode: MarginMode) -> None:
@@ -113,13 +113,13 @@ class OkxAdapter(CcxtAdapter):
                              {**params, **extra})
 
     async def page_history(self, method: str, key: str | None, since_ms: int,
-                           params: dict[str, Any], limit: int) -> list[dict]:
+                           params: dict[str, Any], limit: int) -> list[dict[str, Any]]:
         """OKX answers newest first, 100 rows; ``after`` = rows older than that bill id.
         So read from now back to ``since`` (``begin``), one bill id at a time."""
         params = {**params, "begin": since_ms}
         if method == "fetch_ledger" and self.server_ms() - since_ms > BILLS_DAYS_MS:
             params["method"] = "privateGetAccountBillsArchive"
-        seen: dict[str, dict] = {}
+        seen: dict[str, dict[str, Any]] = {}
         after: int | None = None
         for _ in range(MAX_PAGES):
             page_params = {**params, **({"after": str(after)} if after is not None else {})}
@@ -136,7 +136,7 @@ class OkxAdapter(CcxtAdapter):
             after = oldest
         raise too_long(self.exchange)
 
-    def parse_ledger(self, entry: dict) -> LedgerEntry:
+    def parse_ledger(self, entry: dict[str, Any]) -> LedgerEntry:
         raw_type = (entry.get("info") or {}).get("type")
         return parse.parse_ledger_entry(entry, _BILL_TYPES.get(str(raw_type)))
 
@@ -146,9 +146,9 @@ class OkxAdapter(CcxtAdapter):
         return parse_okx_key(data)
 
 
-def _bill_id(row: dict) -> int:
+def _bill_id(row: dict[str, Any]) -> int:
     info = row.get("info") or {}
-    value = info.get("billId") or row.get("id")
+    value: Any = info.get("billId") or row.get("id")  # ccxt data: str, int or absent
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -159,7 +159,7 @@ def _bill_id(row: dict) -> int:
 OKX_ACCEPTED = frozenset({"read_only", "trade"})  # perm words; "withdraw" and unknowns refused
 
 
-def parse_okx_key(data: dict) -> KeyInfo:
+def parse_okx_key(data: dict[str, Any]) -> KeyInfo:
     perms = tuple(p.strip() for p in str(data.get("perm") or "").split(",") if p.strip())
     ips = tuple(ip.strip() for ip in str(data.get("ip") or "").split(",") if ip.strip())
     uid, main = data.get("uid"), data.get("mainUid")

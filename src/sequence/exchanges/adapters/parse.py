@@ -81,7 +81,7 @@ def ms(when: datetime) -> int:
     return int(when.timestamp() * 1000)
 
 
-def market_kind(m: dict) -> MarketKind | None:
+def market_kind(m: dict[str, Any]) -> MarketKind | None:
     if m.get("spot"):
         return MarketKind.SPOT
     if m.get("swap") and m.get("linear"):
@@ -100,7 +100,7 @@ def _step(value: Any, mode: int) -> Decimal | None:
     return d
 
 
-def parse_market(m: dict, precision_mode: int) -> Market | None:
+def parse_market(m: dict[str, Any], precision_mode: int) -> Market | None:
     kind = market_kind(m)
     if kind is None:
         return None
@@ -110,8 +110,8 @@ def parse_market(m: dict, precision_mode: int) -> Market | None:
         symbol=m["symbol"],
         exchange_symbol=str(m.get("id")),
         kind=kind,
-        base=m.get("base"),
-        quote=m.get("quote"),
+        base=m.get("base"),  # type: ignore[arg-type]  # ccxt's untyped dicts; its unified structures always set the key
+        quote=m.get("quote"),  # type: ignore[arg-type]  # ccxt's untyped dicts; its unified structures always set the key
         settle=m.get("settle"),
         contract_size=dec(m.get("contractSize")) if kind is not MarketKind.SPOT else None,
         price_tick=_step(precision.get("price"), precision_mode),
@@ -122,7 +122,7 @@ def parse_market(m: dict, precision_mode: int) -> Market | None:
     )
 
 
-def parse_balances(raw: dict) -> dict[str, Balance]:
+def parse_balances(raw: dict[str, Any]) -> dict[str, Balance]:
     out = {}
     totals = raw.get("total") or {}
     for code, total in totals.items():
@@ -142,7 +142,7 @@ def parse_balances(raw: dict) -> dict[str, Balance]:
     return out
 
 
-def parse_position(p: dict) -> Position | None:
+def parse_position(p: dict[str, Any]) -> Position | None:
     size = dec0(p.get("contracts"))
     if size == 0:
         return None
@@ -172,12 +172,12 @@ _STATUS = {
 }
 
 
-def parse_order(o: dict, position_side: PositionSide | None = None) -> Order:
+def parse_order(o: dict[str, Any], position_side: PositionSide | None = None) -> Order:
     side = o.get("side")
     return Order(
         id=str(o.get("id")) if o.get("id") is not None else "",
         client_order_id=o.get("clientOrderId") or None,
-        symbol=o.get("symbol"),
+        symbol=o.get("symbol"),  # type: ignore[arg-type]  # ccxt's untyped dicts; its unified structures always set the key
         side=Side(side) if side in ("buy", "sell") else None,
         type=o.get("type"),
         price=dec(o.get("price")),
@@ -192,12 +192,12 @@ def parse_order(o: dict, position_side: PositionSide | None = None) -> Order:
     )
 
 
-def parse_ticker(t: dict, symbol: str) -> Ticker:
+def parse_ticker(t: dict[str, Any], symbol: str) -> Ticker:
     return Ticker(symbol=t.get("symbol") or symbol, bid=dec(t.get("bid")), ask=dec(t.get("ask")),
                   last=dec(t.get("last")), timestamp=ts(t.get("timestamp")))
 
 
-def parse_fill(t: dict, client_order_id: str | None = None,
+def parse_fill(t: dict[str, Any], client_order_id: str | None = None,
                position_side: PositionSide | None = None) -> Fill:
     fee = t.get("fee") or {}
     side = t.get("side")
@@ -206,7 +206,7 @@ def parse_fill(t: dict, client_order_id: str | None = None,
         id=str(t.get("id")),
         order_id=str(t["order"]) if t.get("order") is not None else None,
         client_order_id=client_order_id or t.get("clientOrderId") or None,
-        symbol=t.get("symbol"),
+        symbol=t.get("symbol"),  # type: ignore[arg-type]  # ccxt's untyped dicts; its unified structures always set the key
         side=Side(side) if side in ("buy", "sell") else None,
         price=required(t.get("price"), "fill price"),
         amount=required(t.get("amount"), "fill amount"),
@@ -220,11 +220,11 @@ def parse_fill(t: dict, client_order_id: str | None = None,
     )
 
 
-def _reduces(t: dict, side: Any, position_side: PositionSide | None) -> bool | None:
+def _reduces(t: dict[str, Any], side: Any, position_side: PositionSide | None) -> bool | None:
     """Whether the fill reduced a position, where known: the venue's flag, else hedge mode's
     rule (a sell on the long side, a buy on the short side). One-way mode: unknown."""
     if isinstance(t.get("reduceOnly"), bool):
-        return t["reduceOnly"]
+        return bool(t["reduceOnly"])  # already known to be a bool; bool() types it
     if position_side is None or side not in ("buy", "sell"):
         return None
     return (side == "sell") is (position_side is PositionSide.LONG)
@@ -240,7 +240,7 @@ _LEDGER = {
 }
 
 
-def parse_ledger_entry(e: dict, kind: LedgerKind | None = None) -> LedgerEntry:
+def parse_ledger_entry(e: dict[str, Any], kind: LedgerKind | None = None) -> LedgerEntry:
     raw_type = e.get("type")
     if kind is None:
         if raw_type == "transaction":
