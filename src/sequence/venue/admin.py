@@ -39,6 +39,7 @@ POST /admin/limits          {enabled?, scale?}: scale multiplies every real figu
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aiohttp import web
 
@@ -57,7 +58,7 @@ def _state(request: web.Request) -> State:
     return request.app[STATE_KEY]
 
 
-async def _body(request: web.Request) -> dict:
+async def _body(request: web.Request) -> dict[str, Any]:
     raw = await request.read()
     if not raw:
         return {}
@@ -67,7 +68,7 @@ async def _body(request: web.Request) -> dict:
     return data
 
 
-def account_json(venue: Venue, acct: Account, detail: bool = False) -> dict:
+def account_json(venue: Venue, acct: Account, detail: bool = False) -> dict[str, Any]:
     out = {"id": acct.id, "name": acct.name, "parent_id": acct.parent_id,
            "created": acct.created}
     if detail:
@@ -99,7 +100,7 @@ def handler(fn):
     return wrapped
 
 
-def _need(body: dict, *names: str) -> None:
+def _need(body: dict[str, Any], *names: str) -> None:
     missing = [n for n in names if body.get(n) in (None, "")]
     if missing:
         raise ValueError("missing " + ", ".join(missing))
@@ -133,7 +134,7 @@ def account_orders(request, state: State, body):
          "position_idx": o.position_idx, "created": o.created} for o in acct.orders.values()]}
 
 
-def _transfer_json(t) -> dict:
+def _transfer_json(t) -> dict[str, Any]:
     return {"id": t.id, "kind": t.kind, "account_id": t.account_id, "coin": t.coin,
             "amount": fmt(t.amount), "time": t.time, "status": t.status,
             "from_wallet": t.from_wallet, "to_wallet": t.to_wallet,
@@ -221,14 +222,14 @@ def clear_faults(request, state: State, body):
     return {"cleared": n}
 
 
-def _clock_json(v: Venue) -> dict:
+def _clock_json(v: Venue) -> dict[str, Any]:
     bid, ask = v.quote(next(iter(v.markets.values())))
     return {"market_ms": v.now(), "speed": v.clock.speed, "lockstep": v.lockstep,
             "last_price": fmt(v.last_price), "bid": fmt(bid), "ask": fmt(ask),
             "candles_done": v.candles_done, "feed": v.feed.describe(), "wall_ms": v.wall_ms()}
 
 
-def _candle_json(c) -> dict:
+def _candle_json(c) -> dict[str, Any]:
     ts, o, h, low, close, vol = c
     return {"ts": ts, "open": fmt(o), "high": fmt(h), "low": fmt(low), "close": fmt(close),
             "volume": fmt(vol)}

@@ -33,6 +33,7 @@ import signal
 import sys
 import time
 import urllib.error
+from typing import Any
 
 DEFAULT_URL = "http://127.0.0.1:8700"
 
@@ -135,7 +136,7 @@ def _permissions(text: str | None, exchange: str):
     return [p.strip() for p in text.split(",") if p.strip()]
 
 
-def _admin_call(args) -> dict:
+def _admin_call(args) -> dict[str, Any]:
     from sequence.venue.client import AdminClient
 
     c = AdminClient(args.url)

@@ -60,6 +60,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sequence.venue.engine import Venue, build_venue
 from sequence.venue.profile import MarketProfile
@@ -83,8 +84,8 @@ class Key:
     passphrase: str
     exchange: str
     account_id: str
-    permissions: dict
-    ips: list
+    permissions: dict[str, Any]
+    ips: list[Any]
     expires_at: int | None
 
 
@@ -95,7 +96,7 @@ class AdminClient:
         self.url = url.rstrip("/")
         self.timeout = timeout
 
-    def call(self, method: str, path: str, body: dict | None = None) -> dict:
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(  # noqa: S310 - our own loopback URL
             self.url + path, data=data, method=method,
@@ -114,25 +115,25 @@ class AdminClient:
     def create_account(self, name: str, parent_id: str | None = None) -> str:
         return self.call("POST", "/admin/accounts", {"name": name, "parent_id": parent_id})["id"]
 
-    def account(self, account_id: str) -> dict:
+    def account(self, account_id: str) -> dict[str, Any]:
         return self.call("GET", f"/admin/accounts/{account_id}")
 
-    def fund(self, account_id: str, coin: str, amount, wallet: str = "trading") -> dict:
+    def fund(self, account_id: str, coin: str, amount, wallet: str = "trading") -> dict[str, Any]:
         return self.call("POST", "/admin/fund", {"account_id": account_id, "coin": coin,
                                                  "amount": str(amount), "wallet": wallet})
 
-    def deposit(self, account_id: str, coin: str, amount, wallet: str = "funding") -> dict:
+    def deposit(self, account_id: str, coin: str, amount, wallet: str = "funding") -> dict[str, Any]:
         return self.call("POST", "/admin/deposit", {"account_id": account_id, "coin": coin,
                                                     "amount": str(amount), "wallet": wallet})
 
     def withdraw(self, account_id: str, coin: str, amount, wallet: str = "funding",
-                 address: str = "TXsimulatedaddress") -> dict:
+                 address: str = "TXsimulatedaddress") -> dict[str, Any]:
         return self.call("POST", "/admin/withdraw", {"account_id": account_id, "coin": coin,
                                                      "amount": str(amount), "wallet": wallet,
                                                      "address": address})
 
     def transfer(self, account_id: str, coin: str, amount, from_wallet: str, to_wallet: str,
-                 to_account_id: str | None = None) -> dict:
+                 to_account_id: str | None = None) -> dict[str, Any]:
         return self.call("POST", "/admin/transfer", {
             "account_id": account_id, "coin": coin, "amount": str(amount),
             "from_wallet": from_wallet, "to_wallet": to_wallet, "to_account_id": to_account_id})
@@ -152,39 +153,39 @@ class AdminClient:
                    d["permissions"], d["ips"], d["expires_at"])
 
     # faults, clock, feed
-    def fault(self, kind: str, **options) -> dict:
+    def fault(self, kind: str, **options) -> dict[str, Any]:
         """kind: latency (ms=), http_5xx (status=), timeout (seconds=), drop; plus
         path= (prefix), method=, count=, probability=."""
         return self.call("POST", "/admin/faults", {"kind": kind, **options})
 
-    def clear_faults(self) -> dict:
+    def clear_faults(self) -> dict[str, Any]:
         return self.call("DELETE", "/admin/faults")
 
-    def clock(self) -> dict:
+    def clock(self) -> dict[str, Any]:
         return self.call("GET", "/admin/clock")
 
-    def set_speed(self, speed: float) -> dict:
+    def set_speed(self, speed: float) -> dict[str, Any]:
         return self.call("POST", "/admin/clock", {"speed": speed})
 
-    def advance(self, candles: int = 0, ms: int = 0) -> dict:
+    def advance(self, candles: int = 0, ms: int = 0) -> dict[str, Any]:
         return self.call("POST", "/admin/clock", {"advance_candles": candles, "advance_ms": ms})
 
-    def set_feed(self, candles: str | None = None, **options) -> dict:
+    def set_feed(self, candles: str | None = None, **options) -> dict[str, Any]:
         return self.call("POST", "/admin/feed", {"candles": candles, **options})
 
     # lock-step, market profile, request log
-    def lockstep(self, on: bool = True) -> dict:
+    def lockstep(self, on: bool = True) -> dict[str, Any]:
         """Lock-step on: the market clock stands still; only :meth:`step` moves it."""
         return self.call("POST", "/admin/clock", {"lockstep": on})
 
-    def step(self, candles: int = 1) -> dict:
+    def step(self, candles: int = 1) -> dict[str, Any]:
         """Process the next ``candles`` candles now -> ``{candles: [...], clock: {...}}``."""
         return self.call("POST", "/admin/step", {"candles": candles})
 
-    def profile(self) -> dict:
+    def profile(self) -> dict[str, Any]:
         return self.call("GET", "/admin/profile")
 
-    def set_profile(self, preset: str | None = None, **fields) -> dict:
+    def set_profile(self, preset: str | None = None, **fields) -> dict[str, Any]:
         """``preset``: default | parity | ideal (see sequence.venue.profile), then ``fields``
         (spread, participation, funding_rate, maker_fee, taker_fee, fill_at_touch,
         book_depth, book_levels, price_band, maintenance_margin; decimals as strings)."""
@@ -193,14 +194,14 @@ class AdminClient:
             body["preset"] = preset
         return self.call("POST", "/admin/profile", body)
 
-    def requests(self, since: int = 0) -> list[dict]:
+    def requests(self, since: int = 0) -> list[dict[str, Any]]:
         """The request log (exchange requests only), oldest first, ``seq > since``."""
         return self.call("GET", f"/admin/requests?since={int(since)}")["requests"]
 
     def clear_requests(self) -> int:
         return self.call("DELETE", "/admin/requests")["cleared"]
 
-    def set_limits(self, *, enabled: bool | None = None, scale: float | None = None) -> dict:
+    def set_limits(self, *, enabled: bool | None = None, scale: float | None = None) -> dict[str, Any]:
         """Rate limits: ``scale`` multiplies the real figures; ``enabled=False`` stops them."""
         return self.call("POST", "/admin/limits", {"enabled": enabled, "scale": scale})
 
@@ -270,10 +271,10 @@ def running_venue(candles: str | None = None, *, speed: float = 1.0, seed: int =
         venue.limits.configure(scale=RAISED_LIMITS)
     if lockstep:
         venue.set_lockstep(True)
-    bound: dict = {}
+    bound: dict[str, Any] = {}
     ready = threading.Event()
     loop = asyncio.new_event_loop()
-    stop_holder: dict = {}
+    stop_holder: dict[str, Any] = {}
 
     async def main() -> None:
         stop = asyncio.Event()

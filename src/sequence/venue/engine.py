@@ -41,6 +41,7 @@ import time
 import uuid
 from collections import deque
 from decimal import Decimal
+from typing import Any
 
 from sequence.venue.feed import MINUTE_MS, CandleFeed, MarketClock, RandomWalkFeed
 from sequence.venue.fills import Fills
@@ -71,18 +72,18 @@ class Venue(Orders, Matching, Fills, Risk, Wallets):
         self.accounts: dict[str, Account] = {}
         self.keys: dict[str, ApiKey] = {}
         self.last_price = D(str(feed.first_open()))
-        self.last_candle: tuple | None = None
+        self.last_candle: tuple[Any, ...] | None = None
         self.candles_done = 0
         self._seq = itertools.count(1)
         self._ids = itertools.count(int(time.time() * 1000) * 1000)
         self._uids = itertools.count(100200300)
-        self._books: dict[str, tuple[list, list]] = {k: ([], []) for k in self.markets}
+        self._books: dict[str, tuple[list[Any], list[Any]]] = {k: ([], []) for k in self.markets}
         self._wall_fn = wall_ms  # None: the real wall clock (keeps the venue picklable)
         self.request_log = RequestLog()  # written by the HTTP server (exchange requests)
         self.limits = RateLimits()  # the real figures, on (see limits.py)
         self.profile = profile if profile is not None else MarketProfile()
-        self.candles: deque = deque(maxlen=CANDLES_KEPT)  # (ts, o, h, l, c, volume), Decimal
-        self.trades: deque = deque(maxlen=TRADES_KEPT)  # recent public trades, newest last
+        self.candles: deque[Any] = deque(maxlen=CANDLES_KEPT)  # (ts, o, h, l, c, volume), Decimal
+        self.trades: deque[Any] = deque(maxlen=TRADES_KEPT)  # recent public trades, newest last
         self.lockstep = False
         self._speed_before_lockstep = 0.0
 
@@ -103,7 +104,7 @@ class Venue(Orders, Matching, Fills, Risk, Wallets):
             self._process_candle(candle)
         return len(candles)
 
-    def step(self) -> tuple | None:
+    def step(self) -> tuple[Any, ...] | None:
         """Lock-step: process the feed's next candle now and move the market clock to its
         end. Returns the candle ``(ts, open, high, low, close, volume)`` (Decimal prices) or
         None when the feed has no more candles."""

@@ -7,6 +7,8 @@ follows the market clock.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sequence.venue.feed import MINUTE_MS
 from sequence.venue.model import ZERO, Market
 
@@ -15,14 +17,14 @@ FUNDING_INTERVAL_MS = 8 * 60 * MINUTE_MS
 
 
 def klines(venue, minutes: int, *, start: int | None = None, end: int | None = None,
-           limit: int = 200) -> list[tuple]:
+           limit: int = 200) -> list[tuple[Any, ...]]:
     """Candles of ``minutes`` each, newest first: ``(ts, open, high, low, close, volume)``.
 
     A bucket starts at a multiple of its length (epoch-aligned, as the exchanges do) and
     holds the 1-minute candles processed so far, so the newest one may be incomplete.
     """
     size = minutes * MINUTE_MS
-    buckets: dict[int, list] = {}
+    buckets: dict[int, list[Any]] = {}
     order: list[int] = []
     for ts, o, h, low, c, v in venue.candles:
         b = ts - ts % size
@@ -40,7 +42,7 @@ def klines(venue, minutes: int, *, start: int | None = None, end: int | None = N
     return [tuple(buckets[b]) for b in reversed(order)][:limit]
 
 
-def day_stats(venue) -> dict:
+def day_stats(venue) -> dict[str, Any]:
     """Open 24 h ago, high, low and base volume over the last 24 h of processed candles."""
     now = venue.now()
     rows = [r for r in venue.candles if r[0] >= now - DAY_MS]
@@ -52,7 +54,7 @@ def day_stats(venue) -> dict:
             "turnover": sum((r[5] * r[4] for r in rows), ZERO)}
 
 
-def recent_trades(venue, market: Market, limit: int) -> list[tuple]:
+def recent_trades(venue, market: Market, limit: int) -> list[tuple[Any, ...]]:
     """The market's recent trades, newest first: ``(id, ts, price, qty, base qty, side)``."""
     out = []
     for t in reversed(venue.trades):

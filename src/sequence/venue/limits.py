@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class RateLimits:
             self.enabled = bool(enabled)
         self._windows.clear()
 
-    def public(self) -> dict:
+    def public(self) -> dict[str, Any]:
         return {"enabled": self.enabled, "scale": self.scale}
 
     def hit(self, caller: str, rule: Rule, now_ms: int | None = None) -> Verdict:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import heapq
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any
 
 from sequence.venue.feed import MINUTE_MS
 from sequence.venue.model import ZERO, Account, Market, Order
@@ -61,7 +62,7 @@ class Matching:
         size = depth * price if market.kind == "inverse" else depth
         return max(market.qty_step, _floor(size, market.qty_step))
 
-    def book(self, market: Market, levels: int | None = None) -> tuple[list, list]:
+    def book(self, market: Market, levels: int | None = None) -> tuple[list[Any], list[Any]]:
         """The synthetic order book: ``([(bid price, size)...], [(ask price, size)...])``,
         best first, sizes in the market's quantity unit."""
         n = min(levels or self.profile.book_levels, self.profile.book_levels)
@@ -108,7 +109,7 @@ class Matching:
         base = part * volume
         return _floor(base * price if market.kind == "inverse" else base, market.qty_step)
 
-    def _process_candle(self, candle: tuple) -> None:
+    def _process_candle(self, candle: tuple[Any, ...]) -> None:
         ts, o, h, low, c = candle[:5]
         o_, h_, l_, c_ = (D(str(x)) for x in (o, h, low, c))
         vol = D(str(candle[5])) if len(candle) > 5 and candle[5] is not None else None
@@ -128,7 +129,7 @@ class Matching:
         if touched:
             up_first = (h_ - o_) <= (o_ - l_)  # path: o -> nearer extreme -> other -> c
 
-            def path_pos(order: Order) -> tuple:
+            def path_pos(order: Order) -> tuple[Any, ...]:
                 p = order.price
                 if order.side == "sell":  # reached on the way up
                     first = p <= o_

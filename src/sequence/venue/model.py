@@ -11,6 +11,7 @@ import secrets
 import string
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 D = Decimal
 ZERO = D(0)
@@ -105,7 +106,7 @@ class ApiKey:
     secret: str
     exchange: str  # bybit | okx
     account_id: str
-    permissions: dict  # bybit: {"ContractTrade": [...], ...}; okx: {"perm": [...]}
+    permissions: dict[str, Any]  # bybit: {"ContractTrade": [...], ...}; okx: {"perm": [...]}
     ips: list[str]
     expires_at: int | None  # epoch ms (wall clock) or None
     read_only: bool
@@ -135,7 +136,7 @@ class ApiKey:
             return "trade" in self.permissions.get("perm", [])
         return "Position" in self.permissions.get("ContractTrade", [])
 
-    def public(self) -> dict:
+    def public(self) -> dict[str, Any]:
         return {"api_key": self.api_key, "secret": self.secret, "passphrase": self.passphrase,
                 "exchange": self.exchange, "account_id": self.account_id,
                 "permissions": self.permissions, "ips": self.ips, "expires_at": self.expires_at,
@@ -276,22 +277,22 @@ class Account:
     name: str
     parent_id: str | None
     created: int
-    wallets: dict = field(default_factory=lambda: {"trading": {}, "funding": {}})
-    hedge: dict = field(default_factory=dict)  # market key -> bool
-    leverage: dict = field(default_factory=dict)  # market key -> Decimal
-    orders: dict = field(default_factory=dict)  # id -> Order (open and recent closed)
-    by_link: dict = field(default_factory=dict)  # link id -> Order
-    open_orders: dict = field(default_factory=dict)  # id -> Order
-    closed_ids: list = field(default_factory=list)
-    positions: dict = field(default_factory=dict)  # (market key, idx) -> Position
-    executions: list = field(default_factory=list)
-    ledger: list = field(default_factory=list)
-    transfers: list = field(default_factory=list)
+    wallets: dict[str, Any] = field(default_factory=lambda: {"trading": {}, "funding": {}})
+    hedge: dict[str, Any] = field(default_factory=dict)  # market key -> bool
+    leverage: dict[str, Any] = field(default_factory=dict)  # market key -> Decimal
+    orders: dict[str, Any] = field(default_factory=dict)  # id -> Order (open and recent closed)
+    by_link: dict[str, Any] = field(default_factory=dict)  # link id -> Order
+    open_orders: dict[str, Any] = field(default_factory=dict)  # id -> Order
+    closed_ids: list[Any] = field(default_factory=list)
+    positions: dict[str, Any] = field(default_factory=dict)  # (market key, idx) -> Position
+    executions: list[Any] = field(default_factory=list)
+    ledger: list[Any] = field(default_factory=list)
+    transfers: list[Any] = field(default_factory=list)
     # the margin mode as the account set it: Bybit account-wide (cross | isolated |
     # portfolio), OKX per instrument (market key -> cross | isolated). The engine
     # accounts for every position as cross margin whatever is set here.
     margin_mode: str = "cross"
-    inst_margin: dict = field(default_factory=dict)
+    inst_margin: dict[str, Any] = field(default_factory=dict)
 
     def balance(self, coin: str, wallet: str = "trading") -> Decimal:
         return self.wallets[wallet].get(coin, ZERO)

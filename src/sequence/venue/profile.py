@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
 from decimal import Decimal
+from typing import Any
 
 from sequence.venue.model import VenueError, dec
 
@@ -97,5 +98,5 @@ class MarketProfile:
             changes["book_levels"] = int(changes["book_levels"])
         return replace(self, **changes)
 
-    def public(self) -> dict:
+    def public(self) -> dict[str, Any]:
         return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in asdict(self).items()}

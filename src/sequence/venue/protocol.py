@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
@@ -39,10 +40,10 @@ class Reject(Exception):
 class Answer:
     """A rendered reply: JSON ``body``, the result ``code`` the log records, HTTP status."""
 
-    body: dict
+    body: dict[str, Any]
     code: str
     status: int = 200
-    headers: dict | None = None
+    headers: dict[str, Any] | None = None
 
 
 def _dumps(o) -> str:
@@ -70,7 +71,7 @@ class Dialect:
     client_id_field: str  # orderLinkId | clOrdId
     rule_for: Callable[[str, bool], Rule]  # (path, private) -> its rate-limit rule
     limited: Callable[[Verdict], Answer]  # the answer over the limit
-    limit_headers: Callable[[Verdict], dict]  # headers on every private answer
+    limit_headers: Callable[[Verdict], dict[str, Any]]  # headers on every private answer
 
     def private(self, check: Callable[[ApiKey], None] | None = None):
         """An authenticated endpoint; ``check(key)`` raises :class:`Reject` to refuse it."""
@@ -143,7 +144,7 @@ async def json_params(request: web.Request, bad: Callable[[str], Reject]) -> obj
         raise bad("request body is not valid JSON") from None
 
 
-def time_window(items: list, attr: str, start, end) -> list:
+def time_window(items: list[Any], attr: str, start, end) -> list[Any]:
     """Items whose ``attr`` (epoch ms) lies in ``[start, end]``; either bound optional."""
     if start not in (None, ""):
         items = [i for i in items if getattr(i, attr) >= int(start)]
@@ -152,7 +153,7 @@ def time_window(items: list, attr: str, start, end) -> list:
     return items
 
 
-def transfers_of(account: Account, kind: str, coin: str | None) -> list:
+def transfers_of(account: Account, kind: str, coin: str | None) -> list[Any]:
     """An account's deposits, withdrawals or transfers (``kind``), newest first."""
     return [t for t in reversed(account.transfers)
             if t.kind == kind and (not coin or t.coin == coin)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 REQUEST_LOG_SIZE = 100_000  # entries kept by default (a ring buffer: oldest dropped first)
 
@@ -34,7 +35,7 @@ class RequestRecord:
     status: int
     code: str
 
-    def public(self) -> dict:
+    def public(self) -> dict[str, Any]:
         return {"seq": self.seq, "key": self.key, "method": self.method, "path": self.path,
                 "client_order_id": self.client_order_id, "start_ms": self.start_ms,
                 "end_ms": self.end_ms, "status": self.status, "code": self.code}

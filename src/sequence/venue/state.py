@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 
@@ -40,7 +41,7 @@ class Fault:
             return False
         return self.probability >= 1 or random.random() < self.probability  # noqa: S311
 
-    def public(self) -> dict:
+    def public(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "path": self.path, "method": self.method,
                 "count": self.count, "probability": self.probability, "ms": self.ms,
                 "status": self.status, "seconds": self.seconds, "fired": self.fired}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
+from typing import Any
 
 from sequence.venue.bybit.auth import private
 from sequence.venue.bybit.common import SIDE, market_of, paginate, week_window
@@ -199,7 +200,7 @@ def _pos_size(account: Account, o: Order) -> Decimal:
     return pos.size if pos else ZERO
 
 
-def _transfers(account: Account, kind: str, params: dict) -> list:
+def _transfers(account: Account, kind: str, params: dict[str, Any]) -> list[Any]:
     items = transfers_of(account, kind, params.get("coin"))
     return time_window(items, "time", params.get("startTime"), params.get("endTime"))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 from sequence.venue.engine import Venue
 from sequence.venue.model import Market
@@ -24,7 +25,7 @@ def market_of(venue: Venue, category: str | None, symbol: str | None) -> Market 
     return m
 
 
-def limit_of(params: dict, default: int, maximum: int) -> int:
+def limit_of(params: dict[str, Any], default: int, maximum: int) -> int:
     try:
         n = int(params.get("limit", default))
     except (TypeError, ValueError):
@@ -38,7 +39,7 @@ def _item_id(item) -> str:
     return str(item.id)
 
 
-def paginate(items: list, params: dict, default: int, maximum: int) -> tuple[list, str]:
+def paginate(items: list[Any], params: dict[str, Any], default: int, maximum: int) -> tuple[list[Any], str]:
     """A page of ``items`` (newest first) and the opaque cursor of the next one.
 
     The cursor names the last item returned, not an offset: records that arrive between
@@ -65,7 +66,7 @@ def paginate(items: list, params: dict, default: int, maximum: int) -> tuple[lis
 WEEK_MS = 7 * 86_400_000
 
 
-def week_window(params: dict, now_ms: int) -> tuple[int, int]:
+def week_window(params: dict[str, Any], now_ms: int) -> tuple[int, int]:
     """Bybit's history window: at most 7 days between startTime and endTime; neither given:
     the last 7 days; one given: 7 days from (or up to) it."""
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from sequence.venue.bybit.auth import public
 from sequence.venue.bybit.common import SIDE, limit_of, market_of
@@ -14,7 +15,7 @@ from sequence.venue.protocol import Reject
 
 
 @public
-def instruments_info(request, venue: Venue, params: dict):
+def instruments_info(request, venue: Venue, params: dict[str, Any]):
     category = params.get("category", "")
     market_of(venue, category, None)
     if params.get("status") and params["status"] != "Trading":
@@ -26,13 +27,13 @@ def instruments_info(request, venue: Venue, params: dict):
 
 
 @public
-def server_time(request, venue: Venue, params: dict):
+def server_time(request, venue: Venue, params: dict[str, Any]):
     ns = time.time_ns()
     return {"timeSecond": str(ns // 10**9), "timeNano": str(ns)}
 
 
 @public
-def tickers(request, venue: Venue, params: dict):
+def tickers(request, venue: Venue, params: dict[str, Any]):
     """``time`` in each row (an emulator addition ccxt reads as the ticker's timestamp) is
     market time, like the prices; the envelope's ``time`` is the wall clock."""
     category = params.get("category", "")
@@ -66,7 +67,7 @@ def tickers(request, venue: Venue, params: dict):
     return {"category": category, "list": out}
 
 
-def _symbol_market(venue: Venue, params: dict):
+def _symbol_market(venue: Venue, params: dict[str, Any]):
     m = market_of(venue, params.get("category"), params.get("symbol"))
     if m is None:
         raise Reject(10001, "Missing some parameters that must be filled in, symbol")
@@ -74,7 +75,7 @@ def _symbol_market(venue: Venue, params: dict):
 
 
 @public
-def orderbook(request, venue: Venue, params: dict):
+def orderbook(request, venue: Venue, params: dict[str, Any]):
     m = _symbol_market(venue, params)
     depth = limit_of(params, 1 if m.kind == "spot" else 25, 200 if m.kind == "spot" else 500)
     bids, asks = venue.book(m, depth)
@@ -89,7 +90,7 @@ INTERVALS = {"1": 1, "3": 3, "5": 5, "15": 15, "30": 30, "60": 60, "120": 120, "
 
 
 @public
-def kline(request, venue: Venue, params: dict):
+def kline(request, venue: Venue, params: dict[str, Any]):
     m = _symbol_market(venue, params)
     minutes = INTERVALS.get(str(params.get("interval", "")))
     if minutes is None:
@@ -107,7 +108,7 @@ def kline(request, venue: Venue, params: dict):
 
 
 @public
-def recent_trade(request, venue: Venue, params: dict):
+def recent_trade(request, venue: Venue, params: dict[str, Any]):
     m = _symbol_market(venue, params)
     rows = recent_trades(venue, m, limit_of(params, 60 if m.kind == "spot" else 500,
                                             60 if m.kind == "spot" else 1000))

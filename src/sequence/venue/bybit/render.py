@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sequence.venue.bybit.common import SIDE
 from sequence.venue.engine import Venue
 from sequence.venue.model import ZERO, Account, Market, Order, Position, fmt
 
 
-def order_json(o: Order) -> dict:
+def order_json(o: Order) -> dict[str, Any]:
     m = o.market
     avg = o.avg_price
     leaves = o.leaves
@@ -39,7 +41,7 @@ def order_json(o: Order) -> dict:
     }
 
 
-def instrument_json(m: Market) -> dict:
+def instrument_json(m: Market) -> dict[str, Any]:
     if m.kind == "spot":
         return {"symbol": m.bybit_symbol, "baseCoin": m.base, "quoteCoin": m.quote,
                 "innovation": "0", "status": "Trading", "marginTrading": "utaOnly",
@@ -67,7 +69,7 @@ def instrument_json(m: Market) -> dict:
     }
 
 
-def position_json(venue: Venue, account: Account, p: Position) -> dict:
+def position_json(venue: Venue, account: Account, p: Position) -> dict[str, Any]:
     m = p.market
     price = venue.last_price
     value = (p.size / p.entry if m.kind == "inverse" else p.size * p.entry) if p.size else ZERO

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 from sequence.venue.bybit.auth import DENIED, private
 from sequence.venue.bybit.common import SIDE, boolean, market_of, paginate, week_window
@@ -16,7 +17,7 @@ D = Decimal
 LINK_ID = re.compile(r"[A-Za-z0-9_-]*")
 
 
-def _trade_market(venue: Venue, key: ApiKey, params: dict):
+def _trade_market(venue: Venue, key: ApiKey, params: dict[str, Any]):
     m = market_of(venue, params.get("category"), params.get("symbol"))
     if m is None:
         raise Reject(10001, "Missing some parameters that must be filled in, symbol")
@@ -55,7 +56,7 @@ def create_order(request, venue: Venue, key, account: Account, params):
     return {"orderId": order.id, "orderLinkId": order.link_id}
 
 
-def _min_notional(venue: Venue, m: Market, qty, params: dict) -> None:
+def _min_notional(venue: Venue, m: Market, qty, params: dict[str, Any]) -> None:
     """Bybit's ``minNotionalValue`` (linear) and ``minOrderAmt`` (spot), in the quote coin."""
     if not m.min_notional or params.get("reduceOnly") in (True, "true"):
         return

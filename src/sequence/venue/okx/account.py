@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from sequence.venue.engine import Venue
 from sequence.venue.model import ZERO, Account, ApiKey, VenueError, fmt
@@ -227,7 +228,7 @@ def bills(request, venue: Venue, key, account: Account, params):
     return ok(rows)
 
 
-def _transfers(account: Account, kind: str, params: dict) -> list:
+def _transfers(account: Account, kind: str, params: dict[str, Any]) -> list[Any]:
     return page_by_id(transfers_of(account, kind, params.get("ccy")), params, lambda t: t.id)
 
 

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 
@@ -38,11 +39,11 @@ ORDER_ERRORS = {
 NO_PERMISSION = "API key doesn't have permission to access the endpoint."
 
 
-def ok(data: list) -> Answer:
+def ok(data: list[Any]) -> Answer:
     return Answer({"code": "0", "data": data, "msg": ""}, "0")
 
 
-def fail(code: str, msg: str, status: int = 200, data: list | None = None) -> Answer:
+def fail(code: str, msg: str, status: int = 200, data: list[Any] | None = None) -> Answer:
     return Answer({"code": code, "data": data or [], "msg": msg}, code, status)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from sequence.venue.engine import Venue
 from sequence.venue.model import Market, Order, VenueError, fmt
@@ -44,7 +45,7 @@ def size_out(o: Order, qty: Decimal) -> str:
     return fmt(qty if o.market.kind == "spot" else to_contracts(o.market, qty))
 
 
-def page_by_id(items: list, params: dict, id_of, default: int = 100) -> list:
+def page_by_id(items: list[Any], params: dict[str, Any], id_of, default: int = 100) -> list[Any]:
     """OKX pagination: newest first; ``after`` = older than that id, ``before`` = newer."""
     try:
         limit = max(1, min(int(params.get("limit", default)), 100))

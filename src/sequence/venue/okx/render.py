@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sequence.venue.engine import Venue
 from sequence.venue.history import day_stats
 from sequence.venue.model import Account, Market, Order, Position, fmt
 from sequence.venue.okx.common import POS_SIDE, STATE, lot, size_out, to_contracts
 
 
-def instrument_json(m: Market) -> dict:
+def instrument_json(m: Market) -> dict[str, Any]:
     spot = m.kind == "spot"
     d = dict.fromkeys(("alias", "auctionEndTime", "baseCcy", "category", "ctMult", "ctType", "ctVal", "ctValCcy", "expTime", "futureSettlement", "instFamily", "instId", "instType", "lever", "listTime", "lotSz", "maxIcebergSz", "maxLmtAmt", "maxLmtSz", "maxMktAmt", "maxMktSz", "maxStopSz", "maxTriggerSz", "maxTwapSz", "minSz", "optType", "quoteCcy", "ruleType", "settleCcy", "state", "stk", "tickSz", "uly", "openType", "contTdSwTime", "preMktSwTime", "tradeQuoteCcyList", "instIdCode"), "")
     d.update(instId=m.okx_inst_id, instType=m.okx_inst_type, category="1", state="live",
@@ -33,7 +35,7 @@ def sz(m: Market, qty) -> str:
     return fmt(qty if m.kind == "spot" else to_contracts(m, qty))
 
 
-def ticker_json(venue: Venue, m: Market) -> dict:
+def ticker_json(venue: Venue, m: Market) -> dict[str, Any]:
     """Prices and ``ts`` follow the market clock."""
     p = fmt(venue.last_price)
     bid, ask = venue.quote(m)
@@ -61,7 +63,7 @@ _POS_KEYS = (
     "uplRatioLastPx", "usdPx", "vegaBS", "vegaPA", "clSpotInUseAmt", "hedgedPos")
 
 
-def position_json(venue: Venue, account: Account, p: Position) -> dict:
+def position_json(venue: Venue, account: Account, p: Position) -> dict[str, Any]:
     m = p.market
     price = venue.last_price
     contracts = to_contracts(m, p.size)
@@ -95,7 +97,7 @@ _ORDER_KEYS = (
     "tpOrdPx", "tpTriggerPx", "tpTriggerPxType", "tradeId", "uTime", "tradeQuoteCcy")
 
 
-def order_json(venue: Venue, account: Account, o: Order) -> dict:
+def order_json(venue: Venue, account: Account, o: Order) -> dict[str, Any]:
     m = o.market
     d = dict.fromkeys(_ORDER_KEYS, "")
     last = next((x for x in reversed(account.executions) if x.order is o), None) \

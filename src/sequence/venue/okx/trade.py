@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from sequence.venue.engine import Venue
 from sequence.venue.model import Account, ApiKey, VenueError, dec, fmt
@@ -19,7 +20,7 @@ from sequence.venue.okx.render import order_json
 from sequence.venue.protocol import Answer, Reject
 
 
-def _place(venue: Venue, key: ApiKey, account: Account, req: dict) -> dict:
+def _place(venue: Venue, key: ApiKey, account: Account, req: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(req, dict):
         raise Reject("51000", "Parameter error")
     m = market_of(venue, req.get("instId"))
@@ -53,7 +54,7 @@ def _place(venue: Venue, key: ApiKey, account: Account, req: dict) -> dict:
             "tag": order.tag, "ts": str(venue.wall_ms())}
 
 
-def _place_many(venue, key, account, reqs: list) -> Answer:
+def _place_many(venue, key, account, reqs: list[Any]) -> Answer:
     results = []
     failed = 0
     for req in reqs:
@@ -89,7 +90,7 @@ def batch_orders(request, venue, key, account, params):
     return _place_many(venue, key, account, params)
 
 
-def _cancel(venue: Venue, account: Account, req: dict) -> dict:
+def _cancel(venue: Venue, account: Account, req: dict[str, Any]) -> dict[str, Any]:
     m = market_of(venue, req.get("instId"))
     oid, cl = str(req.get("ordId") or ""), str(req.get("clOrdId") or "")
     if not oid and not cl:
