@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.db import transaction
+from django.test import Client
 from procrastinate.contrib.django.models import ProcrastinateJob
 
+from sequence.accounts.models import SigninChallenge
 from sequence.accounts.services import signin_challenge_start
 from sequence.notifications.models import OutboundEmail
 from tests.accounts.helpers import code_from, post_password
@@ -29,13 +31,24 @@ def test_password_then_emailed_code_reaches_the_dashboard(client, alice, worker,
     assert msg.get_body(preferencelist=("html",)).get_content_type() == "text/html"
 
     session_before = client.session.session_key
+    challenge_id, user_id = client.session["signin_challenge"], client.session["signin_user"]
     response = client.post("/signin/code/", {"code": code})
     assert response.status_code == 302 and response.url == "/dashboard/"
     assert client.session.session_key != session_before  # a new session id at sign-in
     dashboard = client.get("/dashboard/")
     assert b"Add Strategy" in dashboard.content and b"Refresh API" in dashboard.content
 
-    # the code is single use: a second browser replaying it gets nothing
+    # the code is single use: a second browser replaying it, with the same pending sign-in in
+    # its session (as if the cookie had been copied before the code was entered), gets nothing
+    assert SigninChallenge.objects.get(pk=challenge_id).used_at is not None
+    replayer = Client()
+    session = replayer.session
+    session["signin_challenge"], session["signin_user"] = challenge_id, user_id
+    session.save()
+    replay = replayer.post("/signin/code/", {"code": code})
+    assert replay.status_code == 200 and b"Sign in again to get a new one" in replay.content
+    assert "_auth_user_id" not in replayer.session
+    assert replayer.get("/dashboard/").status_code == 302  # still signed out
     assert client.post("/signout/").status_code == 302
     assert client.get("/dashboard/").status_code == 302
 
