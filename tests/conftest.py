@@ -62,19 +62,23 @@ def worker(worker_process, transactional_db, smtp_sink):
 
 
 def wait_for_idle_worker(timeout: float = 30.0) -> None:
-    import time
-
+    """Until no job is running or due; a worker still busy after `timeout` fails the test."""
     from django.db import connection
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    from tests.support.eventually import eventually
+
+    def busy_jobs() -> list:
         with connection.cursor() as cur:
-            cur.execute("SELECT count(*) FROM procrastinate_jobs WHERE queue_name <> 'housekeeping' "
+            cur.execute("SELECT task_name, status FROM procrastinate_jobs WHERE queue_name <> 'housekeeping' "
                         "AND (status = 'doing' OR (status = 'todo' AND "
                         "(scheduled_at IS NULL OR scheduled_at <= now())))")
-            if cur.fetchone()[0] == 0:
-                return
-        time.sleep(0.1)
+            return cur.fetchall()
+
+    try:
+        eventually(lambda: not busy_jobs(), timeout=timeout, interval=0.1,
+                   what="the worker to finish the test's jobs")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; still running or due: {busy_jobs()}") from None
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from sequence.config.access_log import REDACTED, ResetTokenFilter, redact_reset_tokens
 from sequence.runtime import process_types
+from tests.support.eventually import eventually
 from tests.support.worker import database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -79,10 +80,9 @@ def test_the_reset_token_stays_out_of_the_access_log(alice, web_server):
     assert get(port, location, cookie).status == 200  # the token came along in the session
     get(port, f"/password/reset/{uid}/{token[:-1]}x/")  # a wrong token is not logged either
 
-    deadline = time.monotonic() + 10
-    while "set-password" not in log_path.read_text() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    logged = log_path.read_text()
+    # gunicorn writes its access log after the response: wait for the last request's line
+    logged = eventually(lambda: "set-password" in (text := log_path.read_text()) and text,
+                        timeout=10, what="the access log lines")
     assert f"/password/reset/{uid}/{REDACTED}/" in logged  # the first request, redacted
     assert f"/password/reset/{uid}/set-password/" in logged
     assert token not in logged and token[:-1] not in logged

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.db import connection
 from procrastinate.contrib.django.models import ProcrastinateJob
@@ -13,20 +11,23 @@ from sequence.trading.models import Bot
 from sequence.vault.models import Credential
 from tests.accounts.helpers import signed_in_via_email
 from tests.onboarding.helpers import BYBIT_WITHDRAW, catalog, exchange_key, form
+from tests.support.eventually import eventually
 from tests.support.smtp import html_of, text_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def wait_for_status(submission_id, states, timeout=30.0, worker=None) -> Submission:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def reached():
         submission = Submission.objects.get(pk=submission_id)
-        if submission.status in states:
-            return submission
-        time.sleep(0.2)
-    log = worker.output()[-4000:] if worker else ""
-    raise AssertionError(f"submission stayed {submission.status}; wanted {states}\n{log}")
+        return submission if submission.status in states else None
+
+    try:
+        return eventually(reached, timeout=timeout, interval=0.2, what=f"submission in {states}")
+    except AssertionError:
+        status = Submission.objects.get(pk=submission_id).status
+        log = worker.output()[-4000:] if worker else ""  # diagnostics, not an assertion
+        raise AssertionError(f"submission stayed {status}; wanted {states}\n{log}") from None
 
 
 @pytest.fixture

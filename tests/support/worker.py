@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import quote
+
+import psycopg
+
+from tests.support.eventually import eventually
 
 
 def database_url(settings_dict: dict) -> str:
@@ -40,13 +43,21 @@ class WorkerProcess:
         })
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> WorkerProcess:
+    def _last_registered(self) -> int:
+        """The newest row of procrastinate_workers (each worker adds one as it starts)."""
+        with psycopg.connect(self.env["DATABASE_URL"], autocommit=True) as conn:
+            return conn.execute("SELECT coalesce(max(id), 0) FROM procrastinate_workers").fetchone()[0]
+
+    def start(self, timeout: float = 60.0) -> WorkerProcess:
+        before = self._last_registered()
         self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "sequence.cli", "procrastinate", "worker", "--concurrency", "2"],
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
-        time.sleep(0.5)
+        # ready once it has registered (it then takes jobs); a crash at start ends the wait too
+        eventually(lambda: self.proc.poll() is not None or self._last_registered() > before,
+                   timeout=timeout, interval=0.1, what="the worker to register")
         if self.proc.poll() is not None:
             raise RuntimeError(f"worker exited at start:\n{self.log_path.read_text()[-3000:]}")
         return self

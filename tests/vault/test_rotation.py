@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 
 import pytest
 from django.db import connection
@@ -18,6 +17,7 @@ from sequence.vault.services import (
     credential_store,
     vault_rotate,
 )
+from tests.support.eventually import eventually
 from tests.vault.conftest import PAIR1, PAIR2
 
 
@@ -104,8 +104,9 @@ def test_readers_see_consistent_values_during_rotation(make_user, settings):
     for t in threads:
         t.start()
     try:
-        while reads[0] < 3 and not problems:  # readers are running before rotation starts
-            time.sleep(0.005)
+        # readers are running before rotation starts
+        eventually(lambda: reads[0] >= 3 or problems, timeout=30, interval=0.005,
+                   what="the readers' first reads")
         before = reads[0]
         report = vault_rotate()
         during = reads[0] - before
