@@ -11,7 +11,7 @@ from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path("var/test-artifacts")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
 
 
 def test_client_signs_in_end_to_end_desktop_and_phone(live_server, browser, alice, worker, smtp_sink):

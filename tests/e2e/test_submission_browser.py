@@ -15,7 +15,7 @@ from tests.support.smtp import html_of, text_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path("var/test-artifacts")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
 
 
 def sign_in(page, base, smtp_sink):
