@@ -140,15 +140,25 @@ class Matching:
                 return (not order.reduce_only, not first, dist, order.seq)
 
             touched.sort(key=path_pos)
+            # The parity profile plays the backtester's candle (DESIGN.md section 3): a side whose
+            # take-profit closed in this candle does nothing else in it; its other orders wait.
+            closed: set[tuple[str, str, int]] = set()
+            parity = self.profile.fill_at_touch
             for order in touched:
                 if not order.open:
                     continue
                 acct = self.accounts[order.account_id]
+                book_key = (order.account_id, order.market.key, order.position_idx)
+                if parity and book_key in closed and not order.reduce_only:
+                    self._rest(order)
+                    continue
                 cap = self._cap(order.market, vol, order.price)
                 qty = order.qty - order.filled if cap is None else cap
                 if qty > 0:
                     self.last_price = order.price
                     self._fill(acct, order, order.price, qty, maker=True)
+                    if parity and order.reduce_only and not self._still_reduces(acct, order):
+                        closed.add(book_key)
                 if order.open:
                     if order.reduce_only and not self._still_reduces(acct, order):
                         self._finish(acct, order, "Cancelled", cancel_type="CancelByReduceOnly")
