@@ -122,7 +122,12 @@ def test_overlapping_pause_reasons_each_resume_clears_its_own(alice):
 
 
 def test_spot_position_is_the_coin_bought_net_of_fees_and_its_take_profit_sells_it(alice):
-    from sequence.catalog.services import exchanges_ensure, offering_ensure, strategy_upsert, strategy_version_current
+    from sequence.catalog.services import (
+        exchanges_ensure,
+        offering_ensure,
+        strategy_upsert,
+        strategy_version_current,
+    )
     from sequence.trading.launch import _next_number
     from sequence.venue_port import VenuePort
 
