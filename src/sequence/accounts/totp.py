@@ -51,7 +51,8 @@ def _open_seed(user: User, slot: str) -> str | None:
 
 
 def _totp_step_matching(secret: str, code: str) -> int | None:
-    if not (code.isdigit() and len(code) == 6):
+    # isdigit() alone passes other scripts' digits ("١٢٣٤٥٦"), which compare_digest refuses (a 500)
+    if not (code.isascii() and code.isdigit() and len(code) == 6):
         return None
     totp = pyotp.TOTP(secret)
     now_step = int(timezone.now().timestamp()) // totp.interval
