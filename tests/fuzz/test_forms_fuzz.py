@@ -280,9 +280,11 @@ def target_for(name: str, request) -> Target:
         c = _signed_in_client(alice)
         submission = _submission(c, alice, offerings)
         bot = Bot.objects.get(user=alice)
-        good = submission_form(alice, offerings["usdt-perp-hedge@bybit"], api_key=BYBIT_KEY, api_secret=BYBIT_SECRET)
-        valid = st.builds(lambda kind, token: {**good, "kind": kind, "bot": str(bot.pk), "form_token": token},
-                          st.sampled_from(["new", "refresh"]), st.uuids().map(str))
+        # a new submission (the bot above has no verified key yet, so it is not refreshable)
+        valid = st.builds(lambda o, token: {**submission_form(alice, offerings[o], api_key=BYBIT_KEY,
+                                                              api_secret=BYBIT_SECRET), "form_token": token},
+                          st.sampled_from(["usdt-perp-hedge@bybit", "usdt-spot-dca@bybit", "btc-accumulator@bybit"]),
+                          st.uuids().map(str))
         return Target(c, _with_query("/submit/", ("type",)), {
             "registered_email": email, "kind": ("new", "refresh"), "bot": (str(bot.pk), str(uuid.uuid4())),
             "market": ("spot", "derivatives"), "exchange": ("bybit", "okx", "binance"),
