@@ -20,9 +20,9 @@ def test_thousand_kills(alice, venue, worker, tmp_path, monkeypatch):
     kills.test_kill_minus_nine_at_random_points(alice, venue, worker, tmp_path)
 
 
-def test_ten_thousand_intents_under_faults(alice, venue, worker, monkeypatch):
+def test_ten_thousand_intents_under_faults(alice, venue, worker, tmp_path, monkeypatch):
     monkeypatch.setattr(kills, "INTENTS", int(os.environ.get("SOAK_ENGINE_INTENTS", "10000")))
-    kills.test_exchange_faults_no_duplicates_every_order_resolved(alice, venue, worker)
+    kills.test_exchange_faults_no_duplicates_every_order_resolved(alice, venue, worker, tmp_path)
 
 
 @pytest.mark.parametrize("name", list(SETS))
