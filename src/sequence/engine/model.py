@@ -129,6 +129,7 @@ class StepState:
     bid: Decimal | None = None
     ask: Decimal | None = None
     market_ms: int = 0
+    wall_ms: int = 0  # the wall clock at the step's start (market time when the venue gives none)
     attention: str = ""  # set by the step: the bot needs a person (balance below the minimum)
     below_minimum: int = 0
     sends: int = 0

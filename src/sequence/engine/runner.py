@@ -100,7 +100,10 @@ async def read_snapshot(ctx: BotContext, port: ExchangePort, state: StepState) -
     ask = ticker.ask or last
     if not (bid and ask and last):
         raise ExchangeError(f"{ctx.symbol}: the exchange reported no price")
-    market_ms = to_ms(ticker.timestamp) if ticker.timestamp else state.market_ms
+    # A venue that dates its ticker runs the market clock (the simulated exchange, the demo's
+    # accelerated one); a real exchange may not date it (ccxt reads no time from Bybit's rows):
+    # its market time is the wall clock.
+    market_ms = to_ms(ticker.timestamp) if ticker.timestamp else (state.wall_ms or state.market_ms)
     # A new bot reads from an hour before its first step (nothing earlier is its own);
     # afterwards from REREAD_MS before the cursor, so a late fill is not missed.
     if not state.fills_cursor_ms:

@@ -186,6 +186,7 @@ async def step_bot(bot_id, *, port: ExchangePort | None = None, schedule: bool =
 
 async def _step_locked(static: _Static, loaded, port: ExchangePort | None, schedule: bool) -> StepResult | None:
     state = loaded.state
+    state.wall_ms = CLOCK.now_ms()
     error = ""
     result: StepResult | None = None
     ctx = None
