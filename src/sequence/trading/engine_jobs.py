@@ -30,7 +30,7 @@ from sequence.exchanges.errors import AuthenticationError, ExchangeError, Permis
 from sequence.exchanges.port import ExchangePort
 from sequence.ops.jobs import defer
 from sequence.strategy.params import Params
-from sequence.trading import store
+from sequence.trading import hooks, store
 from sequence.trading.models import Bot
 from sequence.trading.ports import port_for, precision_of
 from sequence.trading.statuses import BotStatus
@@ -219,6 +219,12 @@ def _finish(bot: Bot, ctx, loaded, error: str, schedule: bool, key_refused: bool
     state = loaded.state
     with transaction.atomic():
         speed = store.end_step(bot.pk, ctx, state, loaded, wall_ms=CLOCK.now_ms(), error=error)
+        flags = store.bot_flags(bot.pk) if hooks.has_monitors() else None
+        if flags is not None:
+            hooks.run_step_monitors(hooks.StepSummary(
+                bot_id=str(bot.pk), status=flags["status"], pause_reasons=tuple(flags["pause_reasons"]),
+                balance=state.balance, base_currency=ctx.base_currency if ctx else "",
+                market_ms=state.market_ms, events=tuple(loaded.saved_events), fills=tuple(loaded.saved_fills)))
         reason = state.attention or ("the exchange refused the API key" if key_refused else "")
         status = state.status
         if reason and status in (BotStatus.LIVE, BotStatus.PAUSED):

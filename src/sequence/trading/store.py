@@ -8,8 +8,7 @@ written by that bot's step, and two steps of one bot never run at once (the job 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import F
@@ -36,6 +35,9 @@ class Loaded:
     last_wall_ms: int
     last_market_ms: int
     speed: float
+    # what this step saved, for the step monitors (trading.hooks) at its end
+    saved_events: list = field(default_factory=list)
+    saved_fills: list = field(default_factory=list)
 
 
 def _side_sig(m: SideMemo) -> tuple:
@@ -106,10 +108,14 @@ def _save(bot_id, state: StepState, loaded: Loaded | None) -> None:
         o.dirty = o.new = False
     if state.new_fills:
         _save_fills(bot_id, state.new_fills)
+        if loaded is not None:
+            loaded.saved_fills.extend(state.new_fills)
         state.new_fills = []
     if state.events:
         EngineEvent.objects.bulk_create([EngineEvent(bot_id=bot_id, kind=e.kind, data=e.data)
                                          for e in state.events])
+        if loaded is not None:
+            loaded.saved_events.extend(state.events)
         state.events = []
     changed_sides = [m for n, m in state.sides.items()
                      if loaded is None or _side_sig(m) != loaded.sides_before.get(n)]
@@ -160,5 +166,3 @@ def mark_all_canceled(bot_id) -> int:
     return Order.objects.filter(bot_id=bot_id, state__in=LIVE_ORDER_STATES).update(
         state=OrderState.CANCELED, detail="bot stopped", updated_at=timezone.now())
 
-
-ZERO = Decimal(0)
