@@ -47,6 +47,17 @@ KINDS: dict[str, Kind] = {
         Kind("strategy_launched", from_trading_team=True),
         Kind("bot_needs_attention", from_trading_team=True),
         Kind("bot_stopped"),
+        # funds rules (sequence.compliance)
+        Kind("withdrawal_notice_received", from_trading_team=True),
+        Kind("withdrawal_safe", from_trading_team=True),
+        Kind("trading_resumed", from_trading_team=True),
+        Kind("withdrawal_notice_expired", from_trading_team=True),
+        Kind("compliance_manual_trade", from_trading_team=True),
+        Kind("compliance_large_withdrawal", from_trading_team=True),
+        Kind("compliance_non_base_withdrawal", from_trading_team=True),
+        Kind("compliance_non_base_deposit", from_trading_team=True),
+        Kind("bot_paused_by_operator", from_trading_team=True),
+        Kind("bot_stopped_by_operator", from_trading_team=True),
     ]
 }
 
