@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from sequence.onboarding.models import Submission
@@ -22,11 +23,14 @@ class BotRow:
 
 
 def bots_for_dashboard(user) -> list[BotRow]:
-    bots = Bot.objects.filter(user=user).select_related("offering__strategy", "offering__exchange", "credential")
+    # every bot's submissions in one query (newest first), not one query per bot
+    newest_first = Prefetch("submissions", queryset=Submission.objects.order_by("-created_at"), to_attr="by_age")
+    bots = (Bot.objects.filter(user=user).select_related("offering__strategy", "offering__exchange", "credential")
+            .prefetch_related(newest_first))
     rows = []
     now = timezone.now()
     for bot in bots:
-        latest = bot.submissions.order_by("-created_at").first()
+        latest = bot.by_age[0] if bot.by_age else None
         days = (bot.key_expires_at - now).days if bot.key_expires_at else None
         rows.append(BotRow(bot=bot, latest=latest, days_to_expiry=days))
     return rows

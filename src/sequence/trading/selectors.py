@@ -36,6 +36,41 @@ def bot_live(bot: Bot, *, fills: int = 10, events: int = 10) -> LiveView:
     )
 
 
+def bots_live(bots: list[Bot], *, fills: int = 10, events: int = 10) -> list[LiveView]:
+    """`bot_live` of several bots in a fixed number of queries, whatever their number (the
+    dashboard shows every bot of a client: one query per bot and table would grow with them)."""
+    if not bots:
+        return []
+    ids = [bot.pk for bot in bots]
+    engines = {engine.bot_id: engine for engine in BotEngine.objects.filter(bot_id__in=ids)}
+    sides, orders = _by_bot(BotSide.objects.filter(bot_id__in=ids).order_by("side")), _by_bot(
+        Order.objects.filter(bot_id__in=ids, state__in=(OrderState.OPEN, OrderState.PENDING))
+        .order_by("side", "kind", "level"))
+    latest_fills = _newest_per_bot(Fill.objects.filter(bot_id__in=ids), ("-executed_at", "-pk"), fills)
+    latest_events = _newest_per_bot(EngineEvent.objects.filter(bot_id__in=ids), ("-created_at", "-pk"), events)
+    return [LiveView(bot=bot, engine=engines.get(bot.pk), sides=sides.get(bot.pk, []), orders=orders.get(bot.pk, []),
+                     fills=latest_fills.get(bot.pk, []), events=latest_events.get(bot.pk, [])) for bot in bots]
+
+
+def _by_bot(rows) -> dict:
+    out: dict = {}
+    for row in rows:
+        out.setdefault(row.bot_id, []).append(row)
+    return out
+
+
+def _newest_per_bot(queryset, order: tuple[str, ...], limit: int) -> dict:
+    """The first `limit` rows of each bot in `order`, in one query (a window over the bots)."""
+    if limit <= 0:
+        return {}
+    from django.db.models import F, Window
+    from django.db.models.functions import RowNumber
+
+    ordering = [F(name[1:]).desc() if name.startswith("-") else F(name).asc() for name in order]
+    ranked = queryset.annotate(rank=Window(RowNumber(), partition_by=[F("bot_id")], order_by=ordering))
+    return _by_bot(ranked.filter(rank__lte=limit).order_by("bot_id", *order))
+
+
 def bot_for_user(*, user, bot_id) -> Bot | None:
     return Bot.objects.select_related("offering__strategy", "offering__exchange").filter(pk=bot_id, user=user).first()
 

@@ -19,10 +19,10 @@ def dashboard(request):
         from sequence.ops.demo_exchange import load_demo_keys
 
         demo_keys = load_demo_keys()
-    from sequence.trading.selectors import bot_live as live_view
+    from sequence.trading.selectors import bots_live
 
     rows = bots_for_dashboard(request.user)
-    live = [live_view(row.bot, fills=5, events=0) for row in rows if row.bot.launched_at]
+    live = bots_live([row.bot for row in rows if row.bot.launched_at], fills=5, events=0)
     return render(request, "web/dashboard.html", {"user": request.user, "rows": rows, "live": live,
                                                   "demo_keys": demo_keys})
 
