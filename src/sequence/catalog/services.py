@@ -61,11 +61,22 @@ def offering_ensure(*, strategy: Strategy, exchange_slug: str, market: str, symb
 
 
 @transaction.atomic
-def invite_grant(*, user, strategy: Strategy, actor=None) -> InviteGrant:
+def invite_grant(*, user, strategy: Strategy, actor=None, reason: str = "", request=None) -> InviteGrant:
     grant, created = InviteGrant.objects.get_or_create(user=user, strategy=strategy, defaults={"granted_by": actor})
     if created:
-        audit_record(actor=actor, action="catalog.invite_granted", target=strategy, data={"user": user.email})
+        audit_record(actor=actor, action="catalog.invite_granted", target=strategy, request=request,
+                     data={"user": user.email, "reason": reason})
     return grant
+
+
+@transaction.atomic
+def invite_revoke(*, user, strategy: Strategy, actor, reason: str, request=None) -> bool:
+    """Take an invite back (bots already running keep running); False if there was none."""
+    deleted, _ = InviteGrant.objects.filter(user=user, strategy=strategy).delete()
+    if deleted:
+        audit_record(actor=actor, action="catalog.invite_revoked", target=strategy, request=request,
+                     data={"user": user.email, "reason": reason})
+    return bool(deleted)
 
 
 def strategy_version_current(*, strategy: Strategy) -> StrategyVersion:

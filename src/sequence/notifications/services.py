@@ -104,3 +104,17 @@ def _record_failure(email_id: int, failure: str) -> None:
         log.error("email %s (%s) failed %d times, giving up: %s", email_id, email.kind, email.attempts, failure)
     else:
         log.warning("email %s (%s) attempt %d failed: %s", email_id, email.kind, email.attempts, failure)
+
+
+@transaction.atomic
+def email_retry(*, email_id: int) -> OutboundEmail:
+    """Put a dead-letter email back in the queue (an operator's Retry): fresh attempts, a new job."""
+    from sequence.notifications.tasks import deliver_email
+
+    email = OutboundEmail.objects.select_for_update().get(pk=email_id)
+    if email.status != OutboundEmail.Status.DEAD:
+        raise ValueError("Only an email that failed for good can be retried.")
+    email.status, email.attempts, email.last_error = OutboundEmail.Status.QUEUED, 0, ""
+    email.save(update_fields=["status", "attempts", "last_error"])
+    defer(deliver_email, email_id=email.pk)
+    return email

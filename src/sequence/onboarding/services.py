@@ -110,8 +110,8 @@ def _supersede_open_submissions(bot) -> None:
 
 
 @transaction.atomic
-def submission_recheck(*, submission: Submission, user: User, request=None) -> bool:
-    """The client fixed the key on the exchange: verify again."""
+def submission_recheck(*, submission: Submission, user: User, request=None, actor=None) -> bool:
+    """The client fixed the key on the exchange: verify again (``actor``: an operator doing it)."""
     bot_id = Submission.objects.values_list("bot_id", flat=True).get(pk=submission.pk, user=user)
     trading.bot_lock(bot_id=bot_id)  # lock order: bot -> submission
     submission = Submission.objects.select_for_update(of=("self",)).get(pk=submission.pk, user=user)
@@ -123,7 +123,7 @@ def submission_recheck(*, submission: Submission, user: User, request=None) -> b
     submission.verification_attempts = 0
     submission.verifying_since = timezone.now()
     submission.save(update_fields=["status", "verification_attempts", "verifying_since"])
-    audit_record(actor=user, action="onboarding.recheck_requested", target=submission, request=request)
+    audit_record(actor=actor or user, action="onboarding.recheck_requested", target=submission, request=request)
     _defer_verification(submission)
     return True
 

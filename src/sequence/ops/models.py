@@ -1,4 +1,4 @@
-"""The audit log: every client and operator action, append-only."""
+"""The ops app's rows: the append-only audit log, resolved submission flags, the help pages."""
 
 from __future__ import annotations
 
@@ -8,9 +8,15 @@ from django.utils import timezone
 
 
 class AuditEvent(models.Model):
+    """One action of a client, an operator or the system. Append-only: a database trigger
+    (migration 0002) refuses UPDATE and DELETE whatever the role.
+
+    ``actor`` has no cascading action and no database constraint: deleting a user must not
+    touch (update or delete) their events, which keep ``actor_label`` for who it was."""
+
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
+                              db_constraint=False, related_name="+")
     actor_label = models.CharField(max_length=254, help_text="Who, kept even if the account goes away")
     action = models.CharField(max_length=64, db_index=True)
     target_type = models.CharField(max_length=64, blank=True)
@@ -29,3 +35,45 @@ class AuditEvent(models.Model):
         if self.pk is not None:
             raise RuntimeError("audit events are append-only")
         super().save(*args, **kwargs)
+
+
+class FlagResolution(models.Model):
+    """An operator dealt with one flag of a submission (Kraken contact, alternate connection,
+    eligibility request); the flag stays on the submission, this says it is handled."""
+
+    submission = models.ForeignKey("onboarding.Submission", on_delete=models.CASCADE, related_name="+")
+    flag = models.CharField(max_length=48)
+    note = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["submission", "flag"], name="flag_resolved_once")]
+
+    def __str__(self) -> str:
+        return f"{self.flag} of {self.submission_id} resolved"
+
+
+class HelpPage(models.Model):
+    """A page of /help/: Markdown written by operators, rendered and sanitised on display."""
+
+    class Section(models.TextChoices):
+        GLOSSARY = "glossary", "Glossary"
+        FAQ = "faq", "FAQ"
+        GUIDE = "guide", "Exchange guides: getting started"
+
+    slug = models.SlugField(unique=True, max_length=60)
+    section = models.CharField(max_length=12, choices=Section.choices)
+    title = models.CharField(max_length=120)
+    body = models.TextField(help_text="Markdown")
+    sort_order = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["section", "sort_order", "title"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -4,11 +4,18 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
 
-from sequence.accounts.decorators import operator_required
+from sequence.ops import selectors
+from sequence.ops.access import staff_required
 from sequence.ops.mailbox import read_mailbox
 
 
-@operator_required
+@staff_required
+def home(request):
+    """H3: what needs the team, in one place, each with a count."""
+    return render(request, "ops/home.html", {"attention": selectors.attention()})
+
+
+@staff_required
 def demo_mailbox(request):
     """Demo only: the mails the local SMTP sink received (sign-in codes included, by design)."""
     if not settings.DEMO:

@@ -220,3 +220,23 @@ def bot_launch_refused(*, bot_id, actor, reason: str) -> Bot:
     bot.save(update_fields=["attention_reason"])
     audit_record(actor=actor, action="bot.launch_refused", target=bot, data={"reason": reason})
     return bot
+
+
+@transaction.atomic
+def bot_strategy_version_move(*, bot_id, strategy_version, actor, request=None) -> Bot:
+    """An operator moves a bot to another frozen version of its own strategy.
+
+    Only the bot row changes (``strategy_version``). A bot not yet launched trades it from its
+    launch; a launched bot's engine notices the new version id at its next step (it keys its
+    cached parameters on it) and plans from the new parameters from then on."""
+    bot = _lock(bot_id)
+    if bot.status == BotStatus.STOPPED:
+        raise TransitionError("A stopped bot cannot be moved to another version.")
+    if strategy_version.strategy_id != bot.offering.strategy_id:
+        raise TransitionError("A bot can only move to a version of its own strategy.")
+    before = bot.strategy_version.version if bot.strategy_version_id else None
+    bot.strategy_version = strategy_version
+    bot.save(update_fields=["strategy_version"])
+    audit_record(actor=actor, action="bot.version_moved", target=bot, request=request,
+                 data={"from": before, "to": strategy_version.version})
+    return bot

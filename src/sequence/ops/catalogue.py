@@ -1,0 +1,141 @@
+"""The catalogue (H2): create and edit strategies; each parameter change is a new frozen version.
+
+A strategy is a named parameter set validated by ``sequence.strategy.params``, with its
+markets (offerings), minimum balance, base currency and invite flag. Saving goes through
+``sequence.catalog.services.strategy_upsert``, which makes a new ``StrategyVersion`` when the
+parameters change; running bots keep theirs until an operator moves them (bot page). Saving
+is a catalogue change: it needs a second factor from the last 15 minutes.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.text import slugify
+
+from sequence.catalog.models import Exchange, Market, Strategy
+from sequence.catalog.services import offering_ensure, strategy_upsert, validate_strategy_params
+from sequence.ops.access import fresh_factor_or_reauth, staff_required
+
+# Venues where a position is one-way: a strategy trading both sides at once cannot run there.
+ONE_WAY = {("kraken", "derivatives", None): "Kraken", ("bybit", "derivatives", "inverse"): "Bybit inverse"}
+
+
+def one_way_venue(exchange: str, market: str, contract: str) -> str | None:
+    return ONE_WAY.get((exchange, market, None)) or ONE_WAY.get((exchange, market, contract))
+
+
+def parse_markets(text: str) -> list[tuple[str, str, str]]:
+    """One market per line: ``exchange market symbol`` (e.g. ``bybit derivatives BTC/USDT:USDT``)."""
+    exchanges = set(Exchange.objects.values_list("slug", flat=True))
+    out = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) != 3:
+            raise ValidationError(f"Markets, line {n}: write “exchange market symbol”.")
+        exchange, market, symbol = parts
+        if exchange not in exchanges:
+            raise ValidationError(f"Markets, line {n}: unknown exchange “{exchange}”.")
+        if market not in Market.values:
+            raise ValidationError(f"Markets, line {n}: market must be one of {', '.join(Market.values)}.")
+        out.append((exchange, market, symbol))
+    return out
+
+
+def check_strategy(*, params: dict, markets: list[tuple[str, str, str]]) -> None:
+    validate_strategy_params(params)
+    sides, contract = params.get("sides", "both"), params.get("contract", "linear")
+    for exchange, market, _ in markets:
+        if market != params.get("market", "derivatives"):
+            raise ValidationError(f"The parameters say market “{params.get('market', 'derivatives')}”, "
+                                  f"but {exchange} {market} is listed.")
+        venue = one_way_venue(exchange, market, contract)
+        if sides == "both" and venue:
+            raise ValidationError(f"{venue} positions are one-way: a strategy trading both sides cannot run "
+                                  "there. Choose one side or another venue.")
+
+
+@transaction.atomic
+def strategy_save(*, slug: str, data: dict, actor, request=None) -> Strategy:
+    check_strategy(params=data["params"], markets=data["markets"])
+    strategy = strategy_upsert(slug=slug, name=data["name"], base_currency=data["base_currency"],
+                               min_balance=data["min_balance"], params=data["params"],
+                               invite_only=data["invite_only"], description=data["description"], actor=actor)
+    for exchange, market, symbol in data["markets"]:
+        offering_ensure(strategy=strategy, exchange_slug=exchange, market=market, symbol=symbol)
+    return strategy
+
+
+def _form_data(post) -> dict:
+    name = post.get("name", "").strip()[:80]
+    if not name:
+        raise ValidationError("Give the strategy a name.")
+    try:
+        params = json.loads(post.get("params", ""))
+    except ValueError as exc:
+        raise ValidationError(f"Parameters are not valid JSON: {exc}") from None
+    if not isinstance(params, dict):
+        raise ValidationError("Parameters must be a JSON object, e.g. {\"sides\": \"long\"}.")
+    try:
+        min_balance = Decimal(post.get("min_balance", "").strip())
+    except InvalidOperation:
+        raise ValidationError("The minimum balance must be a number.") from None
+    if not min_balance.is_finite() or min_balance <= 0:
+        raise ValidationError("The minimum balance must be above zero.")
+    base = post.get("base_currency", "")
+    if base not in Strategy.BaseCurrency.values:
+        raise ValidationError(f"The base currency must be one of {', '.join(Strategy.BaseCurrency.values)}.")
+    return {"name": name, "description": post.get("description", "")[:2000], "params": params,
+            "min_balance": min_balance, "base_currency": base, "invite_only": post.get("invite_only") == "on",
+            "markets": parse_markets(post.get("markets", ""))}
+
+
+@staff_required
+def strategy_list(request):
+    strategies = Strategy.objects.prefetch_related("offerings__exchange").order_by("name")
+    return render(request, "ops/strategies.html", {"strategies": strategies})
+
+
+@staff_required
+def strategy_edit(request, slug=None):
+    strategy = Strategy.objects.filter(slug=slug).first() if slug else None
+    if slug and strategy is None:
+        raise Http404
+    error, values = "", {}
+    if request.method == "POST":
+        back = request.path
+        if (reauth := fresh_factor_or_reauth(request, back)) is not None:
+            return reauth
+        values = request.POST
+        try:
+            data = _form_data(request.POST)
+            new_slug = slug or slugify(request.POST.get("slug", "") or data["name"])[:60]
+            if not slug and (not new_slug or Strategy.objects.filter(slug=new_slug).exists()):
+                raise ValidationError("That short name is taken or empty: choose another.")
+            saved = strategy_save(slug=new_slug, data=data, actor=request.user, request=request)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, f"Saved: {saved.name} is at v{saved.version}.")
+            return redirect("ops:strategy", slug=saved.slug)
+    elif strategy is not None:
+        values = {"name": strategy.name, "description": strategy.description,
+                  "params": json.dumps(strategy.params, indent=2, sort_keys=True),
+                  "min_balance": strategy.min_balance.normalize(), "base_currency": strategy.base_currency,
+                  "invite_only": "on" if strategy.invite_only else "",
+                  "markets": "\n".join(f"{o.exchange_id} {o.market} {o.symbol}"
+                                       for o in strategy.offerings.filter(active=True))}
+    versions = list(strategy.versions.order_by("-version")) if strategy else []
+    return render(request, "ops/strategy.html", {
+        "strategy": strategy, "values": values, "error": error, "versions": versions,
+        "currencies": Strategy.BaseCurrency.values,
+        "action": reverse("ops:strategy", kwargs={"slug": slug}) if slug else reverse("ops:strategy_new")})
