@@ -1,24 +1,27 @@
 """Backtest reports: a self-contained HTML page (inline SVG, no CDN) and a PNG.
 
-Panels: price (high/low band, close, fills marked: buys green, sells red),
-position size per side, equity in the unit of account (and in USD for
-coin-based strategies), drawdown. Stats: return, max drawdown, cycles, fills,
-average and maximum exposure (position value over equity), fees, time in
-market. Long series are reduced to at most :data:`BUCKETS` columns (min/max
-per column, so no extreme is lost).
+Panels, dated on the x-axis: price (high/low band, fills marked: buys green, sells red),
+position size per side, equity in the unit of account with the buy-and-hold benchmark (and
+in USD for coin-based strategies), drawdown. Stats: return, max drawdown, cycles, fills,
+average and maximum exposure (position value over equity), fees, time in market; then the
+sections of :mod:`sequence.backtest.report_sections` (return measures against buy and hold,
+statistics per side, monthly returns, the open position, liquidation distance, a sortable
+cycles table), all from :mod:`sequence.metrics`. Long series are reduced to at most
+:data:`BUCKETS` columns (min/max per column, so no extreme is lost). The PNG is
+:mod:`sequence.backtest.png` (matplotlib).
 """
 
 from __future__ import annotations
 
 import html
 import math
-import struct
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sequence.backtest.analysis import Analysis, analyse
 from sequence.backtest.data import Candles
 from sequence.backtest.engine import BacktestResult
+from sequence.backtest.report_sections import SORT_SCRIPT, sections
 from sequence.strategy.params import Params
 
 __all__ = ["Stats", "compute_stats", "write_png", "write_report"]
@@ -118,7 +121,7 @@ class _Panel:
 
 
 def _panels(
-    params: Params, candles: Candles, result: BacktestResult
+    params: Params, candles: Candles, result: BacktestResult, analysis: Analysis
 ) -> tuple[list[_Panel], list[tuple[int, int]]]:
     eq, ql, qs = _series(result)
     n = len(eq)
@@ -145,8 +148,10 @@ def _panels(
         _Panel("Position size per side (" + ("quote units" if coin else "coins") + ")",
                [("long", *_minmax(ql, spans)), ("short", *_minmax(qs, spans))],
                ["#1a9850", "#d73027"], [], "{:,.6g}"),
-        _Panel(f"Equity ({unit})", [("equity", *_minmax(eq, spans))], ["#4c78a8"], [],
-               "{:,.6g}"),
+        _Panel(f"Equity ({unit}) and buy and hold (grey)",
+               [("equity", *_minmax(eq, spans)),
+                ("buy and hold", *_minmax(analysis.benchmark[1:], spans))],
+               ["#4c78a8", "#888888"], [], "{:,.6g}"),
     ]  # fmt: skip
     if coin:
         usd = [e * c for e, c in zip(eq, close, strict=True)]
@@ -161,8 +166,9 @@ def _panels(
     return panels, spans
 
 
-def _svg(panel: _Panel, width: int = 1100, height: int = 220) -> str:
-    pad_l, pad_r, pad_t, pad_b = 80, 10, 24, 18
+def _svg(panel: _Panel, times: list[int], width: int = 1100, height: int = 230) -> str:
+    """One panel; ``times`` is each bucket's first candle time (ms), for the dated x-axis."""
+    pad_l, pad_r, pad_t, pad_b = 80, 10, 24, 28
     k = len(panel.lines[0][1])
     ys = [v for _, lo, hi in panel.lines for v in (*lo, *hi)] + [m[1] for m in panel.markers]
     ymin, ymax = min(ys), max(ys)
@@ -199,6 +205,11 @@ def _svg(panel: _Panel, width: int = 1100, height: int = 220) -> str:
         )
     for i, v, colour in panel.markers:
         parts.append(f'<circle cx="{X(i):.1f}" cy="{Y(v):.1f}" r="2" fill="{colour}"/>')
+    for j in range(5) if times else ():
+        i = min(k - 1, round(j * (k - 1) / 4))
+        parts.append(
+            f'<text x="{X(i):.1f}" y="{height - 8}" class="tx">{_iso(times[i])}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -207,18 +218,23 @@ CSS = """body{font:14px system-ui,sans-serif;margin:24px;color:#222;max-width:11
 h1{font-size:20px}table{border-collapse:collapse;margin:12px 0}
 td,th{padding:3px 12px;border-bottom:1px solid #ddd;text-align:right}th{text-align:left}
 svg{display:block;margin:10px 0}.t{font-size:13px;font-weight:600}
-.ax{font-size:11px;text-anchor:end;fill:#555}.frame{fill:none;stroke:#ccc}"""
+.ax{font-size:11px;text-anchor:end;fill:#555}.frame{fill:none;stroke:#ccc}
+.tx{font-size:11px;text-anchor:middle;fill:#555}section{margin-top:18px}
+table.sortable th{cursor:pointer;text-decoration:underline dotted}"""
 
 
 def write_report(path: str, params: Params, candles: Candles, result: BacktestResult) -> None:
     st = compute_stats(params, candles, result)
-    panels, _ = _panels(params, candles, result)
+    a = analyse(params, candles, result)
+    panels, spans = _panels(params, candles, result, a)
+    times = [int(candles.ts[lo]) for lo, _ in spans] if len(candles) else []
     unit = "coin" if params.coin_margined else "quote"
     t0 = _iso(candles.ts[0]) if len(candles) else ""
     t1 = _iso(candles.ts[-1]) if len(candles) else ""
     stats = [
         ("Candles", f"{result.candles:,} ({t0} .. {t1} UTC)"),
         ("Return", f"{st.total_return * 100:+.3f} %"),
+        ("Buy and hold return", _pct(a.benchmark_returns.total_return)),
         ("Max drawdown", f"{st.max_drawdown * 100:.3f} %"),
         ("Cycles (take-profit closes)", f"{st.cycles:,}"),
         ("Fills", f"{st.fills:,}"),
@@ -243,80 +259,27 @@ def write_report(path: str, params: Params, candles: Candles, result: BacktestRe
         f"<title>Backtest: {html.escape(candles.source)}</title><style>{CSS}</style></head><body>"
         f"<h1>Backtest of {html.escape(candles.source)}</h1>"
         f"<table>{rows}</table>"
-        + "".join(_svg(p) for p in panels)
+        + "".join(_svg(p, times) for p in panels)
+        + sections(a)
         + f"<h2>Parameters</h2><table>{prm}</table>"
         "<p>Bidirectional DCA, exact semantics of DESIGN.md section 3; generated by "
         "<code>sequence backtest</code>. Self-contained: no network access.</p>"
-        "</body></html>\n"
+        f"<script>{SORT_SCRIPT}</script></body></html>\n"
     )
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(doc)
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{x * 100:+.3f} %"
 
 
 def _iso(ms: float) -> str:
     return datetime.fromtimestamp(float(ms) / 1000.0, tz=UTC).strftime("%Y-%m-%d %H:%M")
 
 
-# -- PNG --------------------------------------------------------------------
-
-
-def _hex(colour: str) -> tuple[int, int, int]:
-    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
-
-
-def _png_bytes(width: int, height: int, pixels: bytearray) -> bytes:
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
-
-    raw = bytearray()
-    stride = width * 3
-    for y in range(height):
-        raw.append(0)
-        raw += pixels[y * stride : (y + 1) * stride]
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(bytes(raw), 6))
-        + chunk(b"IEND", b"")
-    )
-
-
 def write_png(path: str, params: Params, candles: Candles, result: BacktestResult) -> None:
-    """A PNG of the report's panels (no text: the HTML report carries the labels)."""
-    panels, spans = _panels(params, candles, result)
-    width, ph, gap = len(spans) + 20, 160, 10
-    height = len(panels) * (ph + gap) + gap
-    px = bytearray(b"\xff" * (width * height * 3))
+    """The labelled PNG (matplotlib, :mod:`sequence.backtest.png`)."""
+    from sequence.backtest.png import write_png as _write
 
-    def put(x: int, y: int, rgb: tuple[int, int, int], alpha: float = 1.0) -> None:
-        if 0 <= x < width and 0 <= y < height:
-            o = (y * width + x) * 3
-            for ch in range(3):
-                px[o + ch] = int(px[o + ch] * (1 - alpha) + rgb[ch] * alpha)
-
-    for pi, panel in enumerate(panels):
-        top = gap + pi * (ph + gap)
-        ys = [v for _, lo, hi in panel.lines for v in (*lo, *hi)] + [m[1] for m in panel.markers]
-        ymin, ymax = min(ys), max(ys)
-        if ymax == ymin:
-            ymin, ymax = ymin - 1, ymax + 1
-
-        def Y(v: float, top: int = top, ymin: float = ymin, ymax: float = ymax) -> int:
-            return top + round((ymax - v) * (ph - 1) / (ymax - ymin))
-
-        for x in range(10, width - 10):
-            put(x, top, (200, 200, 200))
-            put(x, top + ph - 1, (200, 200, 200))
-        for (_, lo, hi), colour in zip(panel.lines, panel.colours, strict=True):
-            rgb = _hex(colour)
-            for i, (a, b) in enumerate(zip(lo, hi, strict=True)):
-                for y in range(Y(b), Y(a) + 1):
-                    put(10 + i, y, rgb, 0.8)
-        for i, v, colour in panel.markers:
-            rgb = _hex(colour)
-            y = Y(v)
-            for dx in (-1, 0, 1):
-                for dy in (-1, 0, 1):
-                    put(10 + i + dx, y + dy, rgb)
-    with open(path, "wb") as fh:
-        fh.write(_png_bytes(width, height, px))
+    _write(path, params, candles, result)
