@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "sequence.catalog",
     "sequence.trading",
     "sequence.onboarding",
+    "sequence.compliance",
     "sequence.web",
 ]
 
@@ -297,6 +298,9 @@ if env_str("EXCHANGE_RATE_PER_IP_OVERRIDE", ""):
     EXCHANGE_RATE_PER_IP = dict.fromkeys(EXCHANGE_RATE_PER_IP, float(env_str("EXCHANGE_RATE_PER_IP_OVERRIDE", "0")))
 # Paper trading (E4): the built-in simulated exchange (`sequence venue serve`), admin API on loopback.
 PAPER_VENUE_URL = env_str("PAPER_VENUE_URL", env_str("VENUE_URL", ""))
+# A withdrawal notice not used within this many hours expires (a bot paused for it resumes).
+WITHDRAWAL_NOTICE_HOURS = env_int("WITHDRAWAL_NOTICE_HOURS", 72)
+WITHDRAWAL_NOTICE_SCAN_CRON = env_str("WITHDRAWAL_NOTICE_SCAN_CRON", "* * * * *")  # a 6th field is seconds
 # A submission still "Verifying" after this long is requeued, and "Check again" is offered.
 VERIFY_STUCK_SECONDS = env_int("VERIFY_STUCK_SECONDS", 300)
 

@@ -5,4 +5,5 @@ urlpatterns = [
     path("", include("sequence.accounts.urls")),
     path("", include("sequence.onboarding.urls")),
     path("ops/", include("sequence.ops.urls")),
+    path("compliance/", include("sequence.compliance.urls")),
 ]
