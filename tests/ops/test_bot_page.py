@@ -1,0 +1,94 @@
+"""Issue 11 item 3: one page per bot, read from what the engine keeps; a version move."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from sequence.catalog.services import strategy_upsert, strategy_version_current
+from sequence.ops.models import AuditEvent
+from sequence.trading import services as trading
+from sequence.trading.models import Bot, BotSide, Fill, Order
+from tests.onboarding.helpers import catalog
+from tests.ops.helpers import sign_in, submission, with_app
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ops(client, operator, settings):
+    settings.DEMO = False
+    with_app(operator)
+    return sign_in(client, operator)
+
+
+def trading_rows(bot, n: int) -> None:
+    BotSide.objects.get_or_create(bot=bot, side="long", defaults={"size": Decimal("0.123"),
+                                                                  "entry_price": Decimal(30000)})
+    for i in range(n):
+        order = Order.objects.create(bot=bot, client_order_id=f"{bot.pk.hex[:20]}{i:04d}", side="long",
+                                     kind="dca", level=i + 1, cycle=1, buy=True, price=Decimal(29000 - i),
+                                     qty=Decimal("0.01"), state="open")
+        Fill.objects.create(bot=bot, trade_id=f"t{i}", order=order, side="long", kind="entry", cycle=1, buy=True,
+                            price=Decimal("30123.5"), qty=Decimal("0.01"), executed_at=timezone.now())
+
+
+def test_the_bot_page_shows_history_position_orders_fills_expiry_and_the_code_status(ops, alice, operator):
+    sub = submission(alice, catalog()["usdt-perp-hedge@bybit"])
+    trading.bot_stop(bot_id=sub.bot_id, actor=operator)
+    trading_rows(Bot.objects.get(pk=sub.bot_id), 2)
+    html = ops.get(f"/ops/bots/{sub.bot_id}/").content.decode()
+    assert "awaiting_launch → stopped" in html and "operator@example.com" in html  # state history
+    assert "0.123" in html and "30000" in html  # position
+    assert html.count("<td>DCA ") == 2 and "30123.5" in html  # resting orders, fills
+    assert re.search(r'id="key-expiry">API key: ending <code>\w{4}</code>, expires [\d-]+ [\d:]+ \(in (89|90) days, assumed\)', html)
+    assert 'id="anti-phishing">Anti-phishing code: set' in html
+    assert "bluefalcon" not in html  # never the code itself
+    alice.anti_phishing_code = ""
+    alice.save(update_fields=["anti_phishing_code"])
+    assert "Anti-phishing code: <strong>not set</strong>" in ops.get(f"/ops/bots/{sub.bot_id}/").content.decode()
+
+
+def test_the_bot_page_reads_a_fixed_number_of_queries(ops, alice, operator, django_assert_max_num_queries):
+    sub = submission(alice, catalog()["usdt-perp-hedge@bybit"])
+    bot = Bot.objects.get(pk=sub.bot_id)
+    trading_rows(bot, 1)
+    with django_assert_max_num_queries(14) as few:
+        assert ops.get(f"/ops/bots/{bot.pk}/").status_code == 200
+    for i in range(20):
+        trading.bot_launch_refused(bot_id=bot.pk, actor=operator, reason=f"r{i}")  # more history
+    Order.objects.filter(bot=bot).delete()
+    Fill.objects.filter(bot=bot).delete()
+    trading_rows(bot, 15)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = ops.get(f"/ops/bots/{bot.pk}/")
+    assert page.content.decode().count("<td>DCA ") == 15
+    with django_assert_max_num_queries(8) as listing:
+        ops.get("/ops/bots/")
+    for _ in range(5):
+        submission(alice, catalog()["usdt-perp-hedge@okx"])
+    with django_assert_max_num_queries(len(listing.captured_queries)):
+        assert ops.get("/ops/bots/").content.decode().count("data-bot=") == 6
+
+
+def test_moving_a_bot_to_another_version_changes_its_strategy_version(ops, alice, operator):
+    offering = catalog()["usdt-perp-hedge@bybit"]
+    sub = submission(alice, offering)
+    v1 = strategy_version_current(strategy=offering.strategy)
+    Bot.objects.filter(pk=sub.bot_id).update(strategy_version=v1)
+    s = offering.strategy
+    strategy_upsert(slug=s.slug, name=s.name, base_currency=s.base_currency, min_balance=s.min_balance,
+                    params={**s.params, "wallet_exposure_limit": 0.7})
+    v2 = strategy_version_current(strategy=type(s).objects.get(pk=s.pk))
+    assert v2.version == v1.version + 1
+    ops.post(f"/ops/bots/{sub.bot_id}/move/", {"version": str(v2.pk)})
+    assert Bot.objects.get(pk=sub.bot_id).strategy_version == v2
+    event = AuditEvent.objects.get(action="bot.version_moved")
+    assert event.actor == operator and event.data == {"from": v1.version, "to": v2.version}
+    other = strategy_version_current(strategy=catalog()["usdt-spot-dca@bybit"].strategy)
+    refused = ops.post(f"/ops/bots/{sub.bot_id}/move/", {"version": str(other.pk)}, follow=True)
+    assert "Choose a version of this bot" in refused.content.decode()
+    assert Bot.objects.get(pk=sub.bot_id).strategy_version == v2
