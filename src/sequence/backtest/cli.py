@@ -4,6 +4,7 @@
                       [--report out.html] [--png out.png] [--engine auto|python|numba|replay]
                       [--tick T --lot L --min-qty Q --min-notional N]
     sequence backtest --candles FILE --sweep grid.json [--out results.csv] [--workers N]
+                      [--sort METRIC] [--split DATE] [--sweep-report out.html --heatmap X,Y]
 
 ``--json`` prints exactly one line on stdout, a strict JSON object (never
 ``NaN`` or ``Infinity``) with ``candles``, ``fills``, ``closes``,
@@ -82,6 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--sweep", metavar="GRID.json", help="run a grid of parameter sets on all cores")
     ap.add_argument("--out", metavar="FILE.csv", help="sweep results CSV (default: stdout)")
     ap.add_argument("--workers", type=int, default=0, help="sweep threads (default: all cores)")
+    ap.add_argument("--sort", metavar="METRIC", default="return",
+                    help="sweep order, best first: return (default), max_drawdown, calmar, sharpe, "
+                    "sortino, cagr, ... (any metric column of the CSV)")
+    ap.add_argument("--split", metavar="DATE", help="sweep: rank the sets on the candles before "
+                    "DATE (UTC) and score them on the rest (test_* columns), to show over-fitting")
+    ap.add_argument("--sweep-report", metavar="OUT.html",
+                    help="sweep: write an HTML report with a heatmap of --sort by --heatmap X,Y")
+    ap.add_argument("--heatmap", metavar="X,Y", help="the two grid parameters of the heatmap")  # fmt: skip
     ap.add_argument("--no-cache", action="store_true", help="do not use the binary candle cache")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     return ap
@@ -162,6 +171,9 @@ def _main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         return _fail(str(e))
     grid = None
+    sweep_opts = _sweep_options(args)
+    if isinstance(sweep_opts, str):
+        return _fail(sweep_opts)
     if args.sweep:
         from sequence.backtest.sweep import GridError, load_grid
 
@@ -181,12 +193,28 @@ def _main(argv: list[str] | None = None) -> int:
         return _fail(f"bad candle file: {e}")
 
     if grid is not None:
-        from sequence.backtest.sweep import run_sweep, write_csv
+        from sequence.backtest.sweep import add_test_scores, run_sweep, split_candles, write_csv
 
+        split_ms, heat = sweep_opts
+        train = test = candles
+        if split_ms is not None:
+            try:
+                train, test = split_candles(candles, split_ms)
+            except ValueError as e:
+                return _fail(str(e))
         results = run_sweep(
-            grid, candles, workers=args.workers or None, progress=not args.quiet
+            grid, train, workers=args.workers or None, progress=not args.quiet, sort=args.sort
         )
+        if split_ms is not None:
+            add_test_scores(results, run_sweep(grid, test, workers=args.workers or None,
+                                               progress=not args.quiet))  # fmt: skip
         write_csv(results, args.out)
+        if args.sweep_report:
+            from sequence.backtest.sweep_report import write_sweep_report
+
+            assert heat is not None
+            write_sweep_report(args.sweep_report, results, x=heat[0], y=heat[1],
+                               metric=args.sort, source=candles.source, split_ms=split_ms)  # fmt: skip
         if args.out and not args.json:
             print(f"{len(results)} parameter sets -> {args.out}", file=sys.stderr)
         if args.json:
@@ -231,6 +259,38 @@ def _main(argv: list[str] | None = None) -> int:
     else:
         print(_table(params, result, args))
     return 0
+
+
+def _sweep_options(args: argparse.Namespace) -> tuple[int | None, tuple[str, str] | None] | str:
+    """(split time, heatmap axes) of the sweep flags, or the message saying what is wrong."""
+    from sequence.backtest.sweep import SORT_KEYS, parse_date_ms
+    from sequence.strategy.params import FIELD_NAMES
+
+    sweep_only = [f for f, v in (("--sort", args.sort != "return"), ("--split", args.split),
+                                 ("--sweep-report", args.sweep_report), ("--heatmap", args.heatmap))
+                  if v]  # fmt: skip
+    if sweep_only and not args.sweep:
+        return f"{sweep_only[0]} needs --sweep"
+    if args.sort not in SORT_KEYS:
+        return f"--sort: unknown metric {args.sort!r}; one of {', '.join(SORT_KEYS)}"
+    split_ms = None
+    if args.split:
+        try:
+            split_ms = parse_date_ms(args.split)
+        except ValueError as e:
+            return str(e)
+    heat = None
+    if bool(args.sweep_report) != bool(args.heatmap):
+        return "--sweep-report and --heatmap X,Y go together"
+    if args.heatmap:
+        names = [n.strip() for n in args.heatmap.split(",")]
+        if len(names) != 2 or names[0] == names[1]:
+            return f"--heatmap: two different parameter names X,Y, got {args.heatmap!r}"
+        for name in names:
+            if name not in FIELD_NAMES:
+                return f"--heatmap: unknown parameter {name!r}"
+        heat = (names[0], names[1])
+    return split_ms, heat
 
 
 def _strict_json(obj: Any) -> str:

@@ -4,9 +4,12 @@ A grid file is a JSON object ``{"base": {...}, "grid": {"name": [values...], ...
 (the cartesian product of the lists over ``base``, which itself goes over
 ``--params`` and the defaults), or a JSON array of parameter objects. Each set
 is validated like a parameter file. The compiled kernel releases the GIL
-(``nogil=True``), so plain threads run one set per core. Results are sorted
-best first: highest return (final equity over starting balance), then
-smallest max drawdown, then input order.
+(``nogil=True``), so plain threads run one set per core. Each set's equity curve
+is measured by :mod:`sequence.metrics` (:data:`METRIC_FIELDS`: CAGR, drawdown
+duration and recovery, Sharpe, Sortino, Calmar, exposure). Results are sorted
+best first by ``sort`` (default ``return``; any of :data:`SORT_KEYS`, highest
+first except the drawdown measures, smallest first; a measure a set cannot
+define sorts last), then smallest max drawdown, then input order.
 
 CSV only: parquet would need pyarrow (a large dependency) for a table that
 is small.
@@ -30,12 +33,18 @@ from sequence.backtest.data import Candles
 from sequence.strategy.kernel import N_PARAMS, pack
 from sequence.strategy.params import FIELD_NAMES, Params, ParamsError, parse_json
 
-__all__ = ["GridError", "SweepResults", "load_grid", "run_sweep", "write_csv"]
+__all__ = ["SORT_KEYS", "GridError", "SweepResults", "load_grid", "run_sweep", "sort_rows", "write_csv"]
 
 MAX_SETS = 1_000_000
 RESULT_FIELDS = (
     "fills", "closes", "final_balance", "final_equity", "return", "max_drawdown", "ruined",
 )  # fmt: skip
+METRIC_FIELDS = (
+    "cagr", "max_dd_days", "recovery_days", "sharpe", "sortino", "calmar", "mean_exposure",
+    "max_exposure", "time_in_market",
+)  # fmt: skip
+SORT_KEYS = ("return", "max_drawdown", "final_equity", "closes", "fills", *METRIC_FIELDS)
+SMALLER_IS_BETTER = frozenset({"max_drawdown", "max_dd_days", "recovery_days", "max_exposure"})
 
 
 class GridError(ValueError):
@@ -148,12 +157,49 @@ class _Progress:
                 sys.stderr.flush()
 
 
-def run_sweep(
-    sets: list[Params], candles: Candles, *, workers: int | None = None, progress: bool = True
-) -> SweepResults:
+def _measure(p: Params, ts: Any, close: Any, series: Any, n: int, stop: int) -> dict[str, Any]:
+    """The :mod:`sequence.metrics` measures of one set's curve (its candles up to ``stop``)."""
     import numpy as np
 
-    from sequence.strategy.kernel_nb import sweep_nb
+    from sequence.metrics.fast import exposure_np, returns_np
+
+    k = n if stop < 0 else stop + 1
+    eq = np.concatenate(([p.starting_balance], series[:k]))
+    c = close[:k]
+    if p.coin_margined:
+        lv, sv = series[n : n + k] / c, series[2 * n : 2 * n + k] / c
+    else:
+        lv, sv = series[n : n + k] * c, series[2 * n : 2 * n + k] * c
+    zero = np.zeros(1)
+    r = returns_np(ts[: k + 1], eq).as_dict()
+    x = exposure_np(np.concatenate((zero, lv)), np.concatenate((zero, sv)), eq)
+    return {
+        **{f: r[f] for f in ("cagr", "max_dd_days", "recovery_days", "sharpe", "sortino", "calmar")},
+        "mean_exposure": x.mean, "max_exposure": x.max, "time_in_market": x.time_in_market,
+    }  # fmt: skip
+
+
+def sort_rows(rows: list[dict[str, Any]], key: str) -> None:
+    """Best first by ``key`` (see the module), then smallest max drawdown, then input order."""
+    sign = 1.0 if key in SMALLER_IS_BETTER else -1.0
+
+    def order(r: dict[str, Any]) -> tuple[float, float, int]:
+        v = r.get(key)
+        primary = sign * float(v) if isinstance(v, int | float) and math.isfinite(v) else math.inf
+        return (primary, r["max_drawdown"], r["set"])
+
+    rows.sort(key=order)
+    for rank, row in enumerate(rows, 1):
+        row["rank"] = rank
+
+
+def run_sweep(
+    sets: list[Params], candles: Candles, *, workers: int | None = None, progress: bool = True,
+    sort: str = "return",
+) -> SweepResults:  # fmt: skip
+    import numpy as np
+
+    from sequence.strategy.kernel_nb import simulate_nb
 
     c = candles.as_numpy()
     h, lo, cl = (np.ascontiguousarray(x, dtype=np.float64) for x in (c.high, c.low, c.close))
@@ -162,15 +208,26 @@ def run_sweep(
     for j, p in enumerate(sets):
         table[j] = pack(p)
     out = np.zeros((m, 6), dtype=np.float64)
+    measures: list[dict[str, Any]] = [{} for _ in range(m)]
+    n = len(cl)
+    step = int(c.ts[1] - c.ts[0]) if n > 1 else 60_000
+    ts = np.concatenate(([int(c.ts[0]) if n else 0], np.asarray(c.ts, dtype=np.int64) + step))
     workers = max(1, workers or os.cpu_count() or 1)
     chunk = max(1, min(16, m // (workers * 4) or 1))
     bar = _Progress(m, progress)
-    sweep_nb(h[:2], lo[:2], cl[:2], table[:1], out[:1].copy())  # compile or load before timing
+    none = np.empty(0, dtype=np.float64)
+    simulate_nb(h[:2], lo[:2], cl[:2], table[0], none, none)  # compile or load before timing
+    local = threading.local()
     t0 = time.perf_counter()
 
     def work(start: int) -> None:
         stop = min(m, start + chunk)
-        sweep_nb(h, lo, cl, table[start:stop], out[start:stop])
+        if getattr(local, "series", None) is None:
+            local.series = np.empty(3 * n, dtype=np.float64)  # one curve buffer per thread
+        for j in range(start, stop):
+            res = simulate_nb(h, lo, cl, table[j], none, local.series)
+            out[j] = res
+            measures[j] = _measure(sets[j], ts, cl, local.series, n, int(res[5]))
         bar.add(stop - start)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -187,21 +244,64 @@ def run_sweep(
         row["max_drawdown"] = float(out[j, 4])
         # stopped early: ruin (or, with non-finite values, float64 overflow)
         row["ruined"] = bool(out[j, 5] >= 0)
+        row.update(measures[j])
         rows.append(row)
-    rows.sort(key=lambda r: (-r["return"] if r["return"] == r["return"] else math.inf, r["max_drawdown"], r["set"]))
-    for rank, row in enumerate(rows, 1):
-        row["rank"] = rank
+    sort_rows(rows, sort)
     return SweepResults(rows, seconds)
 
 
+def parse_date_ms(text: str) -> int:
+    """``YYYY-MM-DD`` or an ISO date-time, read in UTC unless it names its offset."""
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"--split: not a date (YYYY-MM-DD or ISO date-time): {text!r}") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(when.timestamp() * 1000)
+
+
+def split_candles(candles: Candles, at_ms: int) -> tuple[Candles, Candles]:
+    """The candles before ``at_ms`` (train) and from it on (test); each must hold two candles."""
+    import numpy as np
+
+    c = candles.as_numpy()
+    i = int(np.searchsorted(np.asarray(c.ts), at_ms, side="left"))
+    if i < 2 or len(c) - i < 2:
+        raise ValueError(
+            f"--split: the date must leave at least two candles on each side (the file has "
+            f"{len(c):,} candles, {i:,} before the date)"
+        )
+
+    def part(a: int, b: int) -> Candles:
+        return Candles(c.ts[a:b], c.open[a:b], c.high[a:b], c.low[a:b], c.close[a:b],
+                       c.volume[a:b], c.source, c.from_cache)  # fmt: skip
+
+    return part(0, i), part(i, len(c))
+
+
+def add_test_scores(train: SweepResults, test: SweepResults) -> None:
+    """Each train row gets the same set's test figures as ``test_<name>`` columns."""
+    by_set = {r["set"]: r for r in test.rows}
+    for row in train.rows:
+        other = by_set[row["set"]]
+        for k in ("return", "max_drawdown", *METRIC_FIELDS):
+            row[f"test_{k}"] = other[k]
+
+
 def write_csv(results: SweepResults, path: str | None) -> None:
-    cols = ["rank", "set", *FIELD_NAMES, *RESULT_FIELDS]
+    cols = ["rank", "set", *FIELD_NAMES, *RESULT_FIELDS, *METRIC_FIELDS]
+    if results.rows and "test_return" in results.rows[0]:
+        cols += [f"test_{k}" for k in ("return", "max_drawdown", *METRIC_FIELDS)]
     fh = open(path, "w", newline="", encoding="utf-8") if path else sys.stdout  # noqa: SIM115
     try:
         w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
         w.writeheader()
         for row in results.rows:
-            w.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in row.items()})
+            w.writerow({k: ("" if v is None else repr(v) if isinstance(v, float) else v)
+                        for k, v in row.items()})  # fmt: skip
     finally:
         if path:
             fh.close()
