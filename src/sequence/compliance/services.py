@@ -195,7 +195,7 @@ def _progress_one(notice_id, bot_id) -> int:
     now = timezone.now()
     if now >= notice.expires_at:
         notice_expire(notice)
-    elif notice.status == N.SCHEDULED and now >= _starts_at(notice.planned_for):
+    elif notice.status == N.SCHEDULED and timezone.localdate(now) >= notice.planned_for:
         notice_start(notice)
     elif notice.status == N.PAUSING and _paused_safely(notice.bot_id):
         notice_safe(notice)
