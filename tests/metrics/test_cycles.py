@@ -105,3 +105,28 @@ def test_a_sell_on_a_flat_side_starts_nothing_and_a_bad_contract_is_refused():
     assert build_cycles([F(0, "long", "manual", False, "100", "1")]) == []
     with pytest.raises(ValueError, match="contract must be one of"):
         build_cycles([], contract="perpetual")
+
+
+def test_spot_coin_fee_comes_out_of_the_position_and_dust_ends_the_cycle():
+    # buy 1 BTC @100 with a 0.001 BTC fee: 0.999 held; the take-profit sells 0.99899 (the lot
+    # leaves 0.00001 of dust, 0.001 % of the size): the cycle is over
+    # what the account holds after: 109.8889 - 0.1 = 109.7889 USDT for its 100, and 0.00001
+    # BTC of dust worth 0.0011 at 110: pnl = 9.7889 + 0.0011 = 9.79 (by the module's formula:
+    # quote 9.8889 + coins moved 0.00101 x 110 - fees (0.1 + 0.001 x 110) = 9.79)
+    (c,) = build_cycles([
+        F(0, "long", "entry", True, "100", "1", "0.001", "coin"),
+        F(1, "long", "take_profit", False, "110", "0.99899", "0.1", "quote"),
+    ], spot=True)
+    assert c.ending == "take_profit"
+    assert c.pnl("quote") == D("9.79")
+
+
+def test_the_engine_cycle_number_ends_a_cycle_left_open_by_dust():
+    fills = [
+        MetricFill(0, "long", "entry", True, D(100), D(1), cycle=1),
+        MetricFill(1, "long", "take_profit", False, D(110), D("0.9"), cycle=1),  # 0.1 left
+        MetricFill(2, "long", "entry", True, D(105), D(1), cycle=2),
+    ]
+    first, second = build_cycles(fills)
+    assert (first.ending, first.exit_ts, second.ending) == ("take_profit", 1, None)
+    assert first.pnl("quote") == D("-100") + D("99") + D("0.1") * D(110)  # the 0.1 left at 110

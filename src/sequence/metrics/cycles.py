@@ -45,6 +45,9 @@ ENDINGS = ("take_profit", "stop", "liquidation", "manual")
 OPENING = ("entry", "dca")
 # a float ledger (the backtester's) sums to a remainder of rounding error, never exactly 0
 FLAT_TOLERANCE = Decimal("1e-9")
+# a spot take-profit sells what the lot allows: a remainder under this share of the cycle's
+# largest size is dust that no order can sell, and the cycle is over (as the engine counts it)
+DUST = Decimal("1e-4")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,7 @@ class MetricFill:
     fee: Decimal = ZERO
     fee_in: str = "quote"
     trade_id: str = ""
+    cycle: int = 0  # the engine's cycle number of the side, 0 when not known (backtests)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +94,8 @@ class Cycle:
     max_size: Decimal = ZERO
     trade_ids: list[str] = field(default_factory=list)
     last_price: Decimal = ZERO
+    engine_cycle: int = 0  # the engine's number for it (live), 0 when not known
+    last_reducing: str = ""  # the kind of its latest reducing fill
 
     @property
     def dca_depth(self) -> int:
@@ -149,15 +155,25 @@ def _coins(contract: str, qty: Decimal, price: Decimal) -> Decimal:
     return qty / price if contract == "inverse" else qty
 
 
+def _close(cy: Cycle, kind: str, ts_ms: int) -> None:
+    cy.size = ZERO
+    cy.ending = kind if kind in ENDINGS else "manual"
+    cy.exit_ts = ts_ms
+
+
 def build_cycles(
-    fills: Iterable[MetricFill], *, contract: str = "linear", funding: Iterable[Funding] = ()
-) -> list[Cycle]:
+    fills: Iterable[MetricFill], *, contract: str = "linear", funding: Iterable[Funding] = (),
+    spot: bool = False,
+) -> list[Cycle]:  # fmt: skip
     """The cycles of both sides in the order they opened; the last of a side may be open.
 
     Fills are taken in ``(ts_ms, given order)``. An opening fill (entry, DCA) on a flat side
     starts a cycle; a reducing fill on a flat side (a foreign sell with nothing held) is
-    skipped. Funding goes to the cycle of its side open at its time (from the entry to the
-    exit, inclusive); funding when that side is flat belongs to no cycle.
+    skipped. A fill of another engine cycle number (``cycle``) than the side's open cycle
+    ends that cycle (labelled by its last reducing fill, else ``manual``). On ``spot`` a fee
+    paid in the coin comes out of the coins held, and a take-profit leaving only dust
+    (:data:`DUST`) ends the cycle. Funding goes to the cycle of its side open at its time
+    (from the entry to the exit, inclusive); funding when that side is flat belongs to no cycle.
     """
     if contract not in CONTRACTS:
         raise ValueError(f"contract must be one of {', '.join(CONTRACTS)}, got {contract!r}")
@@ -168,11 +184,16 @@ def build_cycles(
     for _, f in ordered:
         opening = f.buy == (f.side == "long")
         cy = open_.get(f.side)
+        if cy is not None and f.cycle and cy.engine_cycle not in (0, f.cycle):
+            _close(cy, cy.last_reducing or "manual", cy.exits[-1][0] if cy.exits else f.ts_ms)
+            del open_[f.side]
+            cy = None
         if cy is None:
             if not opening:
                 continue
             count[f.side] = count.get(f.side, 0) + 1
-            cy = Cycle(side=f.side, number=count[f.side], entry_ts=f.ts_ms, entry_price=f.price)
+            cy = Cycle(side=f.side, number=count[f.side], entry_ts=f.ts_ms, entry_price=f.price,
+                       engine_cycle=f.cycle)
             cycles.append(cy)
             open_[f.side] = cy
         elif opening:
@@ -188,14 +209,17 @@ def build_cycles(
         else:
             cy.fees_quote += f.fee
         cy.size += f.qty if opening else -f.qty
+        if spot and f.fee_in == "coin":
+            cy.size -= f.fee
         cy.max_size = max(cy.max_size, cy.size)
         cy.last_price = f.price
         if f.trade_id:
             cy.trade_ids.append(f.trade_id)
-        if not opening and cy.size <= cy.max_size * FLAT_TOLERANCE:
-            cy.size = ZERO
-            cy.ending = f.kind if f.kind in ENDINGS else "manual"
-            cy.exit_ts = f.ts_ms
+        if not opening:
+            cy.last_reducing = f.kind
+        dust = DUST if spot and f.kind == "take_profit" else FLAT_TOLERANCE
+        if not opening and cy.size <= cy.max_size * dust:
+            _close(cy, f.kind, f.ts_ms)
             del open_[f.side]
     for pay in funding:
         for cy in cycles:

@@ -101,3 +101,32 @@ def actions_for(bot: Bot) -> list[str]:
 
 def position_total(view: LiveView) -> Decimal:
     return sum((s.size for s in view.sides), Decimal(0))
+
+
+# -- reads for the portfolio (results in the unit of account) -------------------------------
+
+def bots_stepping() -> list[tuple[Bot, BotEngine | None, list[BotSide]]]:
+    """Each bot the engine steps (live or paused), its engine row and its sides."""
+    bots = list(Bot.objects.select_related("offering__strategy", "offering__exchange")
+                .filter(status__in=ENGINE_STATES).order_by("created_at"))
+    engines = {e.bot_id: e for e in BotEngine.objects.filter(bot__in=bots)}
+    sides = _by_bot(BotSide.objects.filter(bot__in=bots).order_by("side"))
+    return [(b, engines.get(b.pk), sides.get(b.pk, [])) for b in bots]
+
+
+def bot_fills(bot: Bot) -> list[Fill]:
+    """The bot's whole fills ledger, oldest first (the exchange's trade ids included)."""
+    return list(Fill.objects.filter(bot=bot).order_by("executed_at", "pk"))
+
+
+def take_profit_fills_after(bot: Bot, after) -> list[Fill]:
+    """The bot's take-profit fills executed after ``after`` (None: all), oldest first."""
+    qs = Fill.objects.filter(bot=bot, kind="take_profit")
+    if after is not None:
+        qs = qs.filter(executed_at__gt=after)
+    return list(qs.order_by("executed_at", "pk"))
+
+
+def bot_engine_state(bot: Bot) -> tuple[BotEngine | None, list[BotSide]]:
+    """The engine's last snapshot of a bot (balance, last price) and its sides."""
+    return BotEngine.objects.filter(bot=bot).first(), list(BotSide.objects.filter(bot=bot).order_by("side"))
