@@ -38,6 +38,7 @@ test: install browser lint typecheck
 
 bench: install
 	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/web_load.py  # locust, 50 users for 2 min (WEB_LOAD_USERS, WEB_LOAD_SECONDS)
 
 soak: install
 	$(BIN)/sequence test -m slow -s tests/soak
