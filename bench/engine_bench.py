@@ -226,8 +226,11 @@ def main(argv: list[str] | None = None) -> int:
         engine_jobs.PORT_FACTORY = lambda bot: TimedPort(ports[str(bot.pk)])
         interval_wall = settings.ENGINE_STEP_SECONDS / args.speed
         schedule_first_steps(list(ports), interval_wall)
-        # warm up one interval (first steps place every entry), then measure
-        asyncio.run(run_worker(interval_wall, args.concurrency))
+        # warm up until every bot has stepped once (a first step loads the bot and places
+        # every entry), then measure the steady state
+        warm_deadline = time.perf_counter() + max(60.0, 0.05 * args.bots)
+        while time.perf_counter() < warm_deadline and BotEngine.objects.filter(steps=0).exists():
+            asyncio.run(run_worker(interval_wall, args.concurrency))
         steps0 = sum(BotEngine.objects.values_list("steps", flat=True))
         since = timezone.now()
         cpu0, venue0, pg0, wall0 = time.process_time(), TimedPort.spent, pg_cpu_seconds(None), time.perf_counter()

@@ -122,7 +122,10 @@ def _database() -> dict:
             "PostgreSQL and set it; otherwise point it at your server, "
             "e.g. postgresql://user:pass@host:5432/sequence"
         )
-    config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+    # Persistent connections, checked before reuse: a worker otherwise opens a new PostgreSQL
+    # connection for every job (Procrastinate closes Django's connection after each one when
+    # CONN_MAX_AGE is 0), which cost an engine step more than its own work.
+    config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 300), conn_health_checks=True)
     if config["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured("DATABASE_URL must be a postgresql:// URL: Sequence runs on PostgreSQL only")
     # A unix-socket URL carries the socket directory url-encoded in the host part.

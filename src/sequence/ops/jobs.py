@@ -29,6 +29,7 @@ concurrency, not a bug: :func:`retry_conflicts` runs the whole transaction again
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import random
 import time
@@ -82,6 +83,27 @@ def defer(task: Any, *, lock: str | None = None, queueing_lock: str | None = Non
             return deferrer.defer(**task_kwargs)
     except pexc.AlreadyEnqueued:
         return None
+
+
+def defer_statement(task: Any, *, lock: str, queueing_lock: str, schedule_in_ms: int = 0,
+                    **task_kwargs: Any) -> tuple[str, list[Any]]:
+    """The SQL that defers ``task`` unless a job with ``queueing_lock`` waits: for a caller that
+    sends its transaction as one multi-statement string (the engine's step: one round trip).
+
+    It calls Procrastinate's own ``procrastinate_defer_jobs_v1`` with the job Procrastinate
+    builds (queue, task name, priority); the ``NOT EXISTS`` guard replaces the savepoint that
+    :func:`defer` needs, since a duplicate's unique violation would abort the whole string.
+    """
+    job = task.configure(lock=lock, queueing_lock=queueing_lock).job
+    scheduled = "now() + %s * interval '1 millisecond'" if schedule_in_ms > 0 else "NULL::timestamptz"
+    params: list[Any] = [job.queue, job.task_name, job.priority, job.lock, job.queueing_lock,
+                         json.dumps(task_kwargs)]
+    if schedule_in_ms > 0:
+        params.append(schedule_in_ms)
+    params.append(queueing_lock)
+    return ("SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(%s, %s, %s::int, %s, %s, %s::jsonb, "
+            f"{scheduled})]::procrastinate_job_to_defer_v1[]) WHERE NOT EXISTS "
+            "(SELECT 1 FROM procrastinate_jobs WHERE queueing_lock = %s AND status = 'todo')", params)
 
 
 def is_conflict(exc: BaseException) -> bool:

@@ -21,14 +21,14 @@ from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from sequence.core.clock import Clock, SystemClock
-from sequence.engine.model import BotContext
+from sequence.engine.model import BotContext, SideMemo
 from sequence.engine.runner import StepResult, run_step
 from sequence.exchanges.errors import AuthenticationError, ExchangeError, PermissionDeniedError
 from sequence.exchanges.port import ExchangePort
-from sequence.ops.jobs import defer
+from sequence.ops.jobs import defer, defer_statement
 from sequence.strategy.params import Params
 from sequence.trading import hooks, store
 from sequence.trading.models import Bot
@@ -122,38 +122,28 @@ def _static(bot_id, flags: dict) -> _Static:
 
 
 def _load(bot_id):
-    flags = store.bot_flags(bot_id)
-    if flags is None or flags["status"] not in STEPPING or flags["launched_at"] is None:
-        return None, None, None
-    if not _step_lock(flags["number"]):
-        # Another step of this bot is running (its job was requeued as stalled while it still
-        # ran): it, not this one, carries the chain on.
-        log.warning("bot %s: a step is already running, this one stands down", bot_id)
-        return None, None, None
+    """The bot's static part and its state, with the step lock held; (None, None) to stand down."""
+    flags, loaded = store.load(bot_id)
+    if flags is not None and loaded is None and not flags["rows"] and flags["launched"] \
+            and flags["status"] in STEPPING:
+        _static(bot_id, flags)  # a new bot: its engine rows are created, then it loads
+        flags, loaded = store.load(bot_id)
+    if flags is None or loaded is None:
+        if flags is not None and flags["busy"]:
+            # Another step of this bot is running (its job was requeued as stalled while it
+            # still ran): it, not this one, carries the chain on.
+            log.warning("bot %s: a step is already running, this one stands down", bot_id)
+        return None, None
     try:
         static = _static(bot_id, flags)
-        return static, store.load_state(bot_id, flags["status"], flags["pause_reasons"]), flags
+        for name in static.sides:  # a side new to this bot: its row was just created, with these defaults
+            if name not in loaded.state.sides:
+                loaded.state.sides[name] = SideMemo(name)
+                loaded.sides_before[name] = store.side_signature(SideMemo(name))
+        return static, loaded
     except BaseException:
-        _step_unlock(flags["number"])
+        store.unlock(flags["number"])
         raise
-
-
-# Two steps of one bot never run at once, whatever runs on how many machines: besides the job
-# lock (which a stalled-job requeue can release while the first step still runs), each step
-# holds a PostgreSQL session advisory lock on the bot's number for its whole duration. A
-# killed worker's connection closes and PostgreSQL releases its lock with it.
-STEP_LOCK_SPACE = 0x5E90
-
-
-def _step_lock(number) -> bool:
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_try_advisory_lock(%s, %s)", [STEP_LOCK_SPACE, int(number or 0)])
-        return bool(cur.fetchone()[0])
-
-
-def _step_unlock(number) -> None:
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_advisory_unlock(%s, %s)", [STEP_LOCK_SPACE, int(number or 0)])
 
 
 def _context(static: _Static, market) -> BotContext:
@@ -164,27 +154,36 @@ def _context(static: _Static, market) -> BotContext:
                       contract_size=market.contract_size or 1)
 
 
-class _OrmStore:
+class _SqlStore:
+    """The runner's store: writes the step's orders before they are sent (one round trip)."""
+
     def __init__(self, bot_id, loaded) -> None:
         self.bot_id = bot_id
         self.loaded = loaded
 
     async def commit(self, ctx, state) -> None:
-        await sync_to_async(store.save_state)(self.bot_id, ctx, state, self.loaded)
+        statements = store.step_statements(self.bot_id, state, self.loaded)
+        if statements:
+            await sync_to_async(store.execute)(statements)
 
 
 async def step_bot(bot_id, *, port: ExchangePort | None = None, schedule: bool = True) -> StepResult | None:
     """One step of one bot (the job's body). ``port``: tests and benchmarks pass their own."""
-    static, loaded, _flags = await sync_to_async(_load)(bot_id)
+    static, loaded = await sync_to_async(_load)(bot_id)
     if static is None:
         return None
+    unlocked = False
     try:
-        return await _step_locked(static, loaded, port, schedule)
+        result, ctx, error = await _step_locked(static, loaded, port)
+        unlocked = await sync_to_async(_finish)(static.bot, ctx, loaded, error, schedule,
+                                                error.startswith("the exchange refused the key"))
+        return result
     finally:  # whatever happened, the bot's step lock goes (a held one would stop it for good)
-        await sync_to_async(_step_unlock)(static.bot.number)
+        if not unlocked:
+            await sync_to_async(store.unlock)(static.bot.number)
 
 
-async def _step_locked(static: _Static, loaded, port: ExchangePort | None, schedule: bool) -> StepResult | None:
+async def _step_locked(static: _Static, loaded, port: ExchangePort | None):
     state = loaded.state
     state.wall_ms = CLOCK.now_ms()
     error = ""
@@ -199,7 +198,7 @@ async def _step_locked(static: _Static, loaded, port: ExchangePort | None, sched
         if market is None:
             raise ExchangeError(f"{static.bot.offering.symbol} is not a market of this exchange")
         ctx = _context(static, market)
-        result = await run_step(ctx, port, _OrmStore(static.bot.pk, loaded), state)
+        result = await run_step(ctx, port, _SqlStore(static.bot.pk, loaded), state)
     except (AuthenticationError, PermissionDeniedError) as exc:
         error = f"the exchange refused the key: {exc}"
     except ExchangeError as exc:
@@ -207,31 +206,69 @@ async def _step_locked(static: _Static, loaded, port: ExchangePort | None, sched
     except Exception as exc:  # a bug must not end the chain: it is recorded, the next step retries
         log.exception("step of bot %s failed", static.bot.pk)
         error = f"internal: {type(exc).__name__}: {exc}"
-    await sync_to_async(_finish)(static.bot, ctx, loaded, error, schedule,
-                                 error.startswith("the exchange refused the key"))
-    return result
+    return result, ctx, error
 
 
-def _finish(bot: Bot, ctx, loaded, error: str, schedule: bool, key_refused: bool) -> None:
+def _finish(bot: Bot, ctx, loaded, error: str, schedule: bool, key_refused: bool) -> bool:
+    """The step's last write, with the next step's job and the lock's release: one round trip
+    for a step that needs no person and no monitor. Returns True when the lock was released."""
+    state = loaded.state
+    wall_ms = CLOCK.now_ms()
+    speed = store.learned_speed(loaded, state, wall_ms)
+    statements = store.end_statements(bot.pk, state, loaded, wall_ms=wall_ms, speed=speed, written=ctx is not None,
+                                      base_currency=ctx.base_currency if ctx else "", error=error)
+    reason = state.attention or ("the exchange refused the API key" if key_refused else "")
+    watched = hooks.has_monitors() and bool(loaded.saved_events or loaded.saved_fills)
+    delay = settings.ENGINE_STEP_SECONDS / max(1.0, speed)
+    if reason or watched:
+        with transaction.atomic():
+            store.execute(statements)
+            _attend(bot, ctx, loaded, reason, schedule, delay)
+        return False
+    unlock = store.unlock_statement(bot.number)
+    if not (schedule and state.status in STEPPING):
+        store.execute([*statements, unlock])
+        return True
+    try:
+        store.execute([*statements, _step_statement(bot.pk, delay), unlock])
+    except IntegrityError as exc:
+        if "queueing_lock" not in str(exc):
+            raise
+        # a step deferred by someone else (pause, resume) between our check and our insert:
+        # it carries the chain on
+        store.execute([*statements, unlock])
+    return True
+
+
+def _step_statement(bot_id, seconds: float):
+    from sequence.trading.tasks import bot_step
+
+    # A step due sooner than a worker's poll is deferred as due now (see _defer_step).
+    ms = int(seconds * 1000) if seconds >= settings.WORKER_POLL_SECONDS else 0
+    return defer_statement(bot_step, lock=lock_of(bot_id), queueing_lock=lock_of(bot_id), schedule_in_ms=ms,
+                           bot_id=str(bot_id))
+
+
+def _attend(bot: Bot, ctx, loaded, reason: str, schedule: bool, delay: float) -> None:
+    """The rare end of a step: a person is needed, or monitors have something to look at."""
     from sequence.trading import services
     from sequence.trading.notify import email_attention
 
     state = loaded.state
-    with transaction.atomic():
-        speed = store.end_step(bot.pk, ctx, state, loaded, wall_ms=CLOCK.now_ms(), error=error)
-        flags = store.bot_flags(bot.pk) if hooks.has_monitors() else None
-        if flags is not None:
-            hooks.run_step_monitors(hooks.StepSummary(
-                bot_id=str(bot.pk), status=flags["status"], pause_reasons=tuple(flags["pause_reasons"]),
-                balance=state.balance, base_currency=ctx.base_currency if ctx else "",
-                market_ms=state.market_ms, events=tuple(loaded.saved_events), fills=tuple(loaded.saved_fills)))
-        reason = state.attention or ("the exchange refused the API key" if key_refused else "")
-        status = state.status
-        if reason and status in (BotStatus.LIVE, BotStatus.PAUSED):
-            current = services.bot_attention(bot_id=bot.pk, reason=reason)
-            hint = ("Add funds in the strategy's base currency to the trading account, then tell us."
-                    if state.attention else "Check the key on the exchange, or submit a new one with “Refresh API”.")
-            email_attention(current, reason=reason, hint=hint)
-            status = current.status
-        if schedule and status in STEPPING:
-            _defer_step(bot.pk, seconds=settings.ENGINE_STEP_SECONDS / max(1.0, speed))
+    flags = store.bot_flags(bot.pk)
+    status = flags["status"] if flags else state.status
+    if hooks.has_monitors() and flags is not None and (loaded.saved_events or loaded.saved_fills):
+        hooks.run_step_monitors(hooks.StepSummary(
+            bot_id=str(bot.pk), status=status, pause_reasons=tuple(flags["pause_reasons"]),
+            balance=state.balance, base_currency=ctx.base_currency if ctx else "",
+            market_ms=state.market_ms, events=tuple(loaded.saved_events), fills=tuple(loaded.saved_fills)))
+        flags = store.bot_flags(bot.pk)
+        status = flags["status"] if flags else status
+    if reason and status in (BotStatus.LIVE, BotStatus.PAUSED):
+        current = services.bot_attention(bot_id=bot.pk, reason=reason)
+        hint = ("Add funds in the strategy's base currency to the trading account, then tell us."
+                if state.attention else "Check the key on the exchange, or submit a new one with “Refresh API”.")
+        email_attention(current, reason=reason, hint=hint)
+        status = current.status
+    if schedule and status in STEPPING:
+        _defer_step(bot.pk, seconds=delay)
