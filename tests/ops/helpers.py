@@ -40,10 +40,11 @@ def sign_in(client, user, *, factor_age: float = 0.0):
 
 
 def submission(user, offering, *, status="verified", flags=(), problems=(), secret=CANARY, checked=True,
-               bot_status=None) -> Submission:
-    """A submission and its bot as verification leaves them (the key sealed in the vault)."""
+               bot_status=None, fields=None) -> Submission:
+    """A submission and its bot as verification leaves them (the key sealed in the vault);
+    ``fields``: a real key's fields (default: canary values)."""
     credential = credential_store(owner=user, exchange=offering.exchange_id,
-                                  fields={"api_key": f"{secret}KEY", "api_secret": f"{secret}SEC"})
+                                  fields=fields or {"api_key": f"{secret}KEY", "api_secret": f"{secret}SEC"})
     bot = trading.bot_create(user=user, offering=offering)
     now = timezone.now()
     verification = {"ok": not problems, "problems": [{"code": c, "message": f"problem {c}"} for c in problems],
