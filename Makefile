@@ -26,7 +26,7 @@ lint: install
 # mypy --strict ([tool.mypy] in pyproject.toml) over the pure packages typed so far (issue 14
 # item 21); sequence.venue is not yet clean, so it is not in the list
 TYPED := src/sequence/core src/sequence/strategy src/sequence/backtest src/sequence/exchanges \
-         src/sequence/engine src/sequence/metrics
+         src/sequence/engine src/sequence/metrics src/sequence/venue
 typecheck: install
 	$(BIN)/mypy $(TYPED)
 

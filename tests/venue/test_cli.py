@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
 
-from sequence.venue.cli import main
+import pytest
+
+from sequence.venue.cli import StateError, load_state, main, save_state
+from sequence.venue.engine import build_venue
 
 SRC = Path(__file__).resolve().parents[2] / "src"  # the child imports this checkout's code
 SERVE = [sys.executable, "-c", "import sys; from sequence.venue.cli import main; "
@@ -63,3 +67,33 @@ def test_bad_flags_and_no_server_exit_2(capsys):
     assert main(["clock", "--url", "http://127.0.0.1:9"]) == 2
     assert "no simulated exchange" in capsys.readouterr().err
     assert main(["serve", "--host", "0.0.0.0"]) == 2
+
+
+def test_a_damaged_or_foreign_state_file_is_refused_with_a_message(tmp_path, capsys):
+    """A truncated state file (a save cut short) or one holding something else: exit 2 and a
+    message naming the file, never a traceback; the file is left as it was."""
+    for name, content in (("cut.pickle", b"\x80\x04\x95"), ("dict.pickle", pickle.dumps({}))):
+        path = tmp_path / name
+        path.write_bytes(content)
+        assert main(["serve", "--port", "0", "--state", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert f"{path}: not a saved venue state" in err
+        assert "Traceback" not in err
+        assert path.read_bytes() == content
+
+
+def test_a_failed_save_keeps_the_state_saved_before(tmp_path):
+    """The state is written beside the file and renamed over it: a save that fails midway
+    (here a venue holding a wall-clock function, which pickle cannot write) leaves the
+    previous state whole, and no temporary file behind."""
+    path = tmp_path / "venue.pickle"
+    saved = build_venue(None, speed=0)
+    saved.create_account("kept")
+    save_state(str(path), saved)
+    before = path.read_bytes()
+    unpicklable = build_venue(None, speed=0, wall_ms=lambda: 0)
+    with pytest.raises(StateError, match="the state was not saved"):
+        save_state(str(path), unpicklable)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["venue.pickle"]
+    assert [a.name for a in load_state(str(path)).accounts.values()] == ["kept"]

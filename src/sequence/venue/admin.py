@@ -39,18 +39,20 @@ POST /admin/limits          {enabled?, scale?}: scale multiplies every real figu
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from sequence.venue.base import Candle
 from sequence.venue.engine import Venue, make_feed
 from sequence.venue.feed import MINUTE_MS
-from sequence.venue.model import Account, VenueError, fmt
+from sequence.venue.model import Account, Transfer, VenueError, fmt
 from sequence.venue.profile import PARITY_MAKER_FEE, MarketProfile
+from sequence.venue.protocol import JsonObject
 from sequence.venue.state import STATE_KEY, Fault, State
 
 
-def _json(data, status: int = 200) -> web.Response:
+def _json(data: JsonObject, status: int = 200) -> web.Response:
     return web.json_response(data, status=status)
 
 
@@ -58,7 +60,7 @@ def _state(request: web.Request) -> State:
     return request.app[STATE_KEY]
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
+async def _body(request: web.Request) -> JsonObject:
     raw = await request.read()
     if not raw:
         return {}
@@ -68,8 +70,8 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return data
 
 
-def account_json(venue: Venue, acct: Account, detail: bool = False) -> dict[str, Any]:
-    out = {"id": acct.id, "name": acct.name, "parent_id": acct.parent_id,
+def account_json(venue: Venue, acct: Account, detail: bool = False) -> JsonObject:
+    out: JsonObject = {"id": acct.id, "name": acct.name, "parent_id": acct.parent_id,
            "created": acct.created}
     if detail:
         out["wallets"] = {w: {c: fmt(v) for c, v in b.items()} for w, b in acct.wallets.items()}
@@ -86,7 +88,10 @@ def account_json(venue: Venue, acct: Account, detail: bool = False) -> dict[str,
     return out
 
 
-def handler(fn):
+AdminFn = Callable[[web.Request, State, JsonObject], JsonObject]
+
+
+def handler(fn: AdminFn) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def wrapped(request: web.Request) -> web.Response:
         try:
             body = await _body(request) if request.method in ("POST", "PUT") else {}
@@ -100,32 +105,32 @@ def handler(fn):
     return wrapped
 
 
-def _need(body: dict[str, Any], *names: str) -> None:
+def _need(body: JsonObject, *names: str) -> None:
     missing = [n for n in names if body.get(n) in (None, "")]
     if missing:
         raise ValueError("missing " + ", ".join(missing))
 
 
 @handler
-def create_account(request, state: State, body):
+def create_account(request: web.Request, state: State, body: JsonObject) -> JsonObject:
     _need(body, "name")
     acct = state.venue.create_account(str(body["name"]), body.get("parent_id"))
     return account_json(state.venue, acct)
 
 
 @handler
-def list_accounts(request, state: State, body):
+def list_accounts(request: web.Request, state: State, body: JsonObject) -> JsonObject:
     return {"accounts": [account_json(state.venue, a) for a in state.venue.accounts.values()]}
 
 
 @handler
-def get_account(request, state: State, body):
+def get_account(request: web.Request, state: State, body: JsonObject) -> JsonObject:
     acct = state.venue.account(request.match_info["id"])
     return account_json(state.venue, acct, detail=True)
 
 
 @handler
-def account_orders(request, state: State, body):
+def account_orders(request: web.Request, state: State, body: JsonObject) -> JsonObject:
     """Every order the venue still holds for the account, open and closed (tests audit engines with it)."""
     acct = state.venue.account(request.match_info["id"])
     return {"orders": [
@@ -134,7 +139,7 @@ def account_orders(request, state: State, body):
          "position_idx": o.position_idx, "created": o.created} for o in acct.orders.values()]}
 
 
-def _transfer_json(t) -> dict[str, Any]:
+def _transfer_json(t: Transfer) -> JsonObject:
     return {"id": t.id, "kind": t.kind, "account_id": t.account_id, "coin": t.coin,
             "amount": fmt(t.amount), "time": t.time, "status": t.status,
             "from_wallet": t.from_wallet, "to_wallet": t.to_wallet,
@@ -142,7 +147,7 @@ def _transfer_json(t) -> dict[str, Any]:
 
 
 @handler
-def fund(request, state: State, body):
+def fund(request: web.Request, state: State, body: JsonObject) -> JsonObject:
     _need(body, "account_id", "coin", "amount")
     v = state.venue
     acct = v.account(body["account_id"])
@@ -155,7 +160,7 @@ def fund(request, state: State, body):
 
 
 @handler
-def deposit(request, state: State, body):
+def deposit(request: web.Request, state: State, body: JsonObject) -> JsonObject:
     _need(body, "account_id", "coin", "amount")
     t = state.venue.deposit(body["account_id"], str(body["coin"]), body["amount"],
                             wallet=body.get("wallet", "funding"),
@@ -164,7 +169,7 @@ def deposit(request, state: State, body):
 
 
 @handler
-def withdraw(request, state: State, body):
+def withdraw(request: web.Request, state: State, body: JsonObject) -> JsonObject:
     _need(body, "account_id", "coin", "amount")
     t = state.venue.withdraw(body["account_id"], str(body["coin"]), body["amount"],
                              wallet=body.get("wallet", "funding"),
@@ -173,7 +178,7 @@ def withdraw(request, state: State, body):
 
 
 @handler
-def transfer(request, state: State, body):
+def transfer(request: web.Request, state: State, body: JsonObject) -> JsonObject:
     _need(body, "account_id", "coin", "amount", "from_wallet", "to_wallet")
     t = state.venue.transfer(body["account_id"], str(body["coin"]), body["amount"],
                              from_wallet=body["from_wallet"], to_wallet=body["to_wallet"],
@@ -182,7 +187,7 @@ def transfer(request, state: State, body):
 
 
 @handler
-def create_key(request, state: State, body):
+def create_key(request: web.Request, state: State, body: JsonObject) -> JsonObject:
     _need(body, "account_id", "exchange")
     expires = body.get("expires_at")
     key = state.venue.create_key(
@@ -195,7 +200,7 @@ def create_key(request, state: State, body):
 
 
 @handler
-def add_fault(request, state: State, body):
+def add_fault(request: web.Request, state: State, body: JsonObject) -> JsonObject:
     _need(body, "kind")
     if body["kind"] not in ("latency", "http_5xx", "timeout", "drop"):
         raise ValueError("kind must be latency, http_5xx, timeout or drop")
@@ -211,37 +216,37 @@ def add_fault(request, state: State, body):
 
 
 @handler
-def list_faults(request, state: State, body):
+def list_faults(request: web.Request, state: State, body: JsonObject) -> JsonObject:
     return {"faults": [f.public() for f in state.faults]}
 
 
 @handler
-def clear_faults(request, state: State, body):
+def clear_faults(request: web.Request, state: State, body: JsonObject) -> JsonObject:
     n = len(state.faults)
     state.faults.clear()
     return {"cleared": n}
 
 
-def _clock_json(v: Venue) -> dict[str, Any]:
+def _clock_json(v: Venue) -> JsonObject:
     bid, ask = v.quote(next(iter(v.markets.values())))
     return {"market_ms": v.now(), "speed": v.clock.speed, "lockstep": v.lockstep,
             "last_price": fmt(v.last_price), "bid": fmt(bid), "ask": fmt(ask),
             "candles_done": v.candles_done, "feed": v.feed.describe(), "wall_ms": v.wall_ms()}
 
 
-def _candle_json(c) -> dict[str, Any]:
+def _candle_json(c: Candle) -> JsonObject:
     ts, o, h, low, close, vol = c
     return {"ts": ts, "open": fmt(o), "high": fmt(h), "low": fmt(low), "close": fmt(close),
             "volume": fmt(vol)}
 
 
 @handler
-def get_clock(request, state: State, body):
+def get_clock(request: web.Request, state: State, body: JsonObject) -> JsonObject:
     return _clock_json(state.venue)
 
 
 @handler
-def set_clock(request, state: State, body):
+def set_clock(request: web.Request, state: State, body: JsonObject) -> JsonObject:
     v = state.venue
     if body.get("lockstep") is not None:
         v.set_lockstep(bool(body["lockstep"]))
@@ -260,7 +265,7 @@ def set_clock(request, state: State, body):
 
 
 @handler
-def set_feed_handler(request, state: State, body):
+def set_feed_handler(request: web.Request, state: State, body: JsonObject) -> JsonObject:
     v = state.venue
     feed = make_feed(body.get("candles"), seed=int(body.get("seed", 1)),
                      price=float(body.get("price", 30000.0)), rebase=bool(body.get("rebase", True)))
@@ -269,7 +274,7 @@ def set_feed_handler(request, state: State, body):
 
 
 @handler
-def step(request, state: State, body):
+def step(request: web.Request, state: State, body: JsonObject) -> JsonObject:
     n = int(body.get("candles", 1))
     if not 1 <= n <= 100_000:
         raise ValueError("candles must be between 1 and 100000")
@@ -287,12 +292,12 @@ PRESETS = {"default": MarketProfile, "ideal": MarketProfile.ideal}
 
 
 @handler
-def get_profile(request, state: State, body):
+def get_profile(request: web.Request, state: State, body: JsonObject) -> JsonObject:
     return state.venue.profile.public()
 
 
 @handler
-def set_profile(request, state: State, body):
+def set_profile(request: web.Request, state: State, body: JsonObject) -> JsonObject:
     changes = dict(body)
     preset = changes.pop("preset", None)
     v = state.venue
@@ -309,31 +314,31 @@ def set_profile(request, state: State, body):
 
 
 @handler
-def get_requests(request, state: State, body):
+def get_requests(request: web.Request, state: State, body: JsonObject) -> JsonObject:
     log = state.venue.request_log
     since = int(request.query.get("since", 0))
     return {"requests": [r.public() for r in log.records(since)], "size": log.size}
 
 
 @handler
-def clear_requests(request, state: State, body):
+def clear_requests(request: web.Request, state: State, body: JsonObject) -> JsonObject:
     return {"cleared": state.venue.request_log.clear()}
 
 
 @handler
-def resize_requests(request, state: State, body):
+def resize_requests(request: web.Request, state: State, body: JsonObject) -> JsonObject:
     _need(body, "size")
     state.venue.request_log.resize(int(body["size"]))
     return {"size": state.venue.request_log.size}
 
 
 @handler
-def get_limits(request, state: State, body):
+def get_limits(request: web.Request, state: State, body: JsonObject) -> JsonObject:
     return state.venue.limits.public()
 
 
 @handler
-def set_limits(request, state: State, body):
+def set_limits(request: web.Request, state: State, body: JsonObject) -> JsonObject:
     enabled = body.get("enabled")
     scale = body.get("scale")
     state.venue.limits.configure(enabled=None if enabled is None else bool(enabled),

@@ -33,13 +33,16 @@ import signal
 import sys
 import time
 import urllib.error
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:  # the admin commands need no engine: it is imported when serving
+    from sequence.venue.engine import Venue
 
 DEFAULT_URL = "http://127.0.0.1:8700"
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # exit 2 with a message, no traceback
+    def error(self, message: str) -> NoReturn:  # exit 2 with a message, no traceback
         self.print_usage(sys.stderr)
         print(f"sequence venue: {message}", file=sys.stderr)
         raise SystemExit(2)
@@ -59,8 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--no-rebase", action="store_true", help="keep the file's timestamps")
     s.add_argument("--state", help="pickle file: loaded at start if present, saved on exit")
 
-    def admin(name: str, **kw):
-        a = sub.add_parser(name, **kw)
+    def admin(name: str, help: str | None = None) -> argparse.ArgumentParser:
+        a = sub.add_parser(name, help=help)
         a.add_argument("--url", default=os.environ.get("SEQUENCE_VENUE_URL", DEFAULT_URL))
         return a
 
@@ -128,7 +131,7 @@ def _expires(text: str | None) -> int | None:
     return int(text)
 
 
-def _permissions(text: str | None, exchange: str):
+def _permissions(text: str | None, exchange: str) -> object:
     if not text:
         return None
     if exchange == "bybit":
@@ -136,7 +139,7 @@ def _permissions(text: str | None, exchange: str):
     return [p.strip() for p in text.split(",") if p.strip()]
 
 
-def _admin_call(args) -> dict[str, Any]:
+def _admin_call(args: argparse.Namespace) -> dict[str, Any]:
     from sequence.venue.client import AdminClient
 
     c = AdminClient(args.url)
@@ -185,7 +188,7 @@ def _admin_call(args) -> dict[str, Any]:
     raise ValueError(f"unknown command {cmd}")
 
 
-def _serve(args) -> int:
+def _serve(args: argparse.Namespace) -> int:
     from sequence.venue.engine import build_venue
     from sequence.venue.server import is_loopback, serve
 
@@ -194,8 +197,7 @@ def _serve(args) -> int:
         return 2
     venue = None
     if args.state and os.path.exists(args.state):
-        with open(args.state, "rb") as fh:
-            venue = pickle.load(fh)  # noqa: S301 - our own state file
+        venue = load_state(args.state)
         venue.clock.set_speed(args.speed)
     if venue is None:
         venue = build_venue(args.candles, speed=args.speed, seed=args.seed, price=args.price,
@@ -219,9 +221,41 @@ def _serve(args) -> int:
         print(f"sequence venue: cannot serve on {args.host}:{args.port}: {e}", file=sys.stderr)
         return 2
     if args.state:
-        with open(args.state, "wb") as fh:
-            pickle.dump(venue, fh)
+        save_state(args.state, venue)
     return 0
+
+
+class StateError(ValueError):
+    """A state file that cannot be read or written (the message says which and why)."""
+
+
+def load_state(path: str) -> Venue:
+    """The venue saved in ``path`` by :func:`save_state`."""
+    from sequence.venue.engine import Venue
+
+    try:
+        with open(path, "rb") as src:
+            venue = pickle.load(src)  # noqa: S301 - our own state file
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError,
+            IndexError, TypeError, ValueError) as e:
+        raise StateError(f"{path}: not a saved venue state ({e})") from None
+    if not isinstance(venue, Venue):
+        raise StateError(f"{path}: not a saved venue state (it holds a {type(venue).__name__})")
+    return venue
+
+
+def save_state(path: str, venue: Venue) -> None:
+    """Write ``venue`` to ``path`` whole or not at all: into a file beside it, then renamed
+    over it, so a failed save leaves the state saved before in place."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "wb") as dst:
+            pickle.dump(venue, dst)
+        os.replace(tmp, path)
+    except (OSError, pickle.PicklingError, TypeError, AttributeError) as e:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise StateError(f"{path}: the state was not saved ({e})") from None
 
 
 def main(argv: list[str]) -> int:

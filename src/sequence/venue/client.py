@@ -57,7 +57,7 @@ import json
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -67,6 +67,7 @@ from sequence.venue.profile import MarketProfile
 from sequence.venue.server import serve
 
 RAISED_LIMITS = 1000.0
+Amount = Decimal | str | int | float  # sent to the admin API as a decimal string
 
 
 class AdminError(RuntimeError):
@@ -96,50 +97,55 @@ class AdminClient:
         self.url = url.rstrip("/")
         self.timeout = timeout
 
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    def call(self, method: str, path: str,
+             body: Mapping[str, object] | None = None) -> dict[str, Any]:
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(  # noqa: S310 - our own loopback URL
             self.url + path, data=data, method=method,
             headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
-                return json.loads(resp.read() or b"{}")
+                data = json.loads(resp.read() or b"{}")
         except urllib.error.HTTPError as e:
             try:
                 msg = json.loads(e.read()).get("error", e.reason)
             except ValueError:
                 msg = str(e.reason)
             raise AdminError(e.code, msg) from None
+        if not isinstance(data, dict):
+            raise AdminError(502, f"the admin API answered {type(data).__name__}, not an object")
+        return data
 
     # accounts and money
     def create_account(self, name: str, parent_id: str | None = None) -> str:
-        return self.call("POST", "/admin/accounts", {"name": name, "parent_id": parent_id})["id"]
+        return str(self.call("POST", "/admin/accounts", {"name": name, "parent_id": parent_id})["id"])
 
     def account(self, account_id: str) -> dict[str, Any]:
         return self.call("GET", f"/admin/accounts/{account_id}")
 
-    def fund(self, account_id: str, coin: str, amount, wallet: str = "trading") -> dict[str, Any]:
+    def fund(self, account_id: str, coin: str, amount: Amount, wallet: str = "trading") -> dict[str, Any]:
         return self.call("POST", "/admin/fund", {"account_id": account_id, "coin": coin,
                                                  "amount": str(amount), "wallet": wallet})
 
-    def deposit(self, account_id: str, coin: str, amount, wallet: str = "funding") -> dict[str, Any]:
+    def deposit(self, account_id: str, coin: str, amount: Amount, wallet: str = "funding") -> dict[str, Any]:
         return self.call("POST", "/admin/deposit", {"account_id": account_id, "coin": coin,
                                                     "amount": str(amount), "wallet": wallet})
 
-    def withdraw(self, account_id: str, coin: str, amount, wallet: str = "funding",
+    def withdraw(self, account_id: str, coin: str, amount: Amount, wallet: str = "funding",
                  address: str = "TXsimulatedaddress") -> dict[str, Any]:
         return self.call("POST", "/admin/withdraw", {"account_id": account_id, "coin": coin,
                                                      "amount": str(amount), "wallet": wallet,
                                                      "address": address})
 
-    def transfer(self, account_id: str, coin: str, amount, from_wallet: str, to_wallet: str,
+    def transfer(self, account_id: str, coin: str, amount: Amount, from_wallet: str, to_wallet: str,
                  to_account_id: str | None = None) -> dict[str, Any]:
         return self.call("POST", "/admin/transfer", {
             "account_id": account_id, "coin": coin, "amount": str(amount),
             "from_wallet": from_wallet, "to_wallet": to_wallet, "to_account_id": to_account_id})
 
     # keys
-    def create_key(self, account_id: str, exchange: str = "bybit", permissions=None,
+    def create_key(self, account_id: str, exchange: str = "bybit",
+                   permissions: dict[str, list[str]] | list[str] | str | None = None,
                    ips: list[str] | None = None, expires_at: int | None = None,
                    read_only: bool = False, label: str = "", passphrase: str | None = None) -> Key:
         """``permissions``: Bybit a dict like query-api's (``{"ContractTrade": ["Order",
@@ -153,7 +159,7 @@ class AdminClient:
                    d["permissions"], d["ips"], d["expires_at"])
 
     # faults, clock, feed
-    def fault(self, kind: str, **options) -> dict[str, Any]:
+    def fault(self, kind: str, **options: str | int | float | None) -> dict[str, Any]:
         """kind: latency (ms=), http_5xx (status=), timeout (seconds=), drop; plus
         path= (prefix), method=, count=, probability=."""
         return self.call("POST", "/admin/faults", {"kind": kind, **options})
@@ -170,7 +176,8 @@ class AdminClient:
     def advance(self, candles: int = 0, ms: int = 0) -> dict[str, Any]:
         return self.call("POST", "/admin/clock", {"advance_candles": candles, "advance_ms": ms})
 
-    def set_feed(self, candles: str | None = None, **options) -> dict[str, Any]:
+    def set_feed(self, candles: str | None = None,
+                 **options: str | int | float | bool | None) -> dict[str, Any]:
         return self.call("POST", "/admin/feed", {"candles": candles, **options})
 
     # lock-step, market profile, request log
@@ -185,21 +192,26 @@ class AdminClient:
     def profile(self) -> dict[str, Any]:
         return self.call("GET", "/admin/profile")
 
-    def set_profile(self, preset: str | None = None, **fields) -> dict[str, Any]:
+    def set_profile(self, preset: str | None = None,
+                    **fields: Decimal | str | int | float | bool | None) -> dict[str, Any]:
         """``preset``: default | parity | ideal (see sequence.venue.profile), then ``fields``
         (spread, participation, funding_rate, maker_fee, taker_fee, fill_at_touch,
         book_depth, book_levels, price_band, maintenance_margin; decimals as strings)."""
-        body = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in fields.items()}
+        body: dict[str, object] = {k: (str(v) if isinstance(v, Decimal) else v)
+                                   for k, v in fields.items()}
         if preset is not None:
             body["preset"] = preset
         return self.call("POST", "/admin/profile", body)
 
     def requests(self, since: int = 0) -> list[dict[str, Any]]:
         """The request log (exchange requests only), oldest first, ``seq > since``."""
-        return self.call("GET", f"/admin/requests?since={int(since)}")["requests"]
+        records = self.call("GET", f"/admin/requests?since={int(since)}")["requests"]
+        if not isinstance(records, list):
+            raise AdminError(502, "the admin API answered no request list")
+        return records
 
     def clear_requests(self) -> int:
-        return self.call("DELETE", "/admin/requests")["cleared"]
+        return int(self.call("DELETE", "/admin/requests")["cleared"])
 
     def set_limits(self, *, enabled: bool | None = None, scale: float | None = None) -> dict[str, Any]:
         """Rate limits: ``scale`` multiplies the real figures; ``enabled=False`` stops them."""
@@ -216,14 +228,15 @@ class RunningVenue:
     admin: AdminClient
     venue: Venue | None = None
 
-    def ccxt_bybit(self, key: Key, **config):
+    def ccxt_bybit(self, key: Key, **config: Any) -> Any:
         return ccxt_bybit(self.url, key, **config)
 
-    def ccxt_okx(self, key: Key, **config):
+    def ccxt_okx(self, key: Key, **config: Any) -> Any:
         return ccxt_okx(self.url, key, **config)
 
 
-def ccxt_bybit(url: str, key: Key | None = None, **config):
+# ccxt is untyped (no stubs, no py.typed): its exchange objects and their options are Any.
+def ccxt_bybit(url: str, key: Key | None = None, **config: Any) -> Any:
     """A ccxt.async_support.bybit pointed at ``url`` with our production options."""
     import ccxt.async_support as ccxt
 
@@ -239,7 +252,7 @@ def ccxt_bybit(url: str, key: Key | None = None, **config):
     return ex
 
 
-def ccxt_okx(url: str, key: Key | None = None, **config):
+def ccxt_okx(url: str, key: Key | None = None, **config: Any) -> Any:
     """A ccxt.async_support.okx pointed at ``url``."""
     import ccxt.async_support as ccxt
 

@@ -40,9 +40,10 @@ import secrets
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
+from sequence.venue.base import Candle, Feed
 from sequence.venue.feed import MINUTE_MS, CandleFeed, MarketClock, RandomWalkFeed
 from sequence.venue.fills import Fills
 from sequence.venue.limits import RateLimits
@@ -62,28 +63,29 @@ TRADES_KEPT = 1000
 class Venue(Orders, Matching, Fills, Risk, Wallets):
     """All state of the simulated exchange, and its matching engine."""
 
-    def __init__(self, feed, clock, *, markets: list[Market] | None = None,
-                 wall_ms=None, profile: MarketProfile | None = None) -> None:
+    def __init__(self, feed: Feed, clock: MarketClock, *, markets: list[Market] | None = None,
+                 wall_ms: Callable[[], int] | None = None,
+                 profile: MarketProfile | None = None) -> None:
         self.feed = feed
         self.clock = clock
         self.markets = {m.key: m for m in (markets or default_markets())}
         self.by_bybit = {(m.kind, m.bybit_symbol): m for m in self.markets.values()}
         self.by_okx = {m.okx_inst_id: m for m in self.markets.values()}
-        self.accounts: dict[str, Account] = {}
-        self.keys: dict[str, ApiKey] = {}
+        self.accounts = {}
+        self.keys = {}
         self.last_price = D(str(feed.first_open()))
-        self.last_candle: tuple[Any, ...] | None = None
+        self.last_candle = None
         self.candles_done = 0
         self._seq = itertools.count(1)
         self._ids = itertools.count(int(time.time() * 1000) * 1000)
         self._uids = itertools.count(100200300)
-        self._books: dict[str, tuple[list[Any], list[Any]]] = {k: ([], []) for k in self.markets}
+        self._books = {k: ([], []) for k in self.markets}
         self._wall_fn = wall_ms  # None: the real wall clock (keeps the venue picklable)
         self.request_log = RequestLog()  # written by the HTTP server (exchange requests)
         self.limits = RateLimits()  # the real figures, on (see limits.py)
         self.profile = profile if profile is not None else MarketProfile()
-        self.candles: deque[Any] = deque(maxlen=CANDLES_KEPT)  # (ts, o, h, l, c, volume), Decimal
-        self.trades: deque[Any] = deque(maxlen=TRADES_KEPT)  # recent public trades, newest last
+        self.candles = deque(maxlen=CANDLES_KEPT)  # (ts, o, h, l, c, volume), Decimal
+        self.trades = deque(maxlen=TRADES_KEPT)  # recent public trades, newest last
         self.lockstep = False
         self._speed_before_lockstep = 0.0
 
@@ -104,7 +106,7 @@ class Venue(Orders, Matching, Fills, Risk, Wallets):
             self._process_candle(candle)
         return len(candles)
 
-    def step(self) -> tuple[Any, ...] | None:
+    def step(self) -> Candle | None:
         """Lock-step: process the feed's next candle now and move the market clock to its
         end. Returns the candle ``(ts, open, high, low, close, volume)`` (Decimal prices) or
         None when the feed has no more candles."""
@@ -153,39 +155,21 @@ class Venue(Orders, Matching, Fills, Risk, Wallets):
         except KeyError:
             raise VenueError("not_found", f"no account {account_id}") from None
 
-    def create_key(self, account_id: str, *, exchange: str, permissions=None,
+    def create_key(self, account_id: str, *, exchange: str, permissions: object = None,
                    ips: list[str] | None = None, expires_at: int | None = None,
                    read_only: bool = False, label: str = "", passphrase: str | None = None,
                    api_key: str | None = None, secret: str | None = None) -> ApiKey:
         self.account(account_id)
+        perms = _permissions(exchange, permissions)
         if exchange == "bybit":
-            perms = dict(permissions) if permissions is not None else {
-                "ContractTrade": ["Order", "Position"], "Spot": ["SpotTrade"], "Wallet": [],
-                "Options": [], "Derivatives": [], "CopyTrading": [], "BlockTrade": [],
-                "Exchange": [], "NFT": [], "Affiliate": [], "Earn": []}
-            if not isinstance(perms, dict):
-                raise VenueError("bad_param", "bybit permissions are an object")
             key = api_key or _alnum(18)
             sec = secret or _alnum(36)
             phrase = ""
-        elif exchange == "okx":
-            if permissions is None:
-                perm = ["read_only", "trade"]
-            elif isinstance(permissions, dict):
-                perm = list(permissions.get("perm", []))
-            elif isinstance(permissions, str):
-                perm = [p for p in permissions.split(",") if p]
-            else:
-                perm = list(permissions)
-            if "read_only" not in perm:
-                perm.insert(0, "read_only")
-            perms = {"perm": perm}
-            read_only = read_only or perm == ["read_only"]
+        else:
+            read_only = read_only or perms["perm"] == ["read_only"]
             key = api_key or str(uuid.uuid4())
             sec = secret or secrets.token_hex(16).upper()
             phrase = passphrase if passphrase is not None else "Pass-" + _alnum(10)
-        else:
-            raise VenueError("bad_param", "exchange must be bybit or okx")
         if key in self.keys:
             raise VenueError("bad_param", "api key exists")
         k = ApiKey(api_key=key, secret=sec, exchange=exchange, account_id=str(account_id),
@@ -193,23 +177,63 @@ class Venue(Orders, Matching, Fills, Risk, Wallets):
                    read_only=bool(read_only), label=label or "key", passphrase=phrase,
                    created_at=self.wall_ms())
         self.keys[key] = k
+        self.accounts[str(account_id)].exchanges.add(exchange)
         return k
 
-    def replace_feed(self, feed, *, speed: float | None = None) -> None:
+    def replace_feed(self, feed: Feed, *, speed: float | None = None) -> None:
         """A new price source; the market clock restarts at the new feed's start."""
         self.feed = feed
         self.clock = MarketClock(feed.start_ms, self.clock.speed if speed is None else speed)
         self.last_price = D(str(feed.first_open()))
 
 
+BYBIT_PERMISSION_GROUPS = ("ContractTrade", "Spot", "Wallet", "Options", "Derivatives",
+                           "CopyTrading", "BlockTrade", "Exchange", "NFT", "Affiliate", "Earn")
+
+
+def _names(value: object, what: str) -> list[str]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise VenueError("bad_param", f"{what} must be a list of names")
+    return list(value)
+
+
+def _permissions(exchange: str, permissions: object) -> dict[str, list[str]]:
+    """A key's permissions as stored: Bybit ``{group: [names]}`` (query-api's shape), OKX
+    ``{"perm": [names]}`` given as that object, a list, or a comma-separated string."""
+    if exchange == "bybit":
+        if permissions is None:
+            perms: dict[str, list[str]] = {g: [] for g in BYBIT_PERMISSION_GROUPS}
+            perms.update(ContractTrade=["Order", "Position"], Spot=["SpotTrade"])
+            return perms
+        if not isinstance(permissions, dict):
+            raise VenueError("bad_param", "bybit permissions are an object")
+        return {str(k): _names(v, f"bybit permissions {k}") for k, v in permissions.items()}
+    if exchange != "okx":
+        raise VenueError("bad_param", "exchange must be bybit or okx")
+    if permissions is None:
+        perm = ["read_only", "trade"]
+    elif isinstance(permissions, dict):
+        perm = _names(permissions.get("perm", []), "okx perm")
+    elif isinstance(permissions, str):
+        perm = [p for p in permissions.split(",") if p]
+    else:
+        perm = _names(permissions, "okx permissions")
+    if "read_only" not in perm:
+        perm.insert(0, "read_only")
+    return {"perm": perm}
+
+
 def make_feed(candles: str | None = None, *, seed: int = 1, price: float = 30000.0,
-              rebase: bool = True):
+              rebase: bool = True) -> CandleFeed | RandomWalkFeed:
     """A replayed candle file, or (``candles`` None) a seeded random walk from ``price``."""
     return CandleFeed(candles, rebase=rebase) if candles else RandomWalkFeed(seed=seed, price=price)
 
 
 def build_venue(candles: str | None = None, *, speed: float = 1.0, seed: int = 1,
-                price: float = 30000.0, rebase: bool = True, **options) -> Venue:
-    """A venue on :func:`make_feed`'s feed; ``options`` go to :class:`Venue`."""
+                price: float = 30000.0, rebase: bool = True, markets: list[Market] | None = None,
+                wall_ms: Callable[[], int] | None = None,
+                profile: MarketProfile | None = None) -> Venue:
+    """A venue on :func:`make_feed`'s feed; the other options go to :class:`Venue`."""
     feed = make_feed(candles, seed=seed, price=price, rebase=rebase)
-    return Venue(feed, MarketClock(feed.start_ms, speed), **options)
+    return Venue(feed, MarketClock(feed.start_ms, speed), markets=markets, wall_ms=wall_ms,
+                 profile=profile)

@@ -25,7 +25,11 @@ from sequence.core.clock import Clock, SystemClock, from_ms
 
 MINUTE_MS = 60_000
 
-Candle = tuple[int, float, float, float, float, float]  # ts, open, high, low, close, volume
+# A feed's candle, as read or drawn: (ts ms, open, high, low, close, volume).
+FeedCandle = tuple[int, float, float, float, float, float]
+# What the venue accepts from any feed: the volume may be missing or None (no volume cap).
+AnyFeedCandle = FeedCandle | tuple[int, float, float, float, float] | tuple[
+    int, float, float, float, float, float | None]
 
 
 class CandleFeed:
@@ -56,9 +60,9 @@ class CandleFeed:
         """The start of the next candle not returned yet (None after the file's end)."""
         return self._rows[self._cursor][0] if self._cursor < len(self._rows) else None
 
-    def candles_until(self, market_ms: int) -> list[Candle]:
+    def candles_until(self, market_ms: int) -> list[FeedCandle]:
         """Candles completed by ``market_ms`` and not returned before (in order)."""
-        out = []
+        out: list[FeedCandle] = []
         rows = self._rows
         i = self._cursor
         while i < len(rows) and rows[i][0] + MINUTE_MS <= market_ms:
@@ -97,8 +101,8 @@ class RandomWalkFeed:
     def next_start_ms(self) -> int:
         return self._next_ts
 
-    def candles_until(self, market_ms: int) -> list[Candle]:
-        out = []
+    def candles_until(self, market_ms: int) -> list[FeedCandle]:
+        out: list[FeedCandle] = []
         while self._next_ts + MINUTE_MS <= market_ms:
             o = p = self._price
             hi = lo = o
@@ -139,7 +143,8 @@ class MarketClock:
         return {"market": self.now_ms(), "speed": self._speed}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["market"], state["speed"])
+        # a restored clock runs on the system wall clock from the saved market time
+        MarketClock.__init__(self, state["market"], state["speed"])
 
     @property
     def speed(self) -> float:

@@ -7,12 +7,14 @@ shrinks in proportion to what is left.
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
-from sequence.venue.model import ZERO, Account, Execution, Market, Order, Position
+from sequence.venue.base import VenueBase
+from sequence.venue.model import ZERO, Account, Closure, Execution, Market, Order, Position
 
 
-class Fills:
+class Fills(VenueBase):
     """Mixin of :class:`~sequence.venue.engine.Venue`."""
 
     def fee_rates(self, market: Market) -> tuple[Decimal, Decimal]:
@@ -50,21 +52,32 @@ class Fills:
         else:
             fee_coin = m.settle
             fee = qty / price * rate if m.kind == "inverse" else qty * price * rate
+            was = self.position(acct, m, order.position_idx)  # as it stood before this fill
+            size, entry_px, held, open_fee = was.size, was.entry, was.side, was.open_fee
             pos, closed, pnl = self._move_position(acct, order, price, qty)
             pos.realized += pnl - fee
+            if closed > 0:
+                share = open_fee * closed / size
+                self._record_closure(acct, order, pos, held, closed, entry_px, price, pnl, share,
+                                     fee * closed / qty)
+                pos.open_fee = open_fee - share if pos.size > 0 and pos.side == held else ZERO
+            pos.open_fee += fee * (qty - closed) / qty
             moves = [(m.settle, pnl - fee, fee)]
         order.filled += qty
         order.value += qty / price if m.kind == "inverse" else qty * price
         order.fee += fee
         order.fee_coin = fee_coin
         order.updated = now
-        execution = Execution(self.next_id(), order, order.side, price, qty, fee, rate, fee_coin,
+        exec_id = str(uuid.uuid4()) if order.uuid_ids else self.next_id()
+        execution = Execution(exec_id, order, order.side, price, qty, fee, rate, fee_coin,
                               maker, now, closed, pnl, next(self._seq), exec_type)
         acct.executions.append(execution)
         self._public_trade(execution)
         kind = "LIQUIDATION" if exec_type == "BustTrade" else "TRADE"
         for coin, change, f in moves:
-            self._book_entry(acct, coin, kind, change, cash_flow=pnl, fee=f, execution=execution)
+            entry = self._book_entry(acct, coin, kind, change, cash_flow=pnl, fee=f,
+                                     execution=execution)
+            execution.bill_id = execution.bill_id or entry.id
         if order.filled >= order.qty:
             order.status = "Filled"
             order.reserved = ZERO
@@ -74,6 +87,27 @@ class Fills:
             order.status = "PartiallyFilled"
             order.reserved = order.reserved * (order.qty - order.filled) / before
         return qty
+
+    def _record_closure(self, acct: Account, order: Order, pos: Position, held: str,
+                        closed: Decimal, entry: Decimal, price: Decimal, pnl: Decimal,
+                        open_fee: Decimal, close_fee: Decimal) -> None:
+        """Add a closing fill to its order's closure (one per order, as Bybit's closed PnL)."""
+        last = acct.closures[-1] if acct.closures else None
+        c = last if last is not None and last.order is order else None
+        if c is None:
+            c = Closure(self.next_id(), order, pos, held, created=self.now(),
+                        leverage=pos.leverage)
+            acct.closures.append(c)
+        inverse = order.market.kind == "inverse"
+        c.closed += closed
+        c.entry_value += closed / entry if inverse else closed * entry
+        c.exit_value += closed / price if inverse else closed * price
+        c.pnl += pnl
+        c.open_fee += open_fee
+        c.close_fee += close_fee
+        c.fills += 1
+        c.updated = self.now()
+        c.flat = pos.size == 0 or pos.side != held
 
     def _move_position(self, acct: Account, order: Order, price: Decimal,
                        qty: Decimal) -> tuple[Position, Decimal, Decimal]:

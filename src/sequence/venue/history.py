@@ -7,42 +7,53 @@ follows the market clock.
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from sequence.venue.feed import MINUTE_MS
 from sequence.venue.model import ZERO, Market
+
+if TYPE_CHECKING:  # the engine imports this module's constants
+    from sequence.venue.base import Candle, VenueBase
 
 DAY_MS = 24 * 60 * MINUTE_MS
 FUNDING_INTERVAL_MS = 8 * 60 * MINUTE_MS
 
 
-def klines(venue, minutes: int, *, start: int | None = None, end: int | None = None,
-           limit: int = 200) -> list[tuple[Any, ...]]:
+# A recent trade as served: (id, ms, price, qty in the market's unit, base qty, side).
+Trade = tuple[str, int, Decimal, Decimal, Decimal, str]
+
+
+class DayStats(TypedDict):
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    volume: Decimal  # base coin
+    turnover: Decimal  # quote coin
+
+
+def klines(venue: VenueBase, minutes: int, *, start: int | None = None, end: int | None = None,
+           limit: int = 200) -> list[Candle]:
     """Candles of ``minutes`` each, newest first: ``(ts, open, high, low, close, volume)``.
 
     A bucket starts at a multiple of its length (epoch-aligned, as the exchanges do) and
     holds the 1-minute candles processed so far, so the newest one may be incomplete.
     """
     size = minutes * MINUTE_MS
-    buckets: dict[int, list[Any]] = {}
-    order: list[int] = []
+    buckets: dict[int, Candle] = {}  # insertion order: oldest first
     for ts, o, h, low, c, v in venue.candles:
         b = ts - ts % size
         if (start is not None and b + size <= start) or (end is not None and b > end):
             continue
         agg = buckets.get(b)
         if agg is None:
-            buckets[b] = [b, o, h, low, c, v]
-            order.append(b)
+            buckets[b] = (b, o, h, low, c, v)
         else:
-            agg[2] = max(agg[2], h)
-            agg[3] = min(agg[3], low)
-            agg[4] = c
-            agg[5] += v
-    return [tuple(buckets[b]) for b in reversed(order)][:limit]
+            buckets[b] = (b, agg[1], max(agg[2], h), min(agg[3], low), c, agg[5] + v)
+    return list(reversed(buckets.values()))[:limit]
 
 
-def day_stats(venue) -> dict[str, Any]:
+def day_stats(venue: VenueBase) -> DayStats:
     """Open 24 h ago, high, low and base volume over the last 24 h of processed candles."""
     now = venue.now()
     rows = [r for r in venue.candles if r[0] >= now - DAY_MS]
@@ -54,9 +65,9 @@ def day_stats(venue) -> dict[str, Any]:
             "turnover": sum((r[5] * r[4] for r in rows), ZERO)}
 
 
-def recent_trades(venue, market: Market, limit: int) -> list[tuple[Any, ...]]:
+def recent_trades(venue: VenueBase, market: Market, limit: int) -> list[Trade]:
     """The market's recent trades, newest first: ``(id, ts, price, qty, base qty, side)``."""
-    out = []
+    out: list[Trade] = []
     for t in reversed(venue.trades):
         if t[2] == market.key:
             out.append((t[0], t[1], t[3], t[4], t[5], t[6]))

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import heapq
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Any
 
-from sequence.venue.feed import MINUTE_MS
-from sequence.venue.model import ZERO, Account, Market, Order
+from sequence.venue.base import VenueBase
+from sequence.venue.feed import MINUTE_MS, AnyFeedCandle
+from sequence.venue.model import ZERO, Account, Execution, Market, Order
 
 D = Decimal
-UNLIMITED = D(10) ** 12  # a book level's size when the profile has no depth limit
+UNLIMITED = D(10) ** 12
+BookLevel = tuple[Decimal, Decimal]  # (price, size in the market's quantity unit)  # a book level's size when the profile has no depth limit
 
 
 def _floor(x: Decimal, step: Decimal) -> Decimal:
@@ -38,7 +39,13 @@ def _ceil(x: Decimal, step: Decimal) -> Decimal:
     return (x / step).to_integral_value(ROUND_CEILING) * step
 
 
-class Matching:
+def _live(entry: tuple[Decimal, int, Order]) -> bool:
+    """A book entry still stands for its order: the order is open and was not amended since
+    (an amendment gives the order a new ``seq`` and a new entry)."""
+    return entry[2].open and entry[1] == entry[2].seq
+
+
+class Matching(VenueBase):
     """Mixin of :class:`~sequence.venue.engine.Venue`: the book, and candles moving it."""
 
     # ------------------------------------------------------------------ the quote
@@ -62,7 +69,8 @@ class Matching:
         size = depth * price if market.kind == "inverse" else depth
         return max(market.qty_step, _floor(size, market.qty_step))
 
-    def book(self, market: Market, levels: int | None = None) -> tuple[list[Any], list[Any]]:
+    def book(self, market: Market,
+             levels: int | None = None) -> tuple[list[BookLevel], list[BookLevel]]:
         """The synthetic order book: ``([(bid price, size)...], [(ask price, size)...])``,
         best first, sizes in the market's quantity unit."""
         n = min(levels or self.profile.book_levels, self.profile.book_levels)
@@ -96,10 +104,13 @@ class Matching:
     # ------------------------------------------------------------------ resting orders
     def _rest(self, order: Order) -> None:
         bids, asks = self._books[order.market.key]
+        price = order.price
+        if price is None:  # only limit orders rest; a market order's rest is cancelled
+            raise ValueError(f"order {order.id} has no price: it cannot rest")
         if order.side == "buy":
-            heapq.heappush(bids, (-order.price, order.seq, order))
+            heapq.heappush(bids, (-price, order.seq, order))
         else:
-            heapq.heappush(asks, (order.price, order.seq, order))
+            heapq.heappush(asks, (price, order.seq, order))
 
     def _cap(self, market: Market, volume: Decimal | None, price: Decimal) -> Decimal | None:
         """The most one resting order may fill in a candle of ``volume`` (None: no cap)."""
@@ -109,28 +120,29 @@ class Matching:
         base = part * volume
         return _floor(base * price if market.kind == "inverse" else base, market.qty_step)
 
-    def _process_candle(self, candle: tuple[Any, ...]) -> None:
+    def _process_candle(self, candle: AnyFeedCandle) -> None:
         ts, o, h, low, c = candle[:5]
         o_, h_, l_, c_ = (D(str(x)) for x in (o, h, low, c))
-        vol = D(str(candle[5])) if len(candle) > 5 and candle[5] is not None else None
+        raw_vol = candle[5] if len(candle) > 5 else None
+        vol = D(str(raw_vol)) if raw_vol is not None else None
         self.last_candle = (ts, o_, h_, l_, c_)
         self._remember_candle(ts, o_, h_, l_, c_, vol)
         self.candles_done += 1
-        touched = []
+        touched: list[tuple[Decimal, Order]] = []  # (its price, a resting order reached)
         for bids, asks in self._books.values():
-            while bids and (-bids[0][0] >= l_ or not bids[0][2].open):
-                _, _, order = heapq.heappop(bids)
-                if order.open:
-                    touched.append(order)
-            while asks and (asks[0][0] <= h_ or not asks[0][2].open):
-                _, _, order = heapq.heappop(asks)
-                if order.open:
-                    touched.append(order)
+            while bids and (-bids[0][0] >= l_ or not _live(bids[0])):
+                neg, seq, order = heapq.heappop(bids)
+                if _live((neg, seq, order)):
+                    touched.append((-neg, order))
+            while asks and (asks[0][0] <= h_ or not _live(asks[0])):
+                price, seq, order = heapq.heappop(asks)
+                if _live((price, seq, order)):
+                    touched.append((price, order))
         if touched:
             up_first = (h_ - o_) <= (o_ - l_)  # path: o -> nearer extreme -> other -> c
 
-            def path_pos(order: Order) -> tuple[Any, ...]:
-                p = order.price
+            def path_pos(item: tuple[Decimal, Order]) -> tuple[bool, bool, Decimal, int]:
+                p, order = item
                 if order.side == "sell":  # reached on the way up
                     first = p <= o_
                     dist = (p - o_) if up_first else (h_ - l_) + (o_ - l_) + (p - l_)
@@ -144,7 +156,7 @@ class Matching:
             # take-profit closed in this candle does nothing else in it; its other orders wait.
             closed: set[tuple[str, str, int]] = set()
             parity = self.profile.fill_at_touch
-            for order in touched:
+            for price, order in touched:
                 if not order.open:
                     continue
                 acct = self.accounts[order.account_id]
@@ -152,11 +164,11 @@ class Matching:
                 if parity and book_key in closed and not order.reduce_only:
                     self._rest(order)
                     continue
-                cap = self._cap(order.market, vol, order.price)
+                cap = self._cap(order.market, vol, price)
                 qty = order.qty - order.filled if cap is None else cap
                 if qty > 0:
-                    self.last_price = order.price
-                    self._fill(acct, order, order.price, qty, maker=True)
+                    self.last_price = price
+                    self._fill(acct, order, price, qty, maker=True)
                     if parity and order.reduce_only and not self._still_reduces(acct, order):
                         closed.add(book_key)
                 if order.open:
@@ -172,14 +184,15 @@ class Matching:
         pos = self._reducible(acct, order)
         return pos is not None and pos.size > 0
 
-    def _public_trade(self, execution) -> None:
+    def _public_trade(self, execution: Execution) -> None:
         """Our fills are also the market's recent trades."""
         o = execution.order
         base = execution.qty / execution.price if o.market.kind == "inverse" else execution.qty
         self.trades.append((execution.id, execution.time, o.market.key, execution.price,
                             execution.qty, base, execution.side))
 
-    def _remember_candle(self, ts, o, h, low, c, vol) -> None:
+    def _remember_candle(self, ts: int, o: Decimal, h: Decimal, low: Decimal, c: Decimal,
+                         vol: Decimal | None) -> None:
         self.candles.append((ts, o, h, low, c, vol if vol is not None else ZERO))
         side = "buy" if c >= o else "sell"
         for m in self.markets.values():  # one print per candle and market: its close

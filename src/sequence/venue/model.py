@@ -22,8 +22,10 @@ def dec(value: object) -> Decimal:
     """Decimal from a JSON value (str, int, float); raises VenueError on garbage."""
     if isinstance(value, Decimal):
         return value
+    if not isinstance(value, (str, int, float)):
+        raise VenueError("bad_param", f"not a number: {value!r}")
     try:
-        d = D(str(value)) if isinstance(value, float) else D(value)  # type: ignore[arg-type]
+        d = D(str(value)) if isinstance(value, float) else D(value)
     except (InvalidOperation, TypeError, ValueError):
         raise VenueError("bad_param", f"not a number: {value!r}") from None
     if not d.is_finite():
@@ -106,7 +108,7 @@ class ApiKey:
     secret: str
     exchange: str  # bybit | okx
     account_id: str
-    permissions: dict[str, Any]  # bybit: {"ContractTrade": [...], ...}; okx: {"perm": [...]}
+    permissions: dict[str, list[str]]  # bybit: {"ContractTrade": [...], ...}; okx: {"perm": [...]}
     ips: list[str]
     expires_at: int | None  # epoch ms (wall clock) or None
     read_only: bool
@@ -170,6 +172,7 @@ class Order:
     last_price_on_created: Decimal | None = None
     seq: int = 0
     tag: str = ""
+    uuid_ids: bool = False  # Bybit derivatives: this order's id and its executions' are UUIDs
 
     @property
     def open(self) -> bool:
@@ -199,6 +202,7 @@ class Position:
     created: int = 0
     updated: int = 0
     leverage: Decimal = TEN
+    open_fee: Decimal = ZERO  # fees paid opening what is held now (closures take their share)
 
     def margin(self) -> Decimal:
         if self.size == 0:
@@ -232,6 +236,47 @@ class Execution:
     pnl: Decimal
     seq: int
     exec_type: str = "Trade"  # Trade | BustTrade (a liquidation)
+    bill_id: str = ""  # the first ledger row it booked (OKX's billId, not its tradeId)
+
+
+@dataclass
+class Closure:
+    """One order's closing of (part of) a position: a Bybit closed-PnL row, an OKX
+    position-history row. Values are in the settle coin; sizes in the market's unit."""
+
+    id: str
+    order: Order
+    position: Position
+    side: str  # the position's: buy (a long) | sell (a short)
+    closed: Decimal = ZERO
+    entry_value: Decimal = ZERO  # Σ closed x entry (inverse: closed / entry)
+    exit_value: Decimal = ZERO  # Σ closed x exit (inverse: closed / exit)
+    pnl: Decimal = ZERO  # gross, before fees
+    open_fee: Decimal = ZERO  # the closed part's share of the opening fees
+    close_fee: Decimal = ZERO
+    fills: int = 0
+    created: int = 0
+    updated: int = 0
+    leverage: Decimal = TEN
+    flat: bool = False  # the position was closed whole
+
+    def _avg(self, value: Decimal) -> Decimal:
+        if value == 0:
+            return ZERO
+        inverse = self.order.market.kind == "inverse"
+        return self.closed / value if inverse else value / self.closed
+
+    @property
+    def avg_entry(self) -> Decimal:
+        return self._avg(self.entry_value)
+
+    @property
+    def avg_exit(self) -> Decimal:
+        return self._avg(self.exit_value)
+
+    @property
+    def net_pnl(self) -> Decimal:
+        return self.pnl - self.open_fee - self.close_fee
 
 
 @dataclass
@@ -251,6 +296,13 @@ class LedgerEntry:
     position: Position | None = None  # SETTLEMENT: the position funded
     size: Decimal = ZERO  # SETTLEMENT: its size then
     price: Decimal | None = None  # SETTLEMENT: the price the value was taken at
+
+    @property
+    def market(self) -> Market | None:
+        """The market the row belongs to: its fill's, or the funded position's (else None)."""
+        if self.execution is not None:
+            return self.execution.order.market
+        return self.position.market if self.position is not None else None
 
 
 @dataclass
@@ -277,22 +329,23 @@ class Account:
     name: str
     parent_id: str | None
     created: int
-    wallets: dict[str, Any] = field(default_factory=lambda: {"trading": {}, "funding": {}})
-    hedge: dict[str, Any] = field(default_factory=dict)  # market key -> bool
-    leverage: dict[str, Any] = field(default_factory=dict)  # market key -> Decimal
-    orders: dict[str, Any] = field(default_factory=dict)  # id -> Order (open and recent closed)
-    by_link: dict[str, Any] = field(default_factory=dict)  # link id -> Order
-    open_orders: dict[str, Any] = field(default_factory=dict)  # id -> Order
-    closed_ids: list[Any] = field(default_factory=list)
-    positions: dict[str, Any] = field(default_factory=dict)  # (market key, idx) -> Position
-    executions: list[Any] = field(default_factory=list)
-    ledger: list[Any] = field(default_factory=list)
-    transfers: list[Any] = field(default_factory=list)
-    # the margin mode as the account set it: Bybit account-wide (cross | isolated |
-    # portfolio), OKX per instrument (market key -> cross | isolated). The engine
-    # accounts for every position as cross margin whatever is set here.
+    # wallet name (trading | funding) -> coin -> balance
+    wallets: dict[str, dict[str, Decimal]] = field(
+        default_factory=lambda: {"trading": {}, "funding": {}})
+    hedge: dict[str, bool] = field(default_factory=dict)  # market key -> hedge mode
+    leverage: dict[str, Decimal] = field(default_factory=dict)  # market key -> leverage
+    orders: dict[str, Order] = field(default_factory=dict)  # id -> order (open, recent closed)
+    by_link: dict[str, Order] = field(default_factory=dict)  # link id -> order
+    open_orders: dict[str, Order] = field(default_factory=dict)  # id -> order
+    closed_ids: list[str] = field(default_factory=list)
+    positions: dict[tuple[str, int], Position] = field(default_factory=dict)  # (market, idx)
+    executions: list[Execution] = field(default_factory=list)
+    ledger: list[LedgerEntry] = field(default_factory=list)
+    transfers: list[Transfer] = field(default_factory=list)
+    closures: list[Closure] = field(default_factory=list)  # position history, oldest first
     margin_mode: str = "cross"
-    inst_margin: dict[str, Any] = field(default_factory=dict)
+    exchanges: set[str] = field(default_factory=set)  # of its API keys: bybit, okx
+    inst_margin: dict[str, str] = field(default_factory=dict)  # market key -> mode
 
     def balance(self, coin: str, wallet: str = "trading") -> Decimal:
         return self.wallets[wallet].get(coin, ZERO)

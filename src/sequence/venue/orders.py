@@ -5,43 +5,40 @@ See :mod:`sequence.venue.engine` for the matching rules.
 
 from __future__ import annotations
 
+import uuid
+from decimal import Decimal
+
+from sequence.venue.base import VenueBase
 from sequence.venue.model import ZERO, Account, Market, Order, Position, VenueError, dec, fmt
 
 MAX_CLOSED = 500  # closed orders kept per account (Bybit's realtime window is 500)
 
 
-class Orders:
+class Orders(VenueBase):
     """Mixin of :class:`~sequence.venue.engine.Venue`: the order book of each account."""
 
     # --------------------------------------------------------------- orders
-    def place_order(self, acct: Account, market: Market, *, side: str, type_: str, qty,
-                    price=None, tif: str = "GTC", reduce_only: bool = False,
+    def place_order(self, acct: Account, market: Market, *, side: str, type_: str,
+                    qty: object, price: object = None, tif: str = "GTC", reduce_only: bool = False,
                     position_idx: int | None = None, link_id: str = "", source: str = "bybit",
-                    tag: str = "") -> Order:
+                    tag: str = "", reuse_link_id: bool = False) -> Order:
+        """Validate and place an order. ``link_id`` (Bybit ``orderLinkId``, OKX ``clOrdId``)
+        is unique as each exchange documents: Bybit "always unique" (never reused, even after
+        the order ends); OKX, ``reuse_link_id``, "unique among all pending orders" (free again
+        once the order is filled or cancelled, and then names the newest order)."""
         side = side.lower()
         if side not in ("buy", "sell"):
             raise VenueError("bad_param", "side must be Buy or Sell")
         if type_ not in ("limit", "market"):
             raise VenueError("bad_param", "orderType must be Limit or Market")
-        q = dec(qty)
-        if q <= 0:
-            raise VenueError("bad_param", "qty must be positive")
-        if q % market.qty_step != 0:
-            raise VenueError("bad_qty", f"qty must be a multiple of {fmt(market.qty_step)}")
-        if q < market.min_qty:
-            raise VenueError("min_qty", f"qty below the minimum {fmt(market.min_qty)}")
-        if q > market.max_qty:
-            raise VenueError("bad_qty", "qty above the maximum")
+        q = _valid_qty(market, qty)
         p = None
         if type_ == "limit":
             if price is None or price == "":
                 raise VenueError("bad_param", "price is required for a limit order")
-            p = dec(price)
-            if p <= 0:
-                raise VenueError("bad_param", "price must be positive")
-            if p % market.tick != 0:
-                raise VenueError("bad_price", f"price must be a multiple of {fmt(market.tick)}")
-        if link_id and link_id in acct.by_link:
+            p = _valid_price(market, price)
+        previous = acct.by_link.get(link_id) if link_id else None
+        if previous is not None and (previous.open or not reuse_link_id):
             raise VenueError("duplicate", "OrderLinkedID is duplicate")
         hedge = acct.is_hedge(market)
         if market.kind == "spot":
@@ -59,10 +56,12 @@ class Orders:
                 raise VenueError("position_idx", "position idx not match position mode")
             idx = 0
         now = self.now()
-        order = Order(id=self.next_id(), link_id=link_id, account_id=acct.id, market=market,
+        uuid_ids = source == "bybit" and market.is_derivative
+        order = Order(id=str(uuid.uuid4()) if uuid_ids else self.next_id(), link_id=link_id, account_id=acct.id, market=market,
                       side=side, type=type_, tif=tif, price=p, qty=q, reduce_only=reduce_only,
                       position_idx=idx, created=now, updated=now, source=source,
-                      last_price_on_created=self.last_price, seq=next(self._seq), tag=tag)
+                      last_price_on_created=self.last_price, seq=next(self._seq), tag=tag,
+                      uuid_ids=uuid_ids)
         if reduce_only:
             pos = self._reducible(acct, order)
             if pos is None or pos.size == 0:
@@ -83,14 +82,14 @@ class Orders:
             order.cancel_type = "CancelByPostOnly"
             self._remember(acct, order)
             return order
-        ref = (ask if side == "buy" else bid) if crosses else p
+        ref = (ask if side == "buy" else bid) if crosses or p is None else p
         need = self._requirement(acct, order, ref)
         coin = self._reserve_coin(order)
         if need > 0 and self.available(acct, coin) < need:
             raise VenueError("insufficient", f"{coin} not enough for new order")
         self._remember(acct, order)
         order.reserved = need
-        if touch:
+        if touch and p is not None:
             self._fill(acct, order, p, maker=True)
         elif crosses:
             self._take(acct, order)
@@ -101,6 +100,47 @@ class Orders:
                          "PartiallyFilledCanceled", cancel_type="UNKNOWN")
         elif order.open:
             acct.open_orders[order.id] = order
+            self._rest(order)
+        return order
+
+    def amend_order(self, acct: Account, market: Market, *, order_id: str = "",
+                    link_id: str = "", qty: object = None, price: object = None) -> Order:
+        """Change an open limit order's total ``qty`` (filled part included) and/or ``price``
+        (None or "": unchanged). The order keeps its id and loses its time priority; its
+        reservation follows the new size and price; a new price that crosses the quote
+        takes liquidity at once (a post-only order is refused instead)."""
+        order = self.find_order(acct, order_id=order_id, link_id=link_id)
+        if order is None or order.market.key != market.key:
+            raise VenueError("not_found", "order not exists or too late to replace")
+        if not order.open:
+            raise VenueError("finished", "order not exists or too late to replace")
+        if order.price is None:
+            raise VenueError("bad_param", "only a limit order can be amended")
+        q = order.qty if qty in (None, "") else _valid_qty(market, qty)
+        p = order.price if price in (None, "") else _valid_price(market, price)
+        if q == order.qty and p == order.price:
+            raise VenueError("amend_unchanged", "The order remains unchanged as the "
+                             "parameters entered match the existing ones.")
+        if q <= order.filled:
+            raise VenueError("bad_qty", "qty must be more than the filled qty")
+        bid, ask = self.quote(market)
+        crosses = (order.side == "buy" and p >= ask) or (order.side == "sell" and p <= bid)
+        if crosses and order.tif == "PostOnly":
+            raise VenueError("post_only", "a post-only order amended to this price would take "
+                             "liquidity")
+        old = (order.qty, order.price, order.reserved)
+        order.qty, order.price = q, p
+        ref = (ask if order.side == "buy" else bid) if crosses else p
+        need = self._requirement(acct, order, ref) * (q - order.filled) / q
+        if need > 0 and self.available(acct, self._reserve_coin(order)) + old[2] < need:
+            order.qty, order.price, order.reserved = old
+            raise VenueError("insufficient", "not enough for the amended order")
+        order.reserved = need
+        order.seq = next(self._seq)  # a new place in the book: its old entry there is stale
+        order.updated = self.now()
+        if crosses:
+            self._take(acct, order)
+        if order.open:
             self._rest(order)
         return order
 
@@ -138,7 +178,7 @@ class Orders:
         return order
 
     def cancel_all(self, acct: Account, market: Market | None) -> list[Order]:
-        out = []
+        out: list[Order] = []
         for order in list(acct.open_orders.values()):
             if market is None or order.market.key == market.key:
                 self._finish(acct, order, "Cancelled", cancel_type="CancelByUser")
@@ -187,7 +227,7 @@ class Orders:
         for m in targets:
             acct.hedge[m.key] = hedge
 
-    def set_leverage(self, acct: Account, market: Market, leverage) -> None:
+    def set_leverage(self, acct: Account, market: Market, leverage: object) -> None:
         lev = dec(leverage)
         if lev < 1 or lev > 100:
             raise VenueError("bad_param", "leverage must be between 1 and 100")
@@ -197,3 +237,25 @@ class Orders:
         for (k, _), pos in acct.positions.items():
             if k == market.key:
                 pos.leverage = lev
+
+
+def _valid_qty(market: Market, qty: object) -> Decimal:
+    q = dec(qty)
+    if q <= 0:
+        raise VenueError("bad_param", "qty must be positive")
+    if q % market.qty_step != 0:
+        raise VenueError("bad_qty", f"qty must be a multiple of {fmt(market.qty_step)}")
+    if q < market.min_qty:
+        raise VenueError("min_qty", f"qty below the minimum {fmt(market.min_qty)}")
+    if q > market.max_qty:
+        raise VenueError("bad_qty", "qty above the maximum")
+    return q
+
+
+def _valid_price(market: Market, price: object) -> Decimal:
+    p = dec(price)
+    if p <= 0:
+        raise VenueError("bad_param", "price must be positive")
+    if p % market.tick != 0:
+        raise VenueError("bad_price", f"price must be a multiple of {fmt(market.tick)}")
+    return p

@@ -27,7 +27,7 @@ is per 8-hour interval. ``maintenance_margin`` is the tier-1 rate.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from decimal import Decimal
 from typing import Any
 
@@ -86,17 +86,38 @@ class MarketProfile:
         """The idealised market: no spread, no volume cap, no funding, unlimited depth."""
         return cls(spread=D(0), participation=None, funding_rate=D(0), book_depth=None)
 
-    def updated(self, **changes) -> MarketProfile:
+    def updated(self, **changes: object) -> MarketProfile:
         """A copy with ``changes`` (JSON values accepted); unknown names are refused."""
         known = {f.name for f in fields(self)}
         unknown = set(changes) - known
         if unknown:
             raise VenueError("bad_param", f"unknown profile field(s): {', '.join(sorted(unknown))}")
-        if "fill_at_touch" in changes:
-            changes["fill_at_touch"] = bool(changes["fill_at_touch"])
-        if "book_levels" in changes:
-            changes["book_levels"] = int(changes["book_levels"])
-        return replace(self, **changes)
+        def decimal(name: str, current: Decimal) -> Decimal:
+            return dec(changes[name]) if name in changes else current
+
+        def maybe(name: str, current: Decimal | None) -> Decimal | None:
+            if name not in changes:
+                return current
+            return None if changes[name] is None else dec(changes[name])
+
+        levels = changes.get("book_levels", self.book_levels)
+        if not isinstance(levels, (int, str)) or isinstance(levels, bool):
+            raise VenueError("bad_param", "book_levels must be an integer")
+        try:
+            book_levels = int(levels)
+        except ValueError:
+            raise VenueError("bad_param", "book_levels must be an integer") from None
+        return MarketProfile(
+            spread=decimal("spread", self.spread),
+            participation=maybe("participation", self.participation),
+            funding_rate=decimal("funding_rate", self.funding_rate),
+            maker_fee=maybe("maker_fee", self.maker_fee),
+            taker_fee=maybe("taker_fee", self.taker_fee),
+            fill_at_touch=bool(changes.get("fill_at_touch", self.fill_at_touch)),
+            book_depth=maybe("book_depth", self.book_depth),
+            book_levels=book_levels,
+            price_band=decimal("price_band", self.price_band),
+            maintenance_margin=decimal("maintenance_margin", self.maintenance_margin))
 
     def public(self) -> dict[str, Any]:
         return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in asdict(self).items()}

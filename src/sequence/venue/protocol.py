@@ -13,17 +13,31 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
+from sequence.venue.engine import Venue
 from sequence.venue.limits import Rule, Verdict
-from sequence.venue.model import Account, ApiKey, VenueError
+from sequence.venue.model import Account, ApiKey, Transfer, VenueError
 from sequence.venue.state import venue_of
 
 KEY_ID = web.RequestKey("venue_key_id", str)
 CLIENT_ID = web.RequestKey("venue_client_id", str)
 RESULT_CODE = web.RequestKey("venue_result_code", str)
+
+# A decoded JSON object from a client (or a GET's query as a dict): its values are whatever
+# the client sent, so each handler checks the ones it reads.
+JsonObject = dict[str, Any]
+# What an authenticated request carries: a JSON object, or a JSON array (OKX's batch calls).
+Body = JsonObject | list[Any]
+Query = dict[str, str]  # a public endpoint's query parameters
+Handler = Callable[[web.Request], Awaitable[web.Response]]  # an aiohttp handler
+# fn(request, venue, key, account, params) -> an Answer, or a result the dialect wraps
+PrivateHandler = Callable[[web.Request, Venue, ApiKey, Account, JsonObject], object]
+BodyHandler = Callable[[web.Request, Venue, ApiKey, Account, Body], object]
+PublicHandler = Callable[[web.Request, Venue, Query], object]  # fn(request, venue, query)
+T = TypeVar("T")
 
 
 class Reject(Exception):
@@ -40,13 +54,13 @@ class Reject(Exception):
 class Answer:
     """A rendered reply: JSON ``body``, the result ``code`` the log records, HTTP status."""
 
-    body: dict[str, Any]
+    body: JsonObject
     code: str
     status: int = 200
-    headers: dict[str, Any] | None = None
+    headers: dict[str, str] | None = None
 
 
-def _dumps(o) -> str:
+def _dumps(o: object) -> str:
     return json.dumps(o, separators=(",", ":"))
 
 
@@ -56,7 +70,7 @@ def respond(request: web.Request, answer: Answer) -> web.Response:
                              headers=answer.headers)
 
 
-Authenticate = Callable[[web.Request], Awaitable[tuple[ApiKey, Account, object]]]
+Authenticate = Callable[[web.Request], Awaitable[tuple[ApiKey, Account, Body]]]
 
 
 @dataclass(frozen=True)
@@ -71,12 +85,31 @@ class Dialect:
     client_id_field: str  # orderLinkId | clOrdId
     rule_for: Callable[[str, bool], Rule]  # (path, private) -> its rate-limit rule
     limited: Callable[[Verdict], Answer]  # the answer over the limit
-    limit_headers: Callable[[Verdict], dict[str, Any]]  # headers on every private answer
+    limit_headers: Callable[[Verdict], dict[str, str]]  # headers on every private answer
+    bad_body: Callable[[str], Reject]  # a body of the wrong shape (an array for an object)
 
-    def private(self, check: Callable[[ApiKey], None] | None = None):
-        """An authenticated endpoint; ``check(key)`` raises :class:`Reject` to refuse it."""
+    def private(self, check: Callable[[ApiKey], None] | None = None,
+                ) -> Callable[[PrivateHandler], Handler]:
+        """An authenticated endpoint taking a JSON object; ``check(key)`` raises
+        :class:`Reject` to refuse it."""
 
-        def deco(fn):
+        def deco(fn: PrivateHandler) -> Handler:
+            def on_object(request: web.Request, venue: Venue, key: ApiKey, account: Account,
+                          params: Body) -> object:
+                if not isinstance(params, dict):
+                    raise self.bad_body("request body is not a JSON object")
+                return fn(request, venue, key, account, params)
+
+            on_object.__name__ = fn.__name__
+            return self.private_body(check)(on_object)
+
+        return deco
+
+    def private_body(self, check: Callable[[ApiKey], None] | None = None,
+                     ) -> Callable[[BodyHandler], Handler]:
+        """An authenticated endpoint taking whatever JSON was sent (a batch's array)."""
+
+        def deco(fn: BodyHandler) -> Handler:
             async def handler(request: web.Request) -> web.Response:
                 try:
                     key, account, params = await self.authenticate(request)
@@ -101,7 +134,7 @@ class Dialect:
 
         return deco
 
-    def public(self, fn):
+    def public(self, fn: PublicHandler) -> Handler:
         """An unauthenticated endpoint; ``fn(request, venue, params)``."""
 
         async def handler(request: web.Request) -> web.Response:
@@ -119,10 +152,12 @@ class Dialect:
         handler.__name__ = fn.__name__
         return handler
 
-    def _answer(self, result) -> Answer:
+    def _answer(self, result: object) -> Answer:
         return result if isinstance(result, Answer) else self.success(result)
 
-    def _client_id(self, params) -> str:
+    def _client_id(self, params: Body) -> str:
+        if isinstance(params, dict) and isinstance(params.get("request"), list):
+            params = params["request"]  # a Bybit batch: {"category", "request": [...]}
         if isinstance(params, dict):
             return str(params.get(self.client_id_field) or "")
         if isinstance(params, list):  # a batch: every client id, comma-separated
@@ -131,7 +166,7 @@ class Dialect:
         return ""
 
 
-async def json_params(request: web.Request, bad: Callable[[str], Reject]) -> object:
+async def json_params(request: web.Request, bad: Callable[[str], Reject]) -> Body:
     """The query (GET) or the JSON body; ``bad(message)`` builds the rejection."""
     if request.method == "GET":
         return dict(request.query)
@@ -139,22 +174,37 @@ async def json_params(request: web.Request, bad: Callable[[str], Reject]) -> obj
     if not raw:
         return {}
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
     except ValueError:
         raise bad("request body is not valid JSON") from None
+    if not isinstance(body, (dict, list)):
+        raise bad("request body is not a JSON object")
+    return body
 
 
-def time_window(items: list[Any], attr: str, start, end) -> list[Any]:
-    """Items whose ``attr`` (epoch ms) lies in ``[start, end]``; either bound optional."""
-    if start not in (None, ""):
-        items = [i for i in items if getattr(i, attr) >= int(start)]
-    if end not in (None, ""):
-        items = [i for i in items if getattr(i, attr) <= int(end)]
+def time_window(items: list[T], stamp: Callable[[T], int], start: object,
+                end: object) -> list[T]:
+    """Items whose ``stamp(item)`` (epoch ms) lies in ``[start, end]``; either bound optional
+    (None or ""), else an integer or its decimal string."""
+    lo, hi = _bound(start), _bound(end)
+    if lo is not None:
+        items = [i for i in items if stamp(i) >= lo]
+    if hi is not None:
+        items = [i for i in items if stamp(i) <= hi]
     return items
 
 
-def transfers_of(account: Account, kind: str, coin: str | None) -> list[Any]:
+def _bound(value: object) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise VenueError("bad_param", f"not a time in epoch ms: {value!r}")
+
+
+def transfers_of(account: Account, kind: str, coin: object) -> list[Transfer]:
     """An account's deposits, withdrawals or transfers (``kind``), newest first."""
     return [t for t in reversed(account.transfers)
             if t.kind == kind and (not coin or t.coin == coin)]
-

@@ -57,9 +57,11 @@ class RequestLog:
             raise ValueError("the request log holds at least one entry")
         self._records = deque(self._records, maxlen=size)
 
-    def add(self, **fields) -> RequestRecord:
+    def add(self, *, key: str, method: str, path: str, client_order_id: str, start_ms: float,
+            end_ms: float, status: int, code: str) -> RequestRecord:
         self._seq += 1
-        record = RequestRecord(seq=self._seq, **fields)
+        record = RequestRecord(self._seq, key, method, path, client_order_id, start_ms, end_ms,
+                               status, code)
         self._records.append(record)
         return record
 

@@ -38,8 +38,10 @@ type 8), dated at the funding time.
 
 from __future__ import annotations
 
+import uuid
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
+from sequence.venue.base import VenueBase
 from sequence.venue.history import FUNDING_INTERVAL_MS
 from sequence.venue.model import ZERO, Account, Order, Position
 
@@ -54,7 +56,7 @@ def _sign(pos: Position) -> int:
     return 1 if pos.side == "buy" else -1
 
 
-class Risk:
+class Risk(VenueBase):
     """Mixin of :class:`~sequence.venue.engine.Venue`."""
 
     # ------------------------------------------------------------ the pool
@@ -134,11 +136,14 @@ class Risk:
         for i, pos in enumerate(pool):
             price = extreme if i < len(pool) - 1 else (self.bust_price(acct, pos) or extreme)
             now = self.now()
-            order = Order(id=self.next_id(), link_id="", account_id=acct.id, market=pos.market,
+            uuid_ids = acct.exchanges == {"bybit"}  # a Bybit account's liquidation order
+            order = Order(id=str(uuid.uuid4()) if uuid_ids else self.next_id(), link_id="",
+                          account_id=acct.id, market=pos.market,
                           side="sell" if pos.side == "buy" else "buy", type="market", tif="IOC",
                           price=None, qty=pos.size, reduce_only=True, position_idx=pos.idx,
                           created=now, updated=now, source="liquidation",
-                          last_price_on_created=extreme, seq=next(self._seq))
+                          last_price_on_created=extreme, seq=next(self._seq),
+                          uuid_ids=uuid_ids)
             self._remember(acct, order)
             self._fill(acct, order, price, maker=False, exec_type="BustTrade")
         self.last_price = saved

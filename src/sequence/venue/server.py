@@ -26,6 +26,7 @@ import contextlib
 import ipaddress
 import logging
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
@@ -36,6 +37,7 @@ from sequence.venue.state import STATE_KEY, State
 
 log = logging.getLogger("sequence.venue")
 TICK_KEY = web.AppKey("venue_tick", float)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]  # what a middleware wraps
 
 def is_loopback(host: str) -> bool:
     try:
@@ -49,7 +51,7 @@ def _exchange_path(path: str) -> bool:
 
 
 @web.middleware
-async def venue_middleware(request: web.Request, handler):
+async def venue_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     state: State = request.app[STATE_KEY]
     path = request.path
     if path.startswith("/admin"):
@@ -60,7 +62,7 @@ async def venue_middleware(request: web.Request, handler):
         return await handler(request)
     state.requests += 1
     start = time.time() * 1000
-    response = None
+    response: web.StreamResponse | None = None
     try:
         response = await _exchange(request, handler, state)
         return response
@@ -73,7 +75,8 @@ async def venue_middleware(request: web.Request, handler):
                 code=request.get(RESULT_CODE, ""))
 
 
-async def _exchange(request: web.Request, handler, state: State):
+async def _exchange(request: web.Request, handler: Handler,
+                    state: State) -> web.StreamResponse:
     path = request.path
     fault = None
     if state.faults and _exchange_path(path):
@@ -101,11 +104,11 @@ async def _exchange(request: web.Request, handler, state: State):
     return response
 
 
-async def _ticker(app: web.Application):
+async def _ticker(app: web.Application) -> AsyncIterator[None]:
     state: State = app[STATE_KEY]
     tick = app[TICK_KEY]
 
-    async def loop():
+    async def loop() -> None:
         while True:
             await asyncio.sleep(tick)
             try:
@@ -142,7 +145,8 @@ def make_app(venue: Venue, *, tick: float = 0.2) -> web.Application:
 
 
 async def serve(host: str, port: int, venue: Venue, *, tick: float = 0.2,
-                ready=None, stop: asyncio.Event | None = None) -> None:
+                ready: Callable[[int], None] | None = None,
+                stop: asyncio.Event | None = None) -> None:
     """Serve until ``stop`` is set (or forever). ``ready(port)`` is called once bound."""
     if not is_loopback(host):
         raise ValueError("the simulated exchange binds loopback addresses only")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from decimal import Decimal
 
+from sequence.venue.base import VenueBase
 from sequence.venue.model import (
     ZERO,
     Account,
@@ -23,22 +24,26 @@ from sequence.venue.model import (
 )
 
 
-class Wallets:
+class Wallets(VenueBase):
     """Mixin of :class:`~sequence.venue.engine.Venue`: money in and out, and margin."""
 
     def _book_entry(self, acct: Account, coin: str, type_: str, change: Decimal, *,
                     wallet: str = "trading", cash_flow: Decimal = ZERO, fee: Decimal = ZERO,
                     execution: Execution | None = None, note: str = "",
-                    time: int | None = None, **settlement) -> LedgerEntry:
+                    time: int | None = None, funding: Decimal = ZERO,
+                    position: Position | None = None, size: Decimal = ZERO,
+                    price: Decimal | None = None) -> LedgerEntry:
+        """Book ``change`` to ``coin`` in ``wallet``; ``funding``, ``position``, ``size`` and
+        ``price`` describe a funding settlement (see :class:`LedgerEntry`)."""
         w = acct.wallets[wallet]
         w[coin] = w.get(coin, ZERO) + change
         entry = LedgerEntry(self.next_id(), coin, type_, change, cash_flow, fee, w[coin],
                             self.now() if time is None else time, execution, wallet, note,
-                            **settlement)
+                            funding=funding, position=position, size=size, price=price)
         acct.ledger.append(entry)
         return entry
 
-    def deposit(self, account_id: str, coin: str, amount, *, wallet: str = "funding",
+    def deposit(self, account_id: str, coin: str, amount: object, *, wallet: str = "funding",
                 status: str = "success", tx_id: str | None = None) -> Transfer:
         acct = self.account(account_id)
         amt = self._positive(amount)
@@ -53,7 +58,7 @@ class Wallets:
 
     fund = deposit
 
-    def withdraw(self, account_id: str, coin: str, amount, *, wallet: str = "funding",
+    def withdraw(self, account_id: str, coin: str, amount: object, *, wallet: str = "funding",
                  address: str = "TXsimulatedaddress", status: str = "success") -> Transfer:
         acct = self.account(account_id)
         amt = self._positive(amount)
@@ -67,7 +72,7 @@ class Wallets:
         self._book_entry(acct, coin, kind, -amt, wallet=wallet, note="withdrawal")
         return t
 
-    def transfer(self, account_id: str, coin: str, amount, *, from_wallet: str,
+    def transfer(self, account_id: str, coin: str, amount: object, *, from_wallet: str,
                  to_wallet: str, to_account_id: str | None = None) -> Transfer:
         src = self.account(account_id)
         dst = self.account(to_account_id) if to_account_id else src
@@ -91,7 +96,7 @@ class Wallets:
             raise VenueError("bad_param", "wallet must be trading or funding")
 
     @staticmethod
-    def _positive(amount) -> Decimal:
+    def _positive(amount: object) -> Decimal:
         amt = dec(amount)
         if amt <= 0:
             raise VenueError("bad_param", "amount must be positive")

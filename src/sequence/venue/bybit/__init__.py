@@ -33,13 +33,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from sequence.venue.bybit import account, market, position, trade
+from sequence.venue.bybit import account, batch, market, position, trade
 
 
 def register(app: web.Application) -> None:
     r = app.router
     get, post = r.add_get, r.add_post
     get("/v5/market/time", market.server_time)
+    get("/v5/system/status", market.system_status)
     get("/v5/market/instruments-info", market.instruments_info)
     get("/v5/market/tickers", market.tickers)
     get("/v5/market/orderbook", market.orderbook)
@@ -59,9 +60,13 @@ def register(app: web.Application) -> None:
     post("/v5/order/create", trade.create_order)
     post("/v5/order/cancel", trade.cancel_order)
     post("/v5/order/cancel-all", trade.cancel_all)
+    post("/v5/order/amend", trade.amend_order)
+    post("/v5/order/create-batch", batch.create_batch)
+    post("/v5/order/cancel-batch", batch.cancel_batch)
     get("/v5/order/realtime", trade.order_realtime)
     get("/v5/order/history", trade.order_history)
     get("/v5/position/list", position.position_list)
+    get("/v5/position/closed-pnl", position.closed_pnl)
     post("/v5/position/switch-mode", position.switch_mode)
     post("/v5/position/set-leverage", position.set_leverage)
     get("/v5/execution/list", trade.execution_list)

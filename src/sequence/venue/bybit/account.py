@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
-from typing import Any
+
+from aiohttp import web
 
 from sequence.venue.bybit.auth import private
 from sequence.venue.bybit.common import SIDE, market_of, paginate, week_window
-from sequence.venue.engine import Venue
-from sequence.venue.model import ZERO, Account, ApiKey, Market, Order, fmt
-from sequence.venue.protocol import Reject, time_window, transfers_of
+from sequence.venue.engine import BYBIT_PERMISSION_GROUPS, Venue
+from sequence.venue.model import ZERO, Account, ApiKey, Order, Transfer, fmt
+from sequence.venue.protocol import JsonObject, Reject, time_window, transfers_of
 
 
 @private()
-def coin_info(request, venue, key, account, params):
+def coin_info(request: web.Request, venue: Venue, key: ApiKey, account: Account,
+              params: JsonObject) -> JsonObject:
     rows = []
     for coin in sorted({m.base for m in venue.markets.values()} | {m.settle for m in venue.markets.values()} - {"USD"}):
         rows.append({"name": coin, "coin": coin, "remainAmount": "50000000000", "chains": [
@@ -25,11 +27,11 @@ def coin_info(request, venue, key, account, params):
 
 
 @private()
-def query_api(request, venue: Venue, key: ApiKey, account: Account, params):
+def query_api(request: web.Request, venue: Venue, key: ApiKey, account: Account,
+              params: JsonObject) -> JsonObject:
     server = venue.wall_ms()
     perms = {k: list(v) for k, v in key.permissions.items()}
-    for name in ("ContractTrade", "Spot", "Wallet", "Options", "Derivatives", "CopyTrading",
-                 "BlockTrade", "Exchange", "NFT", "Affiliate", "Earn"):
+    for name in BYBIT_PERMISSION_GROUPS:
         perms.setdefault(name, [])
     expired_at = ""
     deadline = -1
@@ -50,7 +52,8 @@ def query_api(request, venue: Venue, key: ApiKey, account: Account, params):
 
 
 @private()
-def account_info(request, venue, key, account: Account, params):
+def account_info(request: web.Request, venue: Venue, key: ApiKey, account: Account,
+                 params: JsonObject) -> JsonObject:
     return {"unifiedMarginStatus": 6, "marginMode": MARGIN_MODES[account.margin_mode],
             "isMasterTrader": False,
             "spotHedgingStatus": "OFF", "updatedTime": str(account.created), "dcpStatus": "OFF",
@@ -62,7 +65,8 @@ MARGIN_MODES = {"cross": "REGULAR_MARGIN", "isolated": "ISOLATED_MARGIN",
 
 
 @private("position")
-def set_margin_mode(request, venue, key, account: Account, params):
+def set_margin_mode(request: web.Request, venue: Venue, key: ApiKey, account: Account,
+                    params: JsonObject) -> JsonObject:
     """UTA margin mode, account-wide (what ccxt's ``set_margin_mode`` sends)."""
     wanted = {v: k for k, v in MARGIN_MODES.items()}.get(str(params.get("setMarginMode", "")))
     if wanted is None:
@@ -79,7 +83,8 @@ def _usd(venue: Venue, coin: str, amount: Decimal) -> Decimal:
 
 
 @private()
-def wallet_balance(request, venue: Venue, key, account: Account, params):
+def wallet_balance(request: web.Request, venue: Venue, key: ApiKey, account: Account,
+                   params: JsonObject) -> JsonObject:
     acct_type = params.get("accountType", "")
     if acct_type not in ("UNIFIED", "CONTRACT", "SPOT"):
         raise Reject(10001, "accountType only support UNIFIED")
@@ -125,7 +130,8 @@ def wallet_balance(request, venue: Venue, key, account: Account, params):
 
 
 @private()
-def fund_balance(request, venue, key, account: Account, params):
+def fund_balance(request: web.Request, venue: Venue, key: ApiKey, account: Account,
+                 params: JsonObject) -> JsonObject:
     if params.get("accountType") not in ("FUND", "UNIFIED"):
         raise Reject(10001, "accountType invalid")
     wallet = "funding" if params.get("accountType") == "FUND" else "trading"
@@ -136,7 +142,8 @@ def fund_balance(request, venue, key, account: Account, params):
 
 
 @private()
-def fee_rate(request, venue, key, account, params):
+def fee_rate(request: web.Request, venue: Venue, key: ApiKey, account: Account,
+             params: JsonObject) -> JsonObject:
     category = params.get("category", "")
     market_of(venue, category, params.get("symbol"))
     return {"list": [{"symbol": m.bybit_symbol, "baseCoin": m.base if m.kind == "spot" else "",
@@ -149,23 +156,24 @@ LEDGER_TYPE = {"TRADE": "TRADE", "TRANSFER_IN": "TRANSFER_IN", "TRANSFER_OUT": "
 
 
 @private()
-def transaction_log(request, venue: Venue, key, account: Account, params):
+def transaction_log(request: web.Request, venue: Venue, key: ApiKey, account: Account,
+                    params: JsonObject) -> JsonObject:
     entries = [e for e in account.ledger if e.wallet == "trading"]
     if params.get("currency"):
         entries = [e for e in entries if e.coin == params["currency"]]
     if params.get("category"):
-        entries = [e for e in entries if (m := _entry_market(e)) is not None
+        entries = [e for e in entries if (m := e.market) is not None
                    and m.kind == params["category"]]
     if params.get("type"):
         entries = [e for e in entries if e.type == params["type"]]
-    entries = time_window(entries, "time", *week_window(params, venue.now()))
+    entries = time_window(entries, lambda e: e.time, *week_window(params, venue.now()))
     entries.reverse()
     page, nxt = paginate(entries, params, 20, 50)
     rows = []
     for e in page:
         x = e.execution
         o = x.order if x else None
-        m = _entry_market(e)
+        m = e.market
         if e.position is not None:  # a funding settlement
             side, size, qty, price = SIDE[e.position.side or "buy"], e.size, e.size, e.price
         else:
@@ -187,12 +195,6 @@ def transaction_log(request, venue: Venue, key, account: Account, params):
     return {"list": rows, "nextPageCursor": nxt}
 
 
-def _entry_market(e) -> Market | None:
-    if e.execution is not None:
-        return e.execution.order.market
-    return e.position.market if e.position is not None else None
-
-
 def _pos_size(account: Account, o: Order) -> Decimal:
     if o.market.kind == "spot":
         return ZERO
@@ -200,13 +202,14 @@ def _pos_size(account: Account, o: Order) -> Decimal:
     return pos.size if pos else ZERO
 
 
-def _transfers(account: Account, kind: str, params: dict[str, Any]) -> list[Any]:
+def _transfers(account: Account, kind: str, params: JsonObject) -> list[Transfer]:
     items = transfers_of(account, kind, params.get("coin"))
-    return time_window(items, "time", params.get("startTime"), params.get("endTime"))
+    return time_window(items, lambda t: t.time, params.get("startTime"), params.get("endTime"))
 
 
 @private()
-def deposit_records(request, venue, key, account: Account, params):
+def deposit_records(request: web.Request, venue: Venue, key: ApiKey, account: Account,
+                    params: JsonObject) -> JsonObject:
     page, nxt = paginate(_transfers(account, "deposit", params), params, 50, 50)
     return {"rows": [{
         "id": t.id, "coin": t.coin, "chain": t.chain, "amount": fmt(t.amount), "txID": t.tx_id,
@@ -218,7 +221,8 @@ def deposit_records(request, venue, key, account: Account, params):
 
 
 @private()
-def withdraw_records(request, venue, key, account: Account, params):
+def withdraw_records(request: web.Request, venue: Venue, key: ApiKey, account: Account,
+                     params: JsonObject) -> JsonObject:
     page, nxt = paginate(_transfers(account, "withdrawal", params), params, 50, 50)
     return {"rows": [{
         "coin": t.coin, "chain": t.chain, "amount": fmt(t.amount), "txID": t.tx_id,
@@ -232,7 +236,8 @@ ACCOUNT_TYPE = {"trading": "UNIFIED", "funding": "FUND"}
 
 
 @private()
-def inter_transfers(request, venue, key, account: Account, params):
+def inter_transfers(request: web.Request, venue: Venue, key: ApiKey, account: Account,
+                    params: JsonObject) -> JsonObject:
     page, nxt = paginate(_transfers(account, "transfer", params), params, 20, 50)
     return {"list": [{
         "transferId": t.id, "coin": t.coin, "amount": fmt(t.amount),

@@ -5,12 +5,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Callable
 
 from aiohttp import web
 
 from sequence.venue.bybit import limits
 from sequence.venue.model import Account, ApiKey, VenueError
-from sequence.venue.protocol import Answer, Dialect, Reject, json_params
+from sequence.venue.protocol import (
+    Answer,
+    Dialect,
+    Handler,
+    JsonObject,
+    PrivateHandler,
+    Reject,
+    json_params,
+)
 from sequence.venue.state import venue_of
 
 ERRORS = {
@@ -20,6 +29,8 @@ ERRORS = {
     "reduce_only": (110017, "Reduce-only rule not satisfied"),
     "not_found": (110001, "order not exists or too late to cancel"),
     "finished": (110001, "order not exists or too late to cancel"),
+    "amend_unchanged": (10001, "The order remains unchanged as the parameters entered match "
+                               "the existing ones."),
     "mode_not_modified": (110025, "Position mode is not modified"),
     "mode_has_position": (110024, "You have an existing position, so position mode cannot be switched"),
     "mode_has_orders": (110028, "Open orders exist, so you cannot change position mode"),
@@ -43,7 +54,7 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def envelope(result, code: int = 0, msg: str = "OK") -> Answer:
+def envelope(result: object, code: int = 0, msg: str = "OK") -> Answer:
     return Answer({"retCode": code, "retMsg": msg, "result": result if result is not None else {},
                    "retExtInfo": {}, "time": now_ms()}, str(code))
 
@@ -63,7 +74,7 @@ def _bad_body(message: str) -> Reject:
     return Reject(10001, message)
 
 
-async def authenticate(request: web.Request) -> tuple[ApiKey, Account, object]:
+async def authenticate(request: web.Request) -> tuple[ApiKey, Account, JsonObject]:
     """Headers ``X-BAPI-*``; HMAC-SHA256 of ``ts + key + recv_window + (query | body)``."""
     venue = venue_of(request)
     h = request.headers
@@ -100,11 +111,11 @@ async def authenticate(request: web.Request) -> tuple[ApiKey, Account, object]:
 
 
 DIALECT = Dialect("bybit", authenticate, envelope, failure, translate, "orderLinkId",
-                  limits.rule_for, limits.limited, limits.headers)
+                  limits.rule_for, limits.limited, limits.headers, _bad_body)
 public = DIALECT.public
 
 
-def _check(perm: str | None):
+def _check(perm: str | None) -> Callable[[ApiKey], None] | None:
     if perm is None:
         return None
 
@@ -115,6 +126,6 @@ def _check(perm: str | None):
     return check
 
 
-def private(perm: str | None = None):
+def private(perm: str | None = None) -> Callable[[PrivateHandler], Handler]:
     """An authenticated Bybit endpoint; ``perm`` is ``trade`` or ``position`` (writes)."""
     return DIALECT.private(_check(perm))

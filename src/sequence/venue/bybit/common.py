@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
+from collections.abc import Mapping
+from typing import TypeVar
 
 from sequence.venue.engine import Venue
 from sequence.venue.model import Market
-from sequence.venue.protocol import Reject
+from sequence.venue.protocol import JsonObject, Reject
 
 SIDE = {"buy": "Buy", "sell": "Sell"}
+T = TypeVar("T")
 
 
 def market_of(venue: Venue, category: str | None, symbol: str | None) -> Market | None:
@@ -25,21 +27,25 @@ def market_of(venue: Venue, category: str | None, symbol: str | None) -> Market 
     return m
 
 
-def limit_of(params: dict[str, Any], default: int, maximum: int) -> int:
+def limit_of(params: Mapping[str, object], default: int, maximum: int) -> int:
+    value = params.get("limit", default)
     try:
-        n = int(params.get("limit", default))
+        if not isinstance(value, (str, int, float)):
+            raise TypeError(value)
+        n = int(value)
     except (TypeError, ValueError):
         raise Reject(10001, "params error: limit") from None
     return max(1, min(n, maximum))
 
 
-def _item_id(item) -> str:
+def _item_id(item: object) -> str:
     if isinstance(item, dict):  # a rendered position row
         return f"{item.get('symbol')}:{item.get('positionIdx')}"
-    return str(item.id)
+    return str(getattr(item, "id", ""))  # a record: an Order, Execution, LedgerEntry, Transfer
 
 
-def paginate(items: list[Any], params: dict[str, Any], default: int, maximum: int) -> tuple[list[Any], str]:
+def paginate(items: list[T], params: JsonObject, default: int,
+             maximum: int) -> tuple[list[T], str]:
     """A page of ``items`` (newest first) and the opaque cursor of the next one.
 
     The cursor names the last item returned, not an offset: records that arrive between
@@ -66,7 +72,7 @@ def paginate(items: list[Any], params: dict[str, Any], default: int, maximum: in
 WEEK_MS = 7 * 86_400_000
 
 
-def week_window(params: dict[str, Any], now_ms: int) -> tuple[int, int]:
+def week_window(params: JsonObject, now_ms: int) -> tuple[int, int]:
     """Bybit's history window: at most 7 days between startTime and endTime; neither given:
     the last 7 days; one given: 7 days from (or up to) it."""
     try:
@@ -74,10 +80,8 @@ def week_window(params: dict[str, Any], now_ms: int) -> tuple[int, int]:
         end = int(params["endTime"]) if params.get("endTime") else None
     except ValueError:
         raise Reject(10001, "params error: startTime/endTime") from None
-    if start is None and end is None:
-        return now_ms - WEEK_MS, now_ms
     if start is None:
-        return end - WEEK_MS, end
+        return (now_ms - WEEK_MS, now_ms) if end is None else (end - WEEK_MS, end)
     if end is None:
         return start, start + WEEK_MS
     if end < start:
@@ -87,5 +91,5 @@ def week_window(params: dict[str, Any], now_ms: int) -> tuple[int, int]:
     return start, end
 
 
-def boolean(v) -> bool:
+def boolean(v: object) -> bool:
     return v is True or (isinstance(v, str) and v.lower() == "true") or v == 1

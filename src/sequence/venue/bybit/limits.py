@@ -6,8 +6,6 @@ private answer carries ``X-Bapi-Limit``, ``X-Bapi-Limit-Status`` (remaining) and
 
 from __future__ import annotations
 
-from typing import Any
-
 from sequence.venue.limits import Rule, Verdict
 from sequence.venue.protocol import Answer
 
@@ -31,7 +29,7 @@ def rule_for(path: str, private: bool) -> Rule:
                                else DEFAULT)
 
 
-def headers(v: Verdict) -> dict[str, Any]:
+def headers(v: Verdict) -> dict[str, str]:
     return {"X-Bapi-Limit": str(v.limit), "X-Bapi-Limit-Status": str(v.remaining),
             "X-Bapi-Limit-Reset-Timestamp": str(v.reset_ms)}
 

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+import uuid
+
+from aiohttp import web
 
 from sequence.venue.bybit.auth import public
 from sequence.venue.bybit.common import SIDE, limit_of, market_of
 from sequence.venue.bybit.render import instrument_json
 from sequence.venue.engine import Venue
 from sequence.venue.history import day_stats, klines, next_funding_ms, recent_trades
-from sequence.venue.model import fmt
-from sequence.venue.protocol import Reject
+from sequence.venue.model import ZERO, Market, fmt
+from sequence.venue.protocol import JsonObject, Query, Reject
 
 
 @public
-def instruments_info(request, venue: Venue, params: dict[str, Any]):
+def instruments_info(request: web.Request, venue: Venue, params: Query) -> JsonObject:
+    """Option markets are not emulated: ``category=option`` (which ccxt's default
+    ``load_markets`` asks for, per base coin) lists none, as for a coin without options."""
     category = params.get("category", "")
-    market_of(venue, category, None)
-    if params.get("status") and params["status"] != "Trading":
+    if category != "option":
+        market_of(venue, category, None)
+    if category == "option" or (params.get("status") and params["status"] != "Trading"):
         items = []
     else:
         items = [instrument_json(m) for m in venue.markets.values() if m.kind == category
@@ -27,13 +32,19 @@ def instruments_info(request, venue: Venue, params: dict[str, Any]):
 
 
 @public
-def server_time(request, venue: Venue, params: dict[str, Any]):
+def server_time(request: web.Request, venue: Venue, params: Query) -> JsonObject:
     ns = time.time_ns()
     return {"timeSecond": str(ns // 10**9), "timeNano": str(ns)}
 
 
 @public
-def tickers(request, venue: Venue, params: dict[str, Any]):
+def system_status(request: web.Request, venue: Venue, params: Query) -> JsonObject:
+    """No maintenance is ever scheduled (ccxt's ``fetch_status``: "ok")."""
+    return {"list": []}
+
+
+@public
+def tickers(request: web.Request, venue: Venue, params: Query) -> JsonObject:
     """``time`` in each row (an emulator addition ccxt reads as the ticker's timestamp) is
     market time, like the prices; the envelope's ``time`` is the wall clock."""
     category = params.get("category", "")
@@ -48,7 +59,7 @@ def tickers(request, venue: Venue, params: dict[str, Any]):
             continue
         bid, ask = venue.quote(m)
         bids, asks = venue.book(m, 1)
-        change = (venue.last_price - day["open"]) / day["open"] if day["open"] else 0
+        change = (venue.last_price - day["open"]) / day["open"] if day["open"] else ZERO
         row = {"symbol": m.bybit_symbol, "lastPrice": p, "bid1Price": fmt(bid),
                "bid1Size": fmt(bids[0][1]) if bids else "0", "ask1Price": fmt(ask),
                "ask1Size": fmt(asks[0][1]) if asks else "0", "prevPrice24h": fmt(day["open"]),
@@ -67,7 +78,7 @@ def tickers(request, venue: Venue, params: dict[str, Any]):
     return {"category": category, "list": out}
 
 
-def _symbol_market(venue: Venue, params: dict[str, Any]):
+def _symbol_market(venue: Venue, params: Query) -> Market:
     m = market_of(venue, params.get("category"), params.get("symbol"))
     if m is None:
         raise Reject(10001, "Missing some parameters that must be filled in, symbol")
@@ -75,7 +86,7 @@ def _symbol_market(venue: Venue, params: dict[str, Any]):
 
 
 @public
-def orderbook(request, venue: Venue, params: dict[str, Any]):
+def orderbook(request: web.Request, venue: Venue, params: Query) -> JsonObject:
     m = _symbol_market(venue, params)
     depth = limit_of(params, 1 if m.kind == "spot" else 25, 200 if m.kind == "spot" else 500)
     bids, asks = venue.book(m, depth)
@@ -90,7 +101,7 @@ INTERVALS = {"1": 1, "3": 3, "5": 5, "15": 15, "30": 30, "60": 60, "120": 120, "
 
 
 @public
-def kline(request, venue: Venue, params: dict[str, Any]):
+def kline(request: web.Request, venue: Venue, params: Query) -> JsonObject:
     m = _symbol_market(venue, params)
     minutes = INTERVALS.get(str(params.get("interval", "")))
     if minutes is None:
@@ -107,12 +118,18 @@ def kline(request, venue: Venue, params: dict[str, Any]):
         for ts, o, h, low, c, v in rows]}
 
 
+def _uuid(trade_id: str) -> str:
+    """Bybit's derivative trades carry UUIDs: a venue-wide numeric trade id (a candle's print,
+    or an OKX fill) as a stable UUID; a Bybit fill's id already is one."""
+    return trade_id if "-" in trade_id else str(uuid.uuid5(uuid.NAMESPACE_OID, trade_id))
+
+
 @public
-def recent_trade(request, venue: Venue, params: dict[str, Any]):
+def recent_trade(request: web.Request, venue: Venue, params: Query) -> JsonObject:
     m = _symbol_market(venue, params)
     rows = recent_trades(venue, m, limit_of(params, 60 if m.kind == "spot" else 500,
                                             60 if m.kind == "spot" else 1000))
     return {"category": m.kind, "list": [
-        {"execId": tid, "symbol": m.bybit_symbol, "price": fmt(px), "size": fmt(qty),
+        {"execId": tid if m.kind == "spot" else _uuid(tid), "symbol": m.bybit_symbol, "price": fmt(px), "size": fmt(qty),
          "side": SIDE[side], "time": str(ts), "isBlockTrade": False, "isRPITrade": False}
         for tid, ts, px, qty, _base, side in rows]}

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from sequence.venue.okx import account, market, trade
+from sequence.venue.okx import account, history, market, trade
 
 
 def register(app: web.Application) -> None:
@@ -51,13 +51,17 @@ def register(app: web.Application) -> None:
     get(f"{p}/account/config", account.account_config)
     get(f"{p}/account/balance", account.balance)
     get(f"{p}/asset/balances", account.funding_balances)
+    get(f"{p}/asset/currencies", account.currencies)
     get(f"{p}/account/positions", account.positions)
+    get(f"{p}/account/positions-history", history.positions_history)
     post(f"{p}/account/set-position-mode", account.set_position_mode)
     post(f"{p}/account/set-leverage", account.set_leverage)
     get(f"{p}/account/leverage-info", account.leverage_info)
+    get(f"{p}/account/trade-fee", account.trade_fee)
     post(f"{p}/trade/order", trade.place_order)
     post(f"{p}/trade/batch-orders", trade.batch_orders)
     post(f"{p}/trade/cancel-order", trade.cancel_order)
+    post(f"{p}/trade/amend-order", trade.amend_order)
     post(f"{p}/trade/cancel-batch-orders", trade.cancel_batch)
     get(f"{p}/trade/order", trade.get_order)
     get(f"{p}/trade/orders-pending", trade.orders_pending)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from aiohttp import web
+
 from sequence.venue.engine import Venue
-from sequence.venue.model import ZERO, Account, ApiKey, VenueError, fmt
+from sequence.venue.model import ZERO, Account, ApiKey, Execution, LedgerEntry, VenueError, fmt
 from sequence.venue.okx.auth import ok, private
 from sequence.venue.okx.common import market_of, page_by_id, size_out, to_contracts
 from sequence.venue.okx.render import position_json
-from sequence.venue.protocol import Reject, transfers_of
+from sequence.venue.protocol import Answer, JsonObject, Reject, transfers_of
 
 
 def _pos_mode(venue: Venue, account: Account) -> str:
@@ -19,7 +21,8 @@ def _pos_mode(venue: Venue, account: Account) -> str:
 
 
 @private()
-def account_config(request, venue: Venue, key: ApiKey, account: Account, params):
+def account_config(request: web.Request, venue: Venue, key: ApiKey, account: Account,
+                   params: JsonObject) -> Answer:
     main = account.parent_id or account.id
     return ok([{
         "acctLv": "2", "acctStpMode": "cancel_maker", "autoLoan": False, "ctIsoMode": "automatic",
@@ -48,7 +51,8 @@ def _usd(venue: Venue, coin: str, amount: Decimal) -> Decimal:
 
 
 @private()
-def balance(request, venue: Venue, key, account: Account, params):
+def balance(request: web.Request, venue: Venue, key: ApiKey, account: Account,
+            params: JsonObject) -> Answer:
     want = set(filter(None, (params.get("ccy") or "").split(",")))
     price = venue.last_price
     details = []
@@ -61,7 +65,7 @@ def balance(request, venue: Venue, key, account: Account, params):
                    if p.market.settle == coin and p.size > 0), ZERO)
         eq = bal + upl
         avail = bal - order_res - pos_im
-        d = dict.fromkeys(_DETAIL_KEYS, "")
+        d: JsonObject = dict.fromkeys(_DETAIL_KEYS, "")
         d.update(availBal=fmt(avail), availEq=fmt(avail + upl), borrowFroz="0", cashBal=fmt(bal),
                  ccy=coin, colBorrAutoConversion="0", collateralEnabled=False,
                  collateralRestrict=False, crossLiab="0", disEq=fmt(_usd(venue, coin, eq)),
@@ -87,7 +91,8 @@ def balance(request, venue: Venue, key, account: Account, params):
 
 
 @private()
-def funding_balances(request, venue: Venue, key, account: Account, params):
+def funding_balances(request: web.Request, venue: Venue, key: ApiKey, account: Account,
+                     params: JsonObject) -> Answer:
     want = set(filter(None, (params.get("ccy") or "").split(",")))
     return ok([{"availBal": fmt(v), "bal": fmt(v), "ccy": c, "frozenBal": "0"}
                for c, v in sorted(account.wallets["funding"].items())
@@ -95,7 +100,8 @@ def funding_balances(request, venue: Venue, key, account: Account, params):
 
 
 @private()
-def positions(request, venue: Venue, key, account: Account, params):
+def positions(request: web.Request, venue: Venue, key: ApiKey, account: Account,
+              params: JsonObject) -> Answer:
     inst_ids = set(filter(None, (params.get("instId") or "").split(",")))
     t = params.get("instType")
     rows = []
@@ -111,7 +117,8 @@ def positions(request, venue: Venue, key, account: Account, params):
 
 
 @private(trade=True)
-def set_position_mode(request, venue: Venue, key, account: Account, params):
+def set_position_mode(request: web.Request, venue: Venue, key: ApiKey, account: Account,
+                      params: JsonObject) -> Answer:
     mode = params.get("posMode")
     if mode not in ("long_short_mode", "net_mode"):
         raise Reject("51000", "Parameter posMode error")
@@ -120,7 +127,8 @@ def set_position_mode(request, venue: Venue, key, account: Account, params):
 
 
 @private(trade=True)
-def set_leverage(request, venue: Venue, key, account: Account, params):
+def set_leverage(request: web.Request, venue: Venue, key: ApiKey, account: Account,
+                 params: JsonObject) -> Answer:
     """Also what ccxt's ``set_margin_mode`` sends (``mgnMode`` with a ``lever``). Setting the
     leverage it already has succeeds, as on OKX."""
     m = market_of(venue, params.get("instId"))
@@ -140,7 +148,8 @@ def set_leverage(request, venue: Venue, key, account: Account, params):
 
 
 @private()
-def leverage_info(request, venue: Venue, key, account: Account, params):
+def leverage_info(request: web.Request, venue: Venue, key: ApiKey, account: Account,
+                  params: JsonObject) -> Answer:
     mode = params.get("mgnMode")
     if mode not in ("cross", "isolated"):
         raise Reject("50014", "Parameter mgnMode can not be empty.")
@@ -164,18 +173,12 @@ _BILL_KEYS = (
     "subType", "sz", "tag", "to", "tradeId", "ts", "type")
 
 
-def _bill_type(e) -> str:
+def _bill_type(e: LedgerEntry) -> str:
     """OKX bill type: 1 transfer, 2 trade, 5 liquidation, 8 funding fee."""
     return {"TRADE": "2", "LIQUIDATION": "5", "SETTLEMENT": "8"}.get(e.type, "1")
 
 
-def _bill_market(e):
-    if e.execution is not None:
-        return e.execution.order.market
-    return e.position.market if e.position is not None else None
-
-
-def _bill_subtype(x) -> str:
+def _bill_subtype(x: Execution) -> str:
     m = x.order.market
     if x.exec_type == "BustTrade":  # 104 liquidation long, 105 liquidation short
         return "104" if x.side == "sell" else "105"
@@ -186,15 +189,25 @@ def _bill_subtype(x) -> str:
     return "3" if x.side == "buy" else "4"  # open long / open short
 
 
+def _bill_size(e: LedgerEntry, x: Execution) -> str:
+    """A fill's bill ``sz``: in the row's currency for SPOT (the quote row holds the
+    amount of quote coin traded, the base row the base coin), in contracts for SWAP."""
+    m = x.order.market
+    if m.kind == "spot" and e.coin != m.base:
+        return fmt(x.qty * x.price)
+    return size_out(x.order, x.qty)
+
+
 @private()
-def bills(request, venue: Venue, key, account: Account, params):
+def bills(request: web.Request, venue: Venue, key: ApiKey, account: Account,
+          params: JsonObject) -> Answer:
     entries = [e for e in reversed(account.ledger) if e.wallet == "trading"]
     if params.get("ccy"):
         entries = [e for e in entries if e.coin == params["ccy"]]
     if params.get("type"):
         entries = [e for e in entries if _bill_type(e) == params["type"]]
     if params.get("instType"):
-        entries = [e for e in entries if (m := _bill_market(e)) is not None
+        entries = [e for e in entries if (m := e.market) is not None
                    and m.okx_inst_type == params["instType"]]
     if params.get("begin"):
         entries = [e for e in entries if e.time >= int(params["begin"])]
@@ -202,7 +215,7 @@ def bills(request, venue: Venue, key, account: Account, params):
         entries = [e for e in entries if e.time <= int(params["end"])]
     rows = []
     for e in page_by_id(entries, params, lambda e: e.id):
-        d = dict.fromkeys(_BILL_KEYS, "")
+        d: JsonObject = dict.fromkeys(_BILL_KEYS, "")
         x = e.execution
         d.update(bal=fmt(e.balance), balChg=fmt(e.change), billId=e.id, ccy=e.coin,
                  fee=fmt(-e.fee), interest="0", ts=str(e.time), fillTime=str(e.time), notes="")
@@ -212,7 +225,7 @@ def bills(request, venue: Venue, key, account: Account, params):
                      instId=o.market.okx_inst_id, instType=o.market.okx_inst_type,
                      mgnMode="cash" if o.market.kind == "spot" else "cross", ordId=o.id,
                      pnl=fmt(e.cash_flow), posBal="0", posBalChg="0", px=fmt(x.price),
-                     subType=_bill_subtype(x), sz=size_out(o, x.qty), tag=o.tag,
+                     subType=_bill_subtype(x), sz=_bill_size(e, x), tag=o.tag,
                      tradeId=x.id, type=_bill_type(e))
         elif e.position is not None:  # funding: 173 expense, 174 income
             m = e.position.market
@@ -233,7 +246,8 @@ def _transfers(account: Account, kind: str, params: dict[str, Any]) -> list[Any]
 
 
 @private()
-def deposit_history(request, venue: Venue, key, account: Account, params):
+def deposit_history(request: web.Request, venue: Venue, key: ApiKey, account: Account,
+                    params: JsonObject) -> Answer:
     return ok([{
         "actualDepBlkConfirm": "100", "amt": fmt(t.amount), "areaCodeFrom": "",
         "ccy": t.coin, "chain": f"{t.coin}-TRC20", "depId": t.id, "from": "",
@@ -243,7 +257,8 @@ def deposit_history(request, venue: Venue, key, account: Account, params):
 
 
 @private()
-def withdrawal_history(request, venue: Venue, key, account: Account, params):
+def withdrawal_history(request: web.Request, venue: Venue, key: ApiKey, account: Account,
+                       params: JsonObject) -> Answer:
     return ok([{
         "addrEx": None, "amt": fmt(t.amount), "areaCodeFrom": "", "areaCodeTo": "",
         "ccy": t.coin, "chain": f"{t.coin}-TRC20", "clientId": "", "fee": fmt(t.fee),
@@ -251,3 +266,52 @@ def withdrawal_history(request, venue: Venue, key, account: Account, params):
         "state": "2" if t.status == "success" else "0", "tag": "", "to": t.address,
         "toAddrType": "1", "ts": str(t.time), "txId": t.tx_id, "wdId": t.id,
     } for t in _transfers(account, "withdrawal", params)])
+
+
+@private()
+def currencies(request: web.Request, venue: Venue, key: ApiKey, account: Account,
+               params: JsonObject) -> Answer:
+    """The coins of the venue's markets, one row per chain (one TRC20 chain each), as
+    ccxt's default ``load_markets`` reads them (``fetch_currencies``)."""
+    want = set(filter(None, str(params.get("ccy") or "").split(",")))
+    coins = sorted({m.base for m in venue.markets.values()}
+                   | {m.quote for m in venue.markets.values()}
+                   | {m.settle for m in venue.markets.values()} - {"USD"})
+    return ok([{
+        "ccy": c, "name": c, "chain": f"{c}-TRC20", "logoLink": "", "mainNet": False,
+        "canDep": True, "canWd": True, "canInternal": True, "depEstOpenTime": "",
+        "wdEstOpenTime": "", "minDep": "0.00000001", "minDepArrivalConfirm": "1",
+        "minWd": "1" if c in ("USDT", "USDC") else "0.0001", "minWdUnlockConfirm": "2",
+        "maxWd": "10000000", "wdTickSz": "8", "wdQuota": "10000000", "usedWdQuota": "0",
+        "fee": "1" if c in ("USDT", "USDC") else "0.0001", "minFee": "1", "maxFee": "1",
+        "needTag": False, "burningFeeRate": "", "ctAddr": "", "depQuotaFixed": "",
+        "usedDepQuotaFixed": "", "depQuoteDailyLayer2": "",
+    } for c in coins if not want or c in want])
+
+
+@private()
+def trade_fee(request: web.Request, venue: Venue, key: ApiKey, account: Account,
+              params: JsonObject) -> Answer:
+    """The fee rates in force, as OKX writes them: negative for a fee charged (a rebate
+    would be positive). SPOT by ``instId``; SWAP by ``uly``/``instFamily`` (``BTC-USDT``:
+    USDT-margined, also in ``makerU``/``takerU``; ``BTC-USD``: coin-margined)."""
+    inst_type = params.get("instType")
+    if inst_type not in ("SPOT", "SWAP", "MARGIN", "FUTURES", "OPTION"):
+        raise Reject("50014", "Parameter instType can not be empty.")
+    family = str(params.get("instFamily") or params.get("uly") or "")
+    if inst_type == "SPOT":
+        m = market_of(venue, params.get("instId"))
+    else:
+        found = [x for x in venue.markets.values() if x.is_derivative
+                 and f"{x.base}-{x.quote}" == family]
+        if not found:
+            raise Reject("51000", "Parameter instFamily error")
+        m = found[0]
+    maker, taker = (fmt(-r) for r in venue.fee_rates(m))
+    usdt = m.kind == "linear"
+    return ok([{
+        "category": "1", "delivery": "", "exercise": "", "instType": inst_type, "level": "Lv1",
+        "maker": maker, "taker": taker, "makerU": maker if usdt else "",
+        "takerU": taker if usdt else "", "makerUSDC": "", "takerUSDC": "", "ruleType": "normal",
+        "ts": str(venue.wall_ms()), "fiat": [],
+    }])

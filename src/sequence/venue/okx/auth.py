@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,15 @@ from aiohttp import web
 
 from sequence.venue.model import Account, ApiKey, VenueError
 from sequence.venue.okx import limits
-from sequence.venue.protocol import Answer, Dialect, Reject
+from sequence.venue.protocol import (
+    Answer,
+    Body,
+    BodyHandler,
+    Dialect,
+    Handler,
+    PrivateHandler,
+    Reject,
+)
 from sequence.venue.state import venue_of
 
 ORDER_ERRORS = {
@@ -43,6 +52,11 @@ def ok(data: list[Any]) -> Answer:
     return Answer({"code": "0", "data": data, "msg": ""}, "0")
 
 
+def success(result: object) -> Answer:
+    """A handler's plain result in OKX's envelope (``data`` is always an array)."""
+    return ok(result if isinstance(result, list) else [result])
+
+
 def fail(code: str, msg: str, status: int = 200, data: list[Any] | None = None) -> Answer:
     return Answer({"code": code, "data": data or [], "msg": msg}, code, status)
 
@@ -68,7 +82,7 @@ def _parse_ts(text: str) -> int:
     return int(dt.timestamp() * 1000)
 
 
-async def authenticate(request: web.Request) -> tuple[ApiKey, Account, object]:
+async def authenticate(request: web.Request) -> tuple[ApiKey, Account, Body]:
     """Headers ``OK-ACCESS-*``; base64 HMAC-SHA256 of ``ts + METHOD + path?query + body``."""
     venue = venue_of(request)
     h = request.headers
@@ -106,17 +120,23 @@ async def authenticate(request: web.Request) -> tuple[ApiKey, Account, object]:
     if not key.ip_allowed(request.remote or ""):
         raise Reject("50110", f"Your IP {request.remote} is not included in your API key's IP whitelist.", 401)
     if request.method == "GET":
-        params: object = dict(request.query)
+        params: Body = dict(request.query)
     else:
         try:
             params = json.loads(raw) if raw else {}
         except ValueError:
             raise Reject("50002", "Invalid JSON.", 400) from None
+        if not isinstance(params, (dict, list)):
+            raise Reject("50002", "Invalid JSON.", 400)
     return key, venue.account(key.account_id), params
 
 
-DIALECT = Dialect("okx", authenticate, ok, failure, translate, "clOrdId",
-                  limits.rule_for, limits.limited, limits.headers)
+def _bad_body(message: str) -> Reject:
+    return Reject("51000", "Parameter error")
+
+
+DIALECT = Dialect("okx", authenticate, success, failure, translate, "clOrdId",
+                  limits.rule_for, limits.limited, limits.headers, _bad_body)
 public = DIALECT.public
 
 
@@ -125,6 +145,11 @@ def _can_trade(key: ApiKey) -> None:
         raise Reject("50120", NO_PERMISSION, 401)
 
 
-def private(trade: bool = False):
+def private(trade: bool = False) -> Callable[[PrivateHandler], Handler]:
     """An authenticated OKX endpoint; ``trade`` needs the key's trade permission."""
     return DIALECT.private(_can_trade if trade else None)
+
+
+def private_body(trade: bool = False) -> Callable[[BodyHandler], Handler]:
+    """An authenticated OKX endpoint taking a JSON array (the batch calls) or object."""
+    return DIALECT.private_body(_can_trade if trade else None)

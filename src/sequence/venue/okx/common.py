@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TypeVar
 
 from sequence.venue.engine import Venue
 from sequence.venue.model import Market, Order, VenueError, fmt
-from sequence.venue.protocol import Reject
+from sequence.venue.protocol import JsonObject, Reject
 
 D = Decimal
 POS_SIDE = {0: "net", 1: "long", 2: "short"}
+T = TypeVar("T")
 
 
 def market_of(venue: Venue, inst_id: str | None) -> Market:
@@ -30,7 +32,7 @@ def to_contracts(m: Market, qty: Decimal) -> Decimal:
     return qty / m.okx_ct_val
 
 
-def from_contracts(m: Market, sz) -> Decimal:
+def from_contracts(m: Market, sz: object) -> Decimal:
     try:
         return D(str(sz)) * m.okx_ct_val
     except Exception:
@@ -45,7 +47,8 @@ def size_out(o: Order, qty: Decimal) -> str:
     return fmt(qty if o.market.kind == "spot" else to_contracts(o.market, qty))
 
 
-def page_by_id(items: list[Any], params: dict[str, Any], id_of, default: int = 100) -> list[Any]:
+def page_by_id(items: list[T], params: JsonObject, id_of: Callable[[T], str],
+               default: int = 100) -> list[T]:
     """OKX pagination: newest first; ``after`` = older than that id, ``before`` = newer."""
     try:
         limit = max(1, min(int(params.get("limit", default)), 100))

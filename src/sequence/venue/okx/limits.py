@@ -4,8 +4,6 @@ as RateLimitExceeded. OKX sends no rate-limit headers."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sequence.venue.limits import Rule, Verdict
 from sequence.venue.protocol import Answer
 
@@ -33,7 +31,7 @@ def rule_for(path: str, private: bool) -> Rule:
     return RULES.get(path, DEFAULT)
 
 
-def headers(v: Verdict) -> dict[str, Any]:
+def headers(v: Verdict) -> dict[str, str]:
     return {}
 
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from aiohttp import web
+
 from sequence.venue.engine import Venue
 from sequence.venue.history import klines, recent_trades
 from sequence.venue.model import fmt
 from sequence.venue.okx.auth import ok, public
 from sequence.venue.okx.common import market_of
 from sequence.venue.okx.render import instrument_json, sz, ticker_json
-from sequence.venue.protocol import Reject
+from sequence.venue.protocol import Answer, Query, Reject
 
 
 @public
-def instruments(request, venue: Venue, params):
+def instruments(request: web.Request, venue: Venue, params: Query) -> Answer:
     t = params.get("instType", "")
     if t not in ("SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"):
         raise Reject("51000", "Parameter instType error")
@@ -21,27 +23,27 @@ def instruments(request, venue: Venue, params):
 
 
 @public
-def server_time(request, venue: Venue, params):
+def server_time(request: web.Request, venue: Venue, params: Query) -> Answer:
     return ok([{"ts": str(venue.wall_ms())}])
 
 
 @public
-def status(request, venue: Venue, params):
+def status(request: web.Request, venue: Venue, params: Query) -> Answer:
     return ok([])
 
 
 @public
-def ticker(request, venue: Venue, params):
+def ticker(request: web.Request, venue: Venue, params: Query) -> Answer:
     return ok([ticker_json(venue, market_of(venue, params.get("instId")))])
 
 
 @public
-def tickers(request, venue: Venue, params):
+def tickers(request: web.Request, venue: Venue, params: Query) -> Answer:
     return ok([ticker_json(venue, m) for m in venue.markets.values()
                if m.okx_inst_type == params.get("instType")])
 
 
-def _limit(params, default: int, maximum: int) -> int:
+def _limit(params: Query, default: int, maximum: int) -> int:
     try:
         return max(1, min(int(params.get("limit") or params.get("sz") or default), maximum))
     except ValueError:
@@ -49,7 +51,7 @@ def _limit(params, default: int, maximum: int) -> int:
 
 
 @public
-def books(request, venue: Venue, params):
+def books(request: web.Request, venue: Venue, params: Query) -> Answer:
     m = market_of(venue, params.get("instId"))
     bids, asks = venue.book(m, _limit(params, 1, 400))
     return ok([{"asks": [[fmt(p), sz(m, q), "0", "1"] for p, q in asks],
@@ -62,7 +64,7 @@ BARS = {"1m": 1, "3m": 3, "5m": 5, "15m": 15, "30m": 30, "1H": 60, "2H": 120, "4
 
 
 @public
-def candles(request, venue: Venue, params):
+def candles(request: web.Request, venue: Venue, params: Query) -> Answer:
     """``after``: older than that ts; ``before``: newer than that ts (OKX's own words)."""
     m = market_of(venue, params.get("instId"))
     minutes = BARS.get(params.get("bar") or "1m")
@@ -90,7 +92,7 @@ def candles(request, venue: Venue, params):
 
 
 @public
-def trades(request, venue: Venue, params):
+def trades(request: web.Request, venue: Venue, params: Query) -> Answer:
     m = market_of(venue, params.get("instId"))
     rows = recent_trades(venue, m, _limit(params, 100, 500))
     return ok([{"instId": m.okx_inst_id, "side": side, "sz": sz(m, qty), "px": fmt(px),

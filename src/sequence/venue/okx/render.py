@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sequence.venue.engine import Venue
 from sequence.venue.history import day_stats
 from sequence.venue.model import Account, Market, Order, Position, fmt
 from sequence.venue.okx.common import POS_SIDE, STATE, lot, size_out, to_contracts
+from sequence.venue.protocol import JsonObject
 
 
 def instrument_json(m: Market) -> dict[str, Any]:
     spot = m.kind == "spot"
-    d = dict.fromkeys(("alias", "auctionEndTime", "baseCcy", "category", "ctMult", "ctType", "ctVal", "ctValCcy", "expTime", "futureSettlement", "instFamily", "instId", "instType", "lever", "listTime", "lotSz", "maxIcebergSz", "maxLmtAmt", "maxLmtSz", "maxMktAmt", "maxMktSz", "maxStopSz", "maxTriggerSz", "maxTwapSz", "minSz", "optType", "quoteCcy", "ruleType", "settleCcy", "state", "stk", "tickSz", "uly", "openType", "contTdSwTime", "preMktSwTime", "tradeQuoteCcyList", "instIdCode"), "")
+    d: JsonObject = dict.fromkeys(("alias", "auctionEndTime", "baseCcy", "category", "ctMult", "ctType", "ctVal", "ctValCcy", "expTime", "futureSettlement", "instFamily", "instId", "instType", "lever", "listTime", "lotSz", "maxIcebergSz", "maxLmtAmt", "maxLmtSz", "maxMktAmt", "maxMktSz", "maxStopSz", "maxTriggerSz", "maxTwapSz", "minSz", "optType", "quoteCcy", "ruleType", "settleCcy", "state", "stk", "tickSz", "uly", "openType", "contTdSwTime", "preMktSwTime", "tradeQuoteCcyList", "instIdCode"), "")
     d.update(instId=m.okx_inst_id, instType=m.okx_inst_type, category="1", state="live",
              tickSz=fmt(m.tick), listTime="1548133413000", ruleType="normal",
              maxLmtAmt="20000000", maxMktAmt="1000000", instIdCode=hash(m.okx_inst_id) % 10**6,
@@ -30,7 +32,7 @@ def instrument_json(m: Market) -> dict[str, Any]:
     return d
 
 
-def sz(m: Market, qty) -> str:
+def sz(m: Market, qty: Decimal) -> str:
     """A size in OKX's unit: the base coin for SPOT, contracts for SWAP."""
     return fmt(qty if m.kind == "spot" else to_contracts(m, qty))
 
@@ -69,7 +71,7 @@ def position_json(venue: Venue, account: Account, p: Position) -> dict[str, Any]
     contracts = to_contracts(m, p.size)
     if p.idx == 0 and p.side == "sell":
         contracts = -contracts
-    d = dict.fromkeys(_POS_KEYS, "")
+    d: JsonObject = dict.fromkeys(_POS_KEYS, "")
     upl = p.upl(price)
     margin = p.margin()
     d.update(adl="1", availPos=fmt(abs(contracts)), avgPx=fmt(p.entry), cTime=str(p.created),
@@ -99,7 +101,7 @@ _ORDER_KEYS = (
 
 def order_json(venue: Venue, account: Account, o: Order) -> dict[str, Any]:
     m = o.market
-    d = dict.fromkeys(_ORDER_KEYS, "")
+    d: JsonObject = dict.fromkeys(_ORDER_KEYS, "")
     last = next((x for x in reversed(account.executions) if x.order is o), None) \
         if o.filled else None
     if o.type == "market":
