@@ -20,7 +20,10 @@ class NoticeForm(forms.Form):
     bot = forms.ChoiceField(label="Strategy", error_messages={
         "required": "Choose the strategy whose account you will withdraw from.",
         "invalid_choice": "Choose one of your strategies that is trading."})
-    amount = forms.DecimalField(**AMOUNT, label="Amount", min_value=Decimal("0.0000000001"), error_messages={
+    # a text box (decimal keypad on phones): the server's sentences, not the browser's number rules
+    amount = forms.DecimalField(**AMOUNT, label="Amount", min_value=Decimal("0.0000000001"),
+                                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+                                help_text="In the strategy's base currency, its unit of account.", error_messages={
         "required": "Enter the amount you plan to withdraw.",
         "invalid": "Enter the amount as a number, e.g. 250 or 0.015.",
         "min_value": "Enter an amount above zero.",
