@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "sequence.trading",
     "sequence.onboarding",
     "sequence.compliance",
+    "sequence.portfolio",
     "sequence.web",
 ]
 
@@ -239,6 +240,12 @@ STORAGES = {
                     else "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
+# plotly.js comes from the plotly wheel (sequence.portfolio.staticfiles), as htmx from django-htmx
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "sequence.portfolio.staticfiles.PlotlyFinder",
+]
 
 
 # A killed worker's jobs ("doing" with no heartbeat) are put back in the queue by the

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("sequence.onboarding.urls")),
     path("ops/", include("sequence.ops.urls")),
     path("compliance/", include("sequence.compliance.urls")),
+    path("portfolio/", include("sequence.portfolio.urls")),
 ]

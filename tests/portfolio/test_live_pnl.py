@@ -1,0 +1,122 @@
+"""Live PnL against the simulated exchange's own ledger: each closed cycle, to the ledger's precision.
+
+A bot trades on an in-process venue (the engine through its exchange port, stepped by hand);
+its results page's figures come from the engine's fills ledger via sequence.metrics, and are
+checked against what the venue booked: the ledger rows of the cycle's own trade ids.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from sequence.portfolio.selectors import performance
+from tests.trading.helpers import live_bot, parity_venue, run
+
+pytestmark = pytest.mark.django_db
+PRECISION = Decimal("1e-12")  # the venue keeps 28 significant digits; USDT ledgers show 8 places
+
+
+def _ledger_by_trade(venue, account_id):
+    rows = {}
+    for entry in venue.account(account_id).ledger:
+        if entry.execution is not None:
+            rows.setdefault(entry.execution.id, []).append(entry)
+    return rows
+
+
+def test_linear_bot_cycles_equal_the_venue_ledger(alice):
+    venue = parity_venue()
+    bot, port = live_bot(alice, venue, {"sides": "both", "markup": 0.002, "initial_qty_pct": 0.02})
+    run(bot, port, venue, 240)
+    perf = performance(bot)
+    closed = perf.closed
+    assert {c.side for c in closed} == {"long", "short"}, "the window has closes on both sides"
+    ledger = _ledger_by_trade(venue, bot.venue_account_id)
+    for cycle in closed:
+        rows = [e for tid in cycle.trade_ids for e in ledger[tid]]
+        booked = sum((e.change for e in rows if e.coin == "USDT"), Decimal(0))
+        assert abs(cycle.pnl("quote") - booked) <= PRECISION, (cycle.side, cycle.number)
+        fees = sum((e.fee for e in rows), Decimal(0))
+        assert abs(cycle.fees("quote") - fees) <= PRECISION
+    # and in total: the wallet moved by the closed cycles' PnL less the open cycles' fees
+    open_fees = sum((c.fees("quote") for c in perf.cycles if c.ending is None), Decimal(0))
+    wallet = venue.account(bot.venue_account_id).balance("USDT") - Decimal(10000)
+    assert abs(perf.realised - open_fees - wallet) <= PRECISION
+
+
+def _bot(user, venue, *, slug, base, market, symbol, kind, params, coin, amount, hedge=False):
+    """A live paper bot of any market on its own venue account (as tests.trading.helpers.live_bot)."""
+    from asgiref.sync import async_to_sync
+
+    from sequence.catalog.services import (
+        exchanges_ensure,
+        offering_ensure,
+        strategy_upsert,
+        strategy_version_current,
+    )
+    from sequence.strategy.params import Params
+    from sequence.trading import services
+    from sequence.trading.launch import _next_number, needed_leverage
+    from sequence.trading.models import Bot
+    from sequence.venue_port import VenuePort
+
+    exchanges_ensure()
+    strategy = strategy_upsert(slug=slug, name=slug, base_currency=base, min_balance=Decimal("0.001"), params=params)
+    offering = offering_ensure(strategy=strategy, exchange_slug="bybit", market=market, symbol=symbol)
+    acct = venue.create_account(slug)
+    venue.deposit(acct.id, coin, amount, wallet="trading")
+    port = VenuePort(venue, acct.id, kind)
+    bot = services.bot_create(user=user, offering=offering, kind=Bot.Kind.PAPER, venue_account_id=acct.id)
+    Bot.objects.filter(pk=bot.pk).update(status="awaiting_launch")
+    leverage = needed_leverage(Params.from_mapping(params)) if market == "derivatives" else Decimal(1)
+    services.bot_mark_live(bot_id=bot.pk, actor=None, strategy_version=strategy_version_current(strategy=strategy),
+                           number=_next_number(), egress_ip="", hedge=hedge, leverage=leverage)
+    if market == "derivatives":
+        async_to_sync(port.set_leverage)(symbol, leverage)
+    bot.refresh_from_db()
+    return bot, port
+
+
+def _run_until_closes(bot, port, venue, closes, limit):
+    for _ in range(limit // 20):
+        run(bot, port, venue, 20)
+        perf = performance(bot)
+        if len(perf.closed) >= closes:
+            return perf
+    pytest.fail(f"fewer than {closes} closed cycles in {limit} candles")
+
+
+def test_spot_bot_cycles_equal_the_venue_ledger(alice):
+    # USDT-base spot: a buy's fee is in BTC, a sell's in USDT; the take-profit sells the coin held
+    venue = parity_venue(maker_fee="0.001")
+    params = {"sides": "long", "market": "spot", "wallet_exposure_limit": 0.8, "maker_fee": 0.001,
+              "markup": 0.003}
+    bot, port = _bot(alice, venue, slug="spot-pnl", base="USDT", market="spot", symbol="BTC/USDT",
+                     kind="spot", params=params, coin="USDT", amount="10000")
+    perf = _run_until_closes(bot, port, venue, 2, 3000)
+    ledger = _ledger_by_trade(venue, bot.venue_account_id)
+    for cycle in perf.closed:
+        rows = [e for tid in cycle.trade_ids for e in ledger[tid]]
+        usdt = sum((e.change for e in rows if e.coin == "USDT"), Decimal(0))
+        btc = sum((e.change for e in rows if e.coin == "BTC"), Decimal(0))
+        # what the cycle left: its USDT, and the BTC dust the lot could not sell, at the exit price
+        assert abs(cycle.pnl("quote") - (usdt + btc * cycle.last_price)) <= PRECISION
+        assert abs(cycle.quote_left() - usdt) <= PRECISION
+        assert cycle.ending == "take_profit"
+
+
+def test_inverse_bot_pnl_in_btc_equals_the_venue_ledger(alice):
+    venue = parity_venue()
+    params = {"sides": "long", "contract": "inverse", "markup": 0.002, "initial_qty_pct": 0.02,
+              "starting_balance": 1.0}
+    bot, port = _bot(alice, venue, slug="inv-pnl", base="BTC", market="derivatives", symbol="BTC/USD:BTC",
+                     kind="inverse", params=params, coin="BTC", amount="1")
+    perf = _run_until_closes(bot, port, venue, 2, 2000)
+    assert perf.unit == "BTC" and perf.unit_is_coin
+    ledger = _ledger_by_trade(venue, bot.venue_account_id)
+    for cycle in perf.closed:
+        rows = [e for tid in cycle.trade_ids for e in ledger[tid]]
+        booked = sum((e.change for e in rows if e.coin == "BTC"), Decimal(0))
+        assert abs(cycle.pnl("coin") - booked) <= PRECISION, (cycle.number, cycle.pnl("coin"), booked)
