@@ -196,3 +196,93 @@ def test_okx_shapes_match_recorded_responses(okx_raw, method, index, ours):
 def test_comparison_catches_a_wrong_type():
     assert mismatches({"a": [{"b": "1"}]}, {"a": [{"b": True}]})
     assert mismatches({"a": "x"}, {}) == ["$.a: missing"]
+
+
+@pytest.fixture(scope="module")
+def more_raw(venue):
+    """The endpoints added since the first cases: market data, amend, cancel-all, position
+    history, funding rate and system status, on both exchanges."""
+    venue.admin.advance(candles=180)  # three hours of candles for klines and trades
+    bacct = venue.admin.create_account(name="fidelity-more-bybit")
+    venue.admin.fund(bacct, "USDT", "10000")
+    venue.admin.fund(bacct, "BTC", "1")
+    bkey = venue.admin.create_key(bacct, exchange="bybit")
+    oacct = venue.admin.create_account(name="fidelity-more-okx")
+    venue.admin.fund(oacct, "USDT", "10000")
+    okey = venue.admin.create_key(oacct, exchange="okx")
+
+    async def go():
+        b, o = venue.ccxt_bybit(bkey), venue.ccxt_okx(okey)
+        out = {}
+        try:
+            await b.load_markets()
+            await o.load_markets()
+            lin = {"category": "linear", "symbol": "BTCUSDT"}
+            out["bybit/fetchOHLCV"] = await b.public_get_v5_market_kline({**lin, "interval": "60"})
+            out["bybit/fetchOrderBook/swap"] = await b.public_get_v5_market_orderbook(
+                {**lin, "limit": 2})
+            out["bybit/fetchOrderBook/spot"] = await b.public_get_v5_market_orderbook(
+                {"category": "spot", "symbol": "BTCUSDT", "limit": 2})
+            out["bybit/fetchTrades"] = await b.public_get_v5_market_recent_trade(
+                {**lin, "limit": 1})
+            out["bybit/fetchTicker"] = await b.public_get_v5_market_tickers(lin)
+            last = float((await b.fetch_ticker("BTC/USDT"))["last"])
+            await b.create_order("BTC/USDT", "limit", "buy", 0.001, round(last * 0.8, 2),
+                                 {"clientOrderId": "fidAmend"})
+            out["bybit/editOrder"] = await b.private_post_v5_order_amend({
+                "category": "spot", "symbol": "BTCUSDT", "orderLinkId": "fidAmend",
+                "price": str(round(last * 0.7, 2))})
+            out["bybit/cancelAllOrders"] = await b.private_post_v5_order_cancel_all(
+                {"category": "spot", "symbol": "BTCUSDT"})
+            await b.create_order("BTC/USDT:USDT", "market", "buy", 0.01)
+            await b.create_order("BTC/USDT:USDT", "market", "sell", 0.01, None,
+                                 {"reduceOnly": True})
+            out["bybit/fetchPositionHistory"] = await b.private_get_v5_position_closed_pnl(lin)
+            out["okx/fetchOrderBook/swap"] = await o.public_get_market_books(
+                {"instId": "BTC-USDT-SWAP", "sz": 2})
+            out["okx/fetchOrderBook/spot"] = await o.public_get_market_books(
+                {"instId": "BTC-USDT", "sz": 2})
+            out["okx/fetchOHLCV"] = await o.public_get_market_candles(
+                {"instId": "BTC-USDT", "bar": "1H", "limit": 3})
+            out["okx/fetchTrades"] = await o.public_get_market_trades(
+                {"instId": "BTC-USDT", "limit": 1})
+            out["okx/fetchTicker"] = await o.public_get_market_ticker({"instId": "BTC-USDT"})
+            out["okx/fetchStatus"] = await o.public_get_system_status()
+            await o.create_order("BTC/USDT:USDT", "market", "buy", 1)
+            out["okx/fetchPosition"] = await o.private_get_account_positions(
+                {"instId": "BTC-USDT-SWAP"})
+            await o.create_order("BTC/USDT:USDT", "market", "sell", 1, None,
+                                 {"reduceOnly": True})
+            out["okx/fetchPositionsHistory"] = await o.private_get_account_positions_history()
+            return out
+        finally:
+            await b.close()
+            await o.close()
+
+    return asyncio.run(go())
+
+
+MORE_CASES = [
+    ("bybit", "fetchOHLCV", 0, "bybit/fetchOHLCV"),
+    ("bybit", "fetchOrderBook", 0, "bybit/fetchOrderBook/swap"),
+    ("bybit", "fetchOrderBook", 1, "bybit/fetchOrderBook/spot"),
+    ("bybit", "fetchTrades", 0, "bybit/fetchTrades"),
+    ("bybit", "fetchTicker", 0, "bybit/fetchTicker"),
+    ("bybit", "fetchFundingRate", 0, "bybit/fetchTicker"),  # ccxt reads the ticker
+    ("bybit", "editOrder", 0, "bybit/editOrder"),
+    ("bybit", "cancelAllOrders", 0, "bybit/cancelAllOrders"),
+    ("bybit", "fetchPositionHistory", 0, "bybit/fetchPositionHistory"),
+    ("okx", "fetchOrderBook", 0, "okx/fetchOrderBook/swap"),
+    ("okx", "fetchOrderBook", 1, "okx/fetchOrderBook/spot"),
+    ("okx", "fetchOHLCV", 0, "okx/fetchOHLCV"),
+    ("okx", "fetchTrades", 0, "okx/fetchTrades"),
+    ("okx", "fetchTicker", 0, "okx/fetchTicker"),
+    ("okx", "fetchStatus", 0, "okx/fetchStatus"),
+    ("okx", "fetchPosition", 0, "okx/fetchPosition"),
+    ("okx", "fetchPositions", 1, "okx/fetchPositionsHistory"),
+]
+
+
+@pytest.mark.parametrize(("exchange", "method", "index", "ours"), MORE_CASES)
+def test_more_shapes_match_recorded_responses(more_raw, exchange, method, index, ours):
+    assert mismatches(fixture(exchange, method, index), more_raw[ours]) == []

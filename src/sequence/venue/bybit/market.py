@@ -71,7 +71,8 @@ def tickers(request: web.Request, venue: Venue, params: Query) -> JsonObject:
                         "openInterestValue": "0", "fundingRate": rate,
                         "nextFundingTime": str(next_funding_ms(now)),
                         "predictedDeliveryPrice": "", "basisRate": "", "deliveryFeeRate": "",
-                        "deliveryTime": "0", "basis": ""})
+                        "deliveryTime": "0", "basis": "", "preOpenPrice": "", "preQty": "",
+                        "curPreListingPhase": "", "timestamp": now})
         else:
             row["usdIndexPrice"] = p
         out.append(row)

@@ -62,7 +62,8 @@ _POS_KEYS = (
     "notionalUsd", "optVal", "pendingCloseOrdLiabVal", "pnl", "pos", "posCcy", "posId",
     "posSide", "quoteBal", "quoteBorrowed", "quoteInterest", "realizedPnl", "spotInUseAmt",
     "spotInUseCcy", "thetaBS", "thetaPA", "tradeId", "uTime", "upl", "uplLastPx", "uplRatio",
-    "uplRatioLastPx", "usdPx", "vegaBS", "vegaPA", "clSpotInUseAmt", "hedgedPos")
+    "uplRatioLastPx", "usdPx", "vegaBS", "vegaPA", "clSpotInUseAmt", "hedgedPos",
+    "maxSpotInUseAmt")
 
 
 def position_json(venue: Venue, account: Account, p: Position) -> dict[str, Any]:
