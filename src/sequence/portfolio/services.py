@@ -89,9 +89,14 @@ def record_equity_points(*, now: datetime) -> int:
         last = (EquityPoint.objects.filter(bot=bot, kind=EquityPoint.Kind.CLOSE)
                 .order_by("-at").values_list("at", flat=True).first())
         since = max(last, market - CLOSE_LOOKBACK) if last else market - CLOSE_LOOKBACK
-        for fill in trading.take_profit_fills_after(bot, since):
+        for fill in trading.take_profit_fills_since(bot, since):
             points.append(_point(bot, snap, EquityPoint.Kind.CLOSE, f"c:{fill.trade_id}",
                                  fill.executed_at, now))
     with transaction.atomic():
-        made = EquityPoint.objects.bulk_create(points, ignore_conflicts=True)
-    return len(made)
+        keys = {(p.bot_id, p.key) for p in points}
+        seen = set(EquityPoint.objects.filter(bot_id__in={b for b, _ in keys}, key__in={k for _, k in keys})
+                   .values_list("bot_id", "key"))
+        new = [p for p in points if (p.bot_id, p.key) not in seen]
+        # a concurrent run may insert the same key in between: the constraint keeps one
+        EquityPoint.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)

@@ -119,11 +119,11 @@ def bot_fills(bot: Bot) -> list[Fill]:
     return list(Fill.objects.filter(bot=bot).order_by("executed_at", "pk"))
 
 
-def take_profit_fills_after(bot: Bot, after) -> list[Fill]:
-    """The bot's take-profit fills executed after ``after`` (None: all), oldest first."""
+def take_profit_fills_since(bot: Bot, since) -> list[Fill]:
+    """The bot's take-profit fills executed at or after ``since`` (None: all), oldest first."""
     qs = Fill.objects.filter(bot=bot, kind="take_profit")
-    if after is not None:
-        qs = qs.filter(executed_at__gt=after)
+    if since is not None:
+        qs = qs.filter(executed_at__gte=since)
     return list(qs.order_by("executed_at", "pk"))
 
 
