@@ -43,17 +43,30 @@ def default_okx(venue, key):
     return ex
 
 
+def defaults(venue, exchange):
+    """Builds, for a key, a ccxt client of ``exchange`` with ccxt's default options."""
+    build = default_bybit if exchange == "bybit" else default_okx
+    return lambda key: build(venue, key)
+
+
 @pytest.mark.parametrize("exchange", ["bybit", "okx"])
 def test_load_markets_and_status_with_ccxt_default_options(venue, funded, exchange):
     key = venue.admin.create_key(funded(), exchange=exchange)
-    make = default_bybit if exchange == "bybit" else default_okx
+    make = defaults(venue, exchange)
+    venue.admin.advance(candles=3)
     since = venue.admin.requests()[-1]["seq"] if venue.admin.requests() else 0
 
     async def fn(ex):
         await ex.load_markets()
-        return set(ex.markets), set(ex.currencies), await ex.fetch_status()
+        return (set(ex.markets), set(ex.currencies), await ex.fetch_status(),
+                await ex.fetch_order_book(LIN, 5), await ex.fetch_ohlcv(LIN, "1m", limit=3),
+                await ex.fetch_trades(LIN, limit=5))
 
-    markets, currencies, status = run(lambda: make(venue, key), fn)
+    markets, currencies, status, book, ohlcv, trades = run(lambda: make(key), fn)
+    assert book["bids"][0][0] < book["asks"][0][0] and len(book["bids"]) == 5
+    assert len(ohlcv) == 3 and all(c[3] <= min(c[1], c[4]) <= max(c[1], c[4]) <= c[2]
+                                   for c in ohlcv)
+    assert trades and all(t["symbol"] == LIN for t in trades)
     assert {SPOT, LIN, "BTC/USD:BTC"} <= markets
     assert not any(m.count("-") >= 3 for m in markets)  # no option markets are emulated
     assert {"BTC", "USDT"} <= currencies
@@ -65,7 +78,7 @@ def test_load_markets_and_status_with_ccxt_default_options(venue, funded, exchan
 @pytest.mark.parametrize("exchange", ["bybit", "okx"])
 def test_amend_order_price_and_size(venue, funded, exchange):
     key = venue.admin.create_key(funded(), exchange=exchange)
-    make = venue.ccxt_bybit if exchange == "bybit" else venue.ccxt_okx
+    make = defaults(venue, exchange)
     size, bigger = (0.01, 0.02) if exchange == "bybit" else (1, 2)  # OKX: contracts
 
     async def fn(ex):
@@ -102,7 +115,7 @@ def test_an_order_amended_across_the_quote_takes_liquidity(venue, funded):
         await ex.edit_order(o["id"], LIN, "limit", "sell", 0.01, near)
         return o["id"], near, await ex.fetch_my_trades(LIN)
 
-    oid, near, trades = run(lambda: venue.ccxt_bybit(key), place)
+    oid, near, trades = run(lambda: default_bybit(venue, key), place)
     mine = [t for t in trades if t["order"] == oid]
     assert mine and all(t["price"] >= near and t["side"] == "sell" for t in mine)
     assert all(t["takerOrMaker"] == "taker" for t in mine)
@@ -111,7 +124,7 @@ def test_an_order_amended_across_the_quote_takes_liquidity(venue, funded):
 @pytest.mark.parametrize("exchange", ["bybit", "okx"])
 def test_batch_create_and_cancel(venue, funded, exchange):
     key = venue.admin.create_key(funded(), exchange=exchange)
-    make = venue.ccxt_bybit if exchange == "bybit" else venue.ccxt_okx
+    make = defaults(venue, exchange)
     size = 0.01 if exchange == "bybit" else 1
     dup = "batch1"
 
@@ -159,8 +172,8 @@ def test_trading_fees_and_leverage(venue, funded):
         swap = await ex.fetch_trading_fee(LIN)
         return spot, swap, await ex.fetch_leverage(LIN, {"marginMode": "cross"})
 
-    fee, lev = run(lambda: venue.ccxt_bybit(bybit), by)
-    spot, swap, olev = run(lambda: venue.ccxt_okx(okx), ok)
+    fee, lev = run(lambda: default_bybit(venue, bybit), by)
+    spot, swap, olev = run(lambda: default_okx(venue, okx), ok)
     profile = venue.admin.profile()
     assert (fee["maker"], fee["taker"]) == (0.0002, 0.00055)  # the market's own (no override)
     assert profile["maker_fee"] is None and profile["taker_fee"] is None
@@ -175,7 +188,7 @@ def test_position_history_after_a_round_trip(venue, funded, exchange):
     """Open 0.02 BTC long, close half, then the rest: two closing orders, two history rows
     with the hand-computed realised PnL (gross, less the opening and closing fees)."""
     key = venue.admin.create_key(funded(exchange + "-hist"), exchange=exchange)
-    make = venue.ccxt_bybit if exchange == "bybit" else venue.ccxt_okx
+    make = defaults(venue, exchange)
     unit = 0.01 if exchange == "bybit" else 1  # 0.01 BTC (OKX: one 0.01 BTC contract)
 
     async def fn(ex):
@@ -225,4 +238,4 @@ def test_ccxt_reads_the_not_found_shapes_as_errors(venue, funded):
         with pytest.raises(ccxt.BadRequest):
             await ex.private_get_finance_savings_balance()
 
-    run(lambda: venue.ccxt_okx(key), fn)
+    run(lambda: default_okx(venue, key), fn)
