@@ -37,8 +37,8 @@ of our production configuration, EXCHANGES.md section 8)::
 
     ex = ccxt.okx({"apiKey": key.api_key, "secret": key.secret, "password": key.passphrase})
     ex.urls["api"] = {"rest": venue.url}
-    ex.has["fetchCurrencies"] = False   # OKX currencies need /asset/currencies: not served
-    ex.options["fetchMarkets"] = {"types": ["spot", "swap"]}
+    ex.has["fetchCurrencies"] = False   # optional: /api/v5/asset/currencies is served too
+    ex.options["fetchMarkets"] = {"types": ["spot", "swap"]}  # optional: others list none
 
 :func:`ccxt_bybit` and :func:`ccxt_okx` build exactly these. Markets served:
 ``BTC/USDT`` (spot), ``BTC/USDT:USDT`` (linear perpetual) and ``BTC/USD:BTC``
