@@ -15,14 +15,21 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
+from django.views.decorators.http import require_POST
 
 from sequence.catalog.models import Exchange, Market, Strategy
-from sequence.catalog.services import offering_ensure, strategy_upsert, validate_strategy_params
+from sequence.catalog.services import (
+    offering_ensure,
+    strategy_upsert,
+    strategy_version_current,
+    validate_strategy_params,
+)
 from sequence.ops.access import fresh_factor_or_reauth, staff_required
+from sequence.ops.backtests import REPORT_CSP, backtest_of, backtest_request
 
 # Venues where a position is one-way: a strategy trading both sides at once cannot run there.
 ONE_WAY = {("kraken", "derivatives", None): "Kraken", ("bybit", "derivatives", "inverse"): "Bybit inverse"}
@@ -72,6 +79,7 @@ def strategy_save(*, slug: str, data: dict, actor, request=None) -> Strategy:
                                invite_only=data["invite_only"], description=data["description"], actor=actor)
     for exchange, market, symbol in data["markets"]:
         offering_ensure(strategy=strategy, exchange_slug=exchange, market=market, symbol=symbol)
+    backtest_request(strategy_version_current(strategy=strategy))  # built by a job, kept per version
     return strategy
 
 
@@ -135,7 +143,36 @@ def strategy_edit(request, slug=None):
                   "markets": "\n".join(f"{o.exchange_id} {o.market} {o.symbol}"
                                        for o in strategy.offerings.filter(active=True))}
     versions = list(strategy.versions.order_by("-version")) if strategy else []
+    current = next((v for v in versions if strategy and v.version == strategy.version), None)
     return render(request, "ops/strategy.html", {
         "strategy": strategy, "values": values, "error": error, "versions": versions,
+        "current": current, "backtest": backtest_of(current),
         "currencies": Strategy.BaseCurrency.values,
         "action": reverse("ops:strategy", kwargs={"slug": slug}) if slug else reverse("ops:strategy_new")})
+
+
+@staff_required
+@require_POST
+def strategy_backtest(request, slug):
+    """Queue the current version's backtest (a strategy saved before the console has none yet)."""
+    strategy = Strategy.objects.filter(slug=slug).first()
+    if strategy is None:
+        raise Http404
+    queued = backtest_request(strategy_version_current(strategy=strategy))
+    messages.info(request, "The backtest is being built: reload in a moment." if queued
+                  else "The backtest is built or already on its way.")
+    return redirect("ops:strategy", slug=slug)
+
+
+@staff_required
+def backtest_report(request, slug, version):
+    """The backtester's report as it wrote it, sandboxed (its inline style and script run in a
+    unique origin with no network: it cannot reach the console or its cookies)."""
+    from sequence.ops.models import BacktestReport
+
+    report = BacktestReport.objects.filter(version__strategy__slug=slug, version__version=version).first()
+    if report is None or not report.html:
+        raise Http404
+    response = HttpResponse(report.html, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = REPORT_CSP
+    return response

@@ -77,3 +77,19 @@ class HelpPage(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class BacktestReport(models.Model):
+    """The backtester's HTML report of one frozen strategy version on the shipped candles.
+
+    Versions never change and the candles are shipped with the code, so a report, once
+    built (by the ``ops.strategy_backtest`` job), is valid for good: it is the cache."""
+
+    version = models.OneToOneField("catalog.StrategyVersion", on_delete=models.CASCADE, related_name="+")
+    candles = models.CharField(max_length=120)
+    html = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"backtest of {self.version_id} on {self.candles}"

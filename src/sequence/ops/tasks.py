@@ -27,3 +27,12 @@ async def retry_stalled_jobs(context, timestamp: int) -> int:
     if count:
         log.warning("requeued %d job(s) of stalled workers", count)
     return count
+
+
+@app.task(name="ops.strategy_backtest", queue="housekeeping")
+def strategy_backtest(version_id: int) -> str:
+    """Build one strategy version's backtest report (idempotent: a built one is kept)."""
+    from sequence.ops.backtests import backtest_build
+
+    report = backtest_build(version_id=version_id)
+    return "failed" if report.error else "built"
