@@ -76,3 +76,13 @@ def test_an_operator_edits_a_page_and_the_reader_sees_it_sanitised(client, opera
     assert bad.status_code == 200 and "Give the page a title." in bad.content.decode()
     bad = client.post("/ops/help/new/", {"title": "X", "section": "nope", "body": "x", "sort_order": "abc"})
     assert "Choose a section." in bad.content.decode()
+
+
+def test_the_submission_page_links_to_the_exchange_guides(client, alice):
+    from tests.ops.helpers import sign_in
+
+    sign_in(client, alice)
+    page = client.get("/submit/").content.decode()
+    assert 'href="/help/#section-guide" id="exchange-guides"' in page and "Exchange Guides: Getting Started" in page
+    guides = client.get("/help/").content.decode().split('id="section-guide"')[1].split("</section>")[0]
+    assert "Exchange guides: getting started" in guides and "/help/bybit/" in guides

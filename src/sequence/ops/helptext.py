@@ -60,9 +60,10 @@ def page_save(*, page: HelpPage | None, data, actor, request=None) -> HelpPage:
     return page
 
 
-def pages_by_section() -> list[tuple[str, list[HelpPage]]]:
+def pages_by_section() -> list[tuple[str, str, list[HelpPage]]]:
+    """(section, its label, its pages) for each section, in the sections' order."""
     pages = list(HelpPage.objects.all())
-    return [(label, [p for p in pages if p.section == value]) for value, label in HelpPage.Section.choices]
+    return [(value, label, [p for p in pages if p.section == value]) for value, label in HelpPage.Section.choices]
 
 
 def page(slug: str) -> HelpPage | None:

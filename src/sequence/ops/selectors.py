@@ -204,6 +204,8 @@ class Attention:
     dead_emails: list[OutboundEmail]
     open_flags: int
     awaiting_launch: int
+    open_notices: list = field(default_factory=list)  # compliance: withdrawal notices still open
+    open_alerts: list = field(default_factory=list)  # compliance: alerts nobody handled yet
 
 
 def attention() -> Attention:
@@ -217,5 +219,8 @@ def attention() -> Attention:
     flagged = Submission.objects.exclude(operator_flags=[]).exclude(status=Submission.Status.SUPERSEDED)
     open_flags = sum(1 for pk, flags in flagged.values_list("pk", "operator_flags")
                      for f in flags if (pk, f) not in resolved)
-    return Attention(expiring, dead, open_flags,
-                     Bot.objects.filter(status=BotStatus.AWAITING_LAUNCH).count())
+    from sequence.compliance import selectors as compliance
+
+    return Attention(expiring, dead, open_flags, Bot.objects.filter(status=BotStatus.AWAITING_LAUNCH).count(),
+                     [n for n in compliance.notices_for_operator() if n.is_open],
+                     compliance.alerts_for_operator(status="open"))
