@@ -239,3 +239,23 @@ def test_ccxt_reads_the_not_found_shapes_as_errors(venue, funded):
             await ex.private_get_finance_savings_balance()
 
     run(lambda: default_okx(venue, key), fn)
+
+
+def test_okx_batch_cancel_answers_each_item_on_its_own(venue, funded):
+    """One good cancellation, an unknown instrument, an item without an id: code 2
+    ("partially succeeded") and each item's own sCode; the good one is cancelled."""
+    key = venue.admin.create_key(funded(), exchange="okx")
+
+    async def fn(ex):
+        await ex.load_markets()
+        last = float((await ex.fetch_ticker(LIN))["last"])
+        o = await ex.create_order(LIN, "limit", "buy", 1, round(last * 0.8, 1))
+        answer = await ex.private_post_trade_cancel_batch_orders([
+            {"instId": "BTC-USDT-SWAP", "ordId": o["id"]}, {"instId": "NOPE-SWAP", "ordId": "1"},
+            {"instId": "BTC-USDT-SWAP"}])
+        return o, answer, await ex.fetch_open_orders(LIN)
+
+    o, answer, left = run(lambda: default_okx(venue, key), fn)
+    assert answer["code"] == "2"
+    assert [d["sCode"] for d in answer["data"]] == ["0", "51001", "51003"]
+    assert answer["data"][0]["ordId"] == o["id"] and o["id"] not in [x["id"] for x in left]

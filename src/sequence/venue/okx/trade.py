@@ -107,17 +107,23 @@ def _cancel(venue: Venue, account: Account, req: object) -> JsonObject:
             "ts": str(venue.wall_ms())}
 
 
-def _cancel_many(venue: Venue, account: Account, reqs: list[Any]) -> Answer:
+def _cancel_many(venue: Venue, account: Account, reqs: list[Any], *,
+                 batch: bool = False) -> Answer:
+    """Each cancellation on its own; in a batch a malformed item (no id, unknown
+    instrument) is that item's ``sCode`` too, the others go ahead."""
     results: list[JsonObject] = []
     failed = 0
     for req in reqs:
         try:
             results.append(_cancel(venue, account, req))
-        except VenueError as e:
+        except (VenueError, Reject) as e:
+            if isinstance(e, Reject) and not batch:
+                raise
             failed += 1
-            code, msg = order_error(e)
-            results.append({"clOrdId": str(req.get("clOrdId") or ""),
-                            "ordId": str(req.get("ordId") or ""), "sCode": code, "sMsg": msg,
+            code, msg = (str(e.code), e.msg) if isinstance(e, Reject) else order_error(e)
+            item = req if isinstance(req, dict) else {}
+            results.append({"clOrdId": str(item.get("clOrdId") or ""),
+                            "ordId": str(item.get("ordId") or ""), "sCode": code, "sMsg": msg,
                             "ts": str(venue.wall_ms())})
     code = "0" if not failed else ("1" if failed == len(reqs) else "2")
     now_us = str(time.time_ns() // 1000)
@@ -136,7 +142,7 @@ def cancel_batch(request: web.Request, venue: Venue, key: ApiKey, account: Accou
                  params: Body) -> Answer:
     if not isinstance(params, list) or not params:
         raise Reject("51000", "Parameter error")
-    return _cancel_many(venue, account, params)
+    return _cancel_many(venue, account, params, batch=True)
 
 
 @private(trade=True)
