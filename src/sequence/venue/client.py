@@ -85,8 +85,8 @@ class Key:
     passphrase: str
     exchange: str
     account_id: str
-    permissions: dict[str, Any]
-    ips: list[Any]
+    permissions: dict[str, list[str]]
+    ips: list[str]
     expires_at: int | None
 
 
@@ -284,17 +284,18 @@ def running_venue(candles: str | None = None, *, speed: float = 1.0, seed: int =
         venue.limits.configure(scale=RAISED_LIMITS)
     if lockstep:
         venue.set_lockstep(True)
-    bound: dict[str, Any] = {}
+    bound: list[int] = []  # the port, once the server listens
+    failed: list[BaseException] = []  # why it did not start
     ready = threading.Event()
     loop = asyncio.new_event_loop()
-    stop_holder: dict[str, Any] = {}
+    stop_holder: list[asyncio.Event] = []  # set by the server's own loop
 
     async def main() -> None:
         stop = asyncio.Event()
-        stop_holder["stop"] = stop
+        stop_holder.append(stop)
 
         def on_ready(port: int) -> None:
-            bound["port"] = port
+            bound.append(port)
             ready.set()
 
         await serve("127.0.0.1", 0, venue, tick=tick, ready=on_ready, stop=stop)
@@ -304,20 +305,20 @@ def running_venue(candles: str | None = None, *, speed: float = 1.0, seed: int =
         try:
             loop.run_until_complete(main())
         except BaseException as e:  # surfaced to the caller below
-            bound["error"] = e
+            failed.append(e)
             ready.set()
         finally:
             loop.close()
 
     thread = threading.Thread(target=run, name="venue-server", daemon=True)
     thread.start()
-    if not ready.wait(15) or "error" in bound:
-        raise RuntimeError(f"simulated exchange did not start: {bound.get('error')}")
-    url = f"http://127.0.0.1:{bound['port']}"
+    if not ready.wait(15) or failed or not bound:
+        raise RuntimeError(f"simulated exchange did not start: {failed[0] if failed else ''}")
+    url = f"http://127.0.0.1:{bound[0]}"
     try:
-        yield RunningVenue(url, bound["port"], AdminClient(url), venue)
+        yield RunningVenue(url, bound[0], AdminClient(url), venue)
     finally:
-        stop = stop_holder.get("stop")
+        stop = stop_holder[0] if stop_holder else None
         if stop is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(stop.set)

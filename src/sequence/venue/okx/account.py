@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from aiohttp import web
 
 from sequence.venue.engine import Venue
-from sequence.venue.model import ZERO, Account, ApiKey, Execution, LedgerEntry, VenueError, fmt
+from sequence.venue.model import (
+    ZERO,
+    Account,
+    ApiKey,
+    Execution,
+    LedgerEntry,
+    Transfer,
+    VenueError,
+    fmt,
+)
 from sequence.venue.okx.auth import ok, private
 from sequence.venue.okx.common import market_of, page_by_id, size_out, to_contracts
 from sequence.venue.okx.render import position_json
@@ -241,7 +249,7 @@ def bills(request: web.Request, venue: Venue, key: ApiKey, account: Account,
     return ok(rows)
 
 
-def _transfers(account: Account, kind: str, params: dict[str, Any]) -> list[Any]:
+def _transfers(account: Account, kind: str, params: JsonObject) -> list[Transfer]:
     return page_by_id(transfers_of(account, kind, params.get("ccy")), params, lambda t: t.id)
 
 
