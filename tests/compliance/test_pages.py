@@ -153,3 +153,15 @@ def test_a_date_two_days_ahead_is_scheduled(client, alice, trading):
     assert "on the planned date" in post(client, bot, amount="900", planned_for=day).content.decode()
     post(client, bot, amount="900", planned_for=day, confirm="yes")
     assert WithdrawalNotice.objects.get().status == "scheduled" and bot_state(bot) == ("live", [])
+
+
+def test_the_client_confirms_the_withdrawal_from_the_dashboard(client, alice, trading):
+    bot, _, _ = trading
+    post(client, bot, amount="900", confirm="yes")
+    notice = WithdrawalNotice.objects.get()
+    page = client.post(f"/compliance/notices/{notice.pk}/withdrawn/", follow=True).content.decode()
+    assert "your strategy trades again" in page
+    assert bot_state(bot) == ("live", [])
+    again = client.post(f"/compliance/notices/{notice.pk}/withdrawn/", follow=True).content.decode()
+    assert "nothing to confirm" in again
+    assert client.get(f"/compliance/notices/{notice.pk}/withdrawn/").status_code == 405

@@ -18,15 +18,18 @@ from sequence.trading.services import TransitionError
 from sequence.trading.statuses import ENGINE_STATES
 
 
-def trading_bots(user) -> list:
-    from sequence.onboarding.selectors import bots_for_dashboard
+def trading_bots(user, bots: list | None = None) -> list:
+    """The client's bots that are trading (``bots``: already read, e.g. by the dashboard)."""
+    if bots is None:
+        from sequence.onboarding.selectors import bots_for_dashboard
 
-    return [row.bot for row in bots_for_dashboard(user) if row.bot.status in ENGINE_STATES and row.bot.launched_at]
+        bots = [row.bot for row in bots_for_dashboard(user)]
+    return [bot for bot in bots if bot.status in ENGINE_STATES and bot.launched_at]
 
 
-def dashboard_context(user) -> dict:
-    """What the dashboard's withdrawal-notice section shows (web.views passes it on)."""
-    bots = trading_bots(user)
+def dashboard_context(user, *, bots: list | None = None) -> dict:
+    """What the dashboard's withdrawal-notice section shows: one query (the notices) given the bots."""
+    bots = trading_bots(user, bots)
     return {"form": NoticeForm(bots=bots) if bots else None, "notices": selectors.notices_for_user(user),
             "paused": [b for b in bots if "withdrawal" in b.pause_reasons]}
 

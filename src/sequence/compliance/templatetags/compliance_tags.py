@@ -8,7 +8,9 @@ register = template.Library()
 
 
 @register.simple_tag
-def withdrawal_notices(user) -> dict:
+def withdrawal_notices(user, rows=None) -> dict:
+    """``rows``: the dashboard's bot rows when it has them (its bots are not read twice)."""
     from sequence.compliance.views import dashboard_context
 
-    return dashboard_context(user)
+    known = isinstance(rows, (list, tuple))  # a page without them passes "" (an unknown variable)
+    return dashboard_context(user, bots=[row.bot for row in rows] if known else None)
