@@ -16,8 +16,8 @@ used (locust's share matters on 2 cores: it competes with the server it measures
 (issue 15): p95 at most 150 ms on every page and 0 errors.
 
 Environment: WEB_LOAD_USERS (50), WEB_LOAD_SECONDS (120), WEB_LOAD_SPAWN_RATE (5 users/s),
-WEB_LOAD_WORKERS (2 x cores + 1), WEB_LOAD_PORT (8300), DATABASE_URL (unset: a throwaway
-embedded PostgreSQL).
+WEB_LOAD_WORKERS (2 x cores + 1), WEB_LOAD_PORT (8300), DB_CONN_MAX_AGE (60, as in
+deploy/systemd/sequence.env), DATABASE_URL (unset: a throwaway embedded PostgreSQL).
 """
 
 from __future__ import annotations
@@ -72,7 +72,9 @@ def prepare(var: Path, clients: int, operators: int) -> tuple[dict, object | Non
            "FIELD_ENCRYPTION_KEY": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
            "VAULT_PUBLIC_KEY": public, "SEQUENCE_VAR": str(var), "STATIC_ROOT": str(var / "static"),
            "ALLOWED_HOSTS": "127.0.0.1", "SECURE_COOKIES": "0", "SECURE_SSL_REDIRECT": "0",  # plain HTTP here
-           "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "sequence.config.settings"}
+           "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "sequence.config.settings",
+           # as in deploy/systemd/sequence.env: a connection per gunicorn worker, not per request
+           "DB_CONN_MAX_AGE": os.environ.get("DB_CONN_MAX_AGE", "60")}
     env.pop("SEQUENCE_DEMO", None)
     env.pop("DEBUG", None)
     server = None
@@ -149,7 +151,9 @@ def read_stats(prefix: Path) -> list[dict]:
 def report(rows: list[dict], seconds: float, users: int, workers: int, locust_cpu: float, web_cpu: float) -> int:
     by_name = {row["Name"]: row for row in rows}
     errors = sum(int(row["Failure Count"]) for row in rows)
-    print(f"\n{users} users, {seconds:.0f} s, gunicorn {workers} workers, {os.cpu_count()} cores")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\n{users} users, {seconds:.0f} s, gunicorn {workers} workers, {os.cpu_count()} cores, "
+          f"load average at the end {load} (other work on the machine skews the figures)")
     print(f"{'page':<22}{'requests':>9}{'errors':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}")
     figures: dict = {}
     for name in [*PAGES, *sorted(set(by_name) - set(PAGES))]:
@@ -168,6 +172,7 @@ def report(rows: list[dict], seconds: float, users: int, workers: int, locust_cp
     verdict = "met" if not missed and errors == 0 else f"missed ({', '.join(missed) or 'errors'})"
     print(f"goal (p95 <= {P95_GOAL_MS} ms on every page, 0 errors): {verdict}")
     print(json.dumps({"bench": "web_load", "users": users, "seconds": round(seconds), "workers": workers,
+                      "load_average": os.getloadavg()[0],
                       "errors": errors, "locust_cpu_pct": round(100 * locust_cpu / seconds),
                       "web_cpu_pct": round(100 * web_cpu / seconds), "pages": figures}))
     return 1 if errors else 0
