@@ -303,6 +303,8 @@ KEY_VALIDITY_DAYS = env_int("KEY_VALIDITY_DAYS", 90)
 # among the ENGINE_PROCESSES_PER_IP worker processes that send from one IP.
 ENGINE_STEP_SECONDS = env_int("ENGINE_STEP_SECONDS", 30)
 ENGINE_PROCESSES_PER_IP = env_int("ENGINE_PROCESSES_PER_IP", 1)
+# Succeeded step jobs are deleted after this many hours (trading.prune_step_jobs): one a bot-step.
+ENGINE_JOBS_KEEP_HOURS = env_int("ENGINE_JOBS_KEEP_HOURS", 2)
 EXCHANGE_RATE_PER_IP = {e.id: e.rate_per_ip for e in exchange_registry.values()}
 if env_str("EXCHANGE_RATE_PER_IP_OVERRIDE", ""):
     EXCHANGE_RATE_PER_IP = dict.fromkeys(EXCHANGE_RATE_PER_IP, float(env_str("EXCHANGE_RATE_PER_IP_OVERRIDE", "0")))

@@ -218,12 +218,17 @@ def _finish(bot: Bot, ctx, loaded, error: str, schedule: bool, key_refused: bool
     statements = store.end_statements(bot.pk, state, loaded, wall_ms=wall_ms, speed=speed, written=ctx is not None,
                                       base_currency=ctx.base_currency if ctx else "", error=error)
     reason = state.attention or ("the exchange refused the API key" if key_refused else "")
-    watched = hooks.has_monitors() and bool(loaded.saved_events or loaded.saved_fills)
+    # monitors look at steps that saw something not of the engine's own doing (a foreign fill is
+    # such an event too); the bot's own fills alone are no finding
+    watched = hooks.has_monitors() and bool(loaded.saved_events)
     delay = settings.ENGINE_STEP_SECONDS / max(1.0, speed)
     if reason or watched:
         with transaction.atomic():
-            store.execute(statements)
-            _attend(bot, ctx, loaded, reason, schedule, delay)
+            # the next step's job goes with the writes; a pause or stop by a monitor or the
+            # attention below acts on that job (trading.services moves or drops it)
+            store.execute([*statements, _step_statement(bot.pk, delay)] if schedule and state.status in STEPPING
+                          else statements)
+            _attend(bot, ctx, loaded, reason)
         return False
     unlock = store.unlock_statement(bot.number)
     if not (schedule and state.status in STEPPING):
@@ -249,26 +254,25 @@ def _step_statement(bot_id, seconds: float):
                            bot_id=str(bot_id))
 
 
-def _attend(bot: Bot, ctx, loaded, reason: str, schedule: bool, delay: float) -> None:
-    """The rare end of a step: a person is needed, or monitors have something to look at."""
+def _attend(bot: Bot, ctx, loaded, reason: str) -> None:
+    """The rarer end of a step: monitors have something to look at, or a person is needed."""
     from sequence.trading import services
     from sequence.trading.notify import email_attention
 
     state = loaded.state
     flags = store.bot_flags(bot.pk)
-    status = flags["status"] if flags else state.status
-    if hooks.has_monitors() and flags is not None and (loaded.saved_events or loaded.saved_fills):
+    if flags is None:
+        return
+    if hooks.has_monitors() and loaded.saved_events:
         hooks.run_step_monitors(hooks.StepSummary(
-            bot_id=str(bot.pk), status=status, pause_reasons=tuple(flags["pause_reasons"]),
-            balance=state.balance, base_currency=ctx.base_currency if ctx else "",
-            market_ms=state.market_ms, events=tuple(loaded.saved_events), fills=tuple(loaded.saved_fills)))
-        flags = store.bot_flags(bot.pk)
-        status = flags["status"] if flags else status
-    if reason and status in (BotStatus.LIVE, BotStatus.PAUSED):
+            bot_id=str(bot.pk), status=flags["status"], pause_reasons=tuple(flags["pause_reasons"]),
+            balance=state.balance, previous_balance=loaded.balance_before,
+            base_currency=ctx.base_currency if ctx else "", market_ms=state.market_ms,
+            events=tuple(loaded.saved_events), fills=tuple(loaded.saved_fills)))
+        if reason:
+            flags = store.bot_flags(bot.pk) or flags
+    if reason and flags["status"] in (BotStatus.LIVE, BotStatus.PAUSED):
         current = services.bot_attention(bot_id=bot.pk, reason=reason)
         hint = ("Add funds in the strategy's base currency to the trading account, then tell us."
                 if state.attention else "Check the key on the exchange, or submit a new one with “Refresh API”.")
         email_attention(current, reason=reason, hint=hint)
-        status = current.status
-    if schedule and status in STEPPING:
-        _defer_step(bot.pk, seconds=delay)

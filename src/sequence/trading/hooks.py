@@ -1,4 +1,10 @@
-"""What other apps run at the end of every step of every bot: the funds rules' monitors.
+"""What other apps run at the end of a bot's step: the funds rules' monitors.
+
+A monitor runs at the end of every step that saved an engine event: foreign activity (a fill
+or an order that is not the bot's, a position closed by someone else), a fund move in the
+ledger, adopted exchange state. A step that saw only the bot's own doing runs none: it stays
+one round trip (the engine's benchmark). What a monitor needs of other steps, such as the
+balance before a withdrawal, is in the summary (``previous_balance``) or in the engine's rows.
 
 Trading sits below the apps that watch it, so it imports none of them: an app registers its
 monitor from its ``AppConfig.ready()``. A monitor runs inside the transaction that ends the
@@ -28,6 +34,7 @@ class StepSummary:
     market_ms: int
     events: tuple[EngineEvent, ...]  # saved by this step: foreign_activity, deposit (any fund move), ...
     fills: tuple[FillRecord, ...]  # new this step, ours and foreign
+    previous_balance: Decimal | None = None  # the balance the previous step read (None: none yet)
 
 
 StepMonitor = Callable[[StepSummary], None]

@@ -153,6 +153,7 @@ class Fill(models.Model):
     class Meta:
         ordering = ["-executed_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["bot", "trade_id"], name="fill_once_per_trade")]
+        indexes = [models.Index(fields=["bot", "executed_at"], name="fill_bot_time")]
 
     def __str__(self) -> str:
         return f"{'buy' if self.buy else 'sell'} {self.qty} at {self.price} ({self.kind or 'foreign'})"

@@ -27,7 +27,6 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from sequence.core.clock import from_ms
 from sequence.engine.model import EngineEvent as Event
 from sequence.engine.model import FillRecord, OrderRecord, SideMemo, StepState
 from sequence.trading.models import Bot, BotEngine, BotSide, EngineEvent, Fill, Order
@@ -56,6 +55,7 @@ class Loaded:
     last_wall_ms: int
     last_market_ms: int
     speed: float
+    balance_before: Decimal | None = None  # the balance the previous step read
     # what this step saved, for the step monitors (trading.hooks) at its end
     saved_events: list[Event] = field(default_factory=list)
     saved_fills: list[FillRecord] = field(default_factory=list)
@@ -77,7 +77,7 @@ def ensure_rows(bot_id, side_names: list[str]) -> None:
 
 _LOAD = f"""
 SELECT b.status, b.pause_reasons, b.launched_at IS NOT NULL, b.number, b.strategy_version_id, b.credential_id,
-       e.fills_cursor_ms, e.ledger_cursor_ms, e.last_market_ms, e.last_wall_ms, e.market_speed,
+       e.fills_cursor_ms, e.ledger_cursor_ms, e.last_market_ms, e.last_wall_ms, e.market_speed, e.balance::text,
        (SELECT json_agg(json_build_array(s.side, s.cycle, s.cycle_balance::text, s.size::text,
                                          s.entry_price::text, s.dca_count, s.order_seq) ORDER BY s.side)
           FROM {T_SIDE} s WHERE s.bot_id = b.id),
@@ -108,7 +108,7 @@ def load(bot_id) -> tuple[dict | None, Loaded | None]:
     if row is None:
         return None, None
     (status, reasons, launched, number, version_id, credential_id, fills_ms, ledger_ms, market_ms, wall_ms,
-     speed, sides, orders, known, locked) = row
+     speed, balance, sides, orders, known, locked) = row
     flags = {"status": status, "pause_reasons": list(reasons or []), "launched": launched, "number": number,
              "strategy_version_id": version_id, "credential_id": credential_id, "rows": fills_ms is not None,
              "busy": locked is False}
@@ -121,7 +121,8 @@ def load(bot_id) -> tuple[dict | None, Loaded | None]:
     state = StepState(status=status, open_new=status == BotStatus.LIVE and not reasons, sides=memos,
                       orders=records, fills_cursor_ms=fills_ms, ledger_cursor_ms=ledger_ms,
                       known_trades=set(known or ()), market_ms=market_ms)
-    return flags, Loaded(state, {n: side_signature(m) for n, m in memos.items()}, wall_ms, market_ms, speed)
+    return flags, Loaded(state, {n: side_signature(m) for n, m in memos.items()}, wall_ms, market_ms, speed,
+                         balance_before=_dec(balance))
 
 
 def unlock_statement(number) -> Statement:
@@ -140,10 +141,41 @@ def execute(statements: list[Statement]) -> None:
         cur.execute(";\n".join(s for s, _ in statements), [p for _, params in statements for p in params])
 
 
-def _values(rows: list[list[Any]], casts: tuple[str, ...]) -> tuple[str, list[Any]]:
-    """``VALUES (...), (...)`` with each column's cast, and the flat parameters."""
-    row = "(" + ", ".join(f"%s{c}" for c in casts) + ")"
-    return ", ".join([row] * len(rows)), [v for r in rows for v in r]
+def _json(rows: list[dict[str, Any]]) -> str:
+    # Decimals as strings: PostgreSQL reads them into numeric exactly
+    return json.dumps(rows, default=str, separators=(",", ":"))
+
+
+# Fixed statement texts with the rows as one JSON parameter: psycopg caches their parsing, and
+# binding one parameter instead of one per value is most of what a write costs in Python.
+_INSERT_ORDERS = f"""INSERT INTO {T_ORDER} (bot_id, client_order_id, side, kind, level, cycle, version, buy, price,
+ qty, reduce_only, state, exchange_order_id, filled, lookups, detail, created_at, updated_at)
+ SELECT %s::uuid, v.*, now(), now() FROM json_to_recordset(%s::json) AS v(cid text, side text, kind text,
+ level int, cycle int, version int, buy bool, price numeric, qty numeric, ro bool, state text, eid text,
+ filled numeric, lookups int, detail text)"""
+_UPDATE_ORDERS = f"""UPDATE {T_ORDER} AS o SET state = v.state, exchange_order_id = v.eid, filled = v.filled,
+ lookups = v.lookups, detail = v.detail, updated_at = now() FROM json_to_recordset(%s::json)
+ AS v(cid text, state text, eid text, filled numeric, lookups int, detail text)
+ WHERE o.bot_id = %s::uuid AND o.client_order_id = v.cid"""
+# order_id: the order a fill belongs to, when it is one of ours (client ids are unique)
+_INSERT_FILLS = f"""INSERT INTO {T_FILL} (bot_id, trade_id, order_id, client_order_id, side, kind, level, cycle, buy,
+ price, qty, fee, fee_currency, "foreign", executed_at, recorded_at)
+ SELECT %s::uuid, v.tid, (SELECT o.id FROM {T_ORDER} o WHERE o.client_order_id = v.cid AND v.cid <> ''), v.cid,
+ v.side, v.kind, v.level, v.cycle, v.buy, v.price, v.qty, v.fee, v.feec, v.fgn,
+ timestamptz 'epoch' + v.ms * interval '1 millisecond', now()
+ FROM json_to_recordset(%s::json) AS v(tid text, cid text, side text, kind text, level int, cycle int, buy bool,
+ price numeric, qty numeric, fee numeric, feec text, fgn bool, ms bigint)
+ ON CONFLICT (bot_id, trade_id) DO NOTHING"""
+_INSERT_EVENTS = f"""INSERT INTO {T_EVENT} (bot_id, kind, data, created_at)
+ SELECT %s::uuid, v.kind, v.data, now() FROM json_to_recordset(%s::json) AS v(kind text, data jsonb)"""
+_UPDATE_SIDES = f"""UPDATE {T_SIDE} AS s SET cycle = v.cycle, cycle_balance = v.cb, size = v.size,
+ entry_price = v.entry, dca_count = v.k, order_seq = v.seq
+ FROM json_to_recordset(%s::json) AS v(side text, cycle int, cb numeric, size numeric, entry numeric, k int, seq int)
+ WHERE s.bot_id = %s::uuid AND s.side = v.side"""
+_UPDATE_ENGINE = f"""UPDATE {T_ENGINE} SET steps = steps + 1, last_step_at = now(), last_wall_ms = %s,
+ market_speed = %s, last_market_ms = %s, fills_cursor_ms = %s, ledger_cursor_ms = %s, balance = %s::numeric,
+ balance_currency = %s, last_price = %s::numeric, last_error = %s,
+ consecutive_errors = CASE WHEN %s THEN consecutive_errors + 1 ELSE 0 END WHERE bot_id = %s::uuid"""
 
 
 def step_statements(bot_id, state: StepState, loaded: Loaded | None) -> list[Statement]:
@@ -151,68 +183,43 @@ def step_statements(bot_id, state: StepState, loaded: Loaded | None) -> list[Sta
 
     The state is marked written: the statements must be executed (or the step fail)."""
     out: list[Statement] = []
+    bot = str(bot_id)
     new = [o for o in state.orders if o.new]
     if new:
-        values, params = _values([
-            [bot_id, o.client_order_id, o.side, o.kind, o.level, o.cycle, o.version, o.buy, o.price, o.qty,
-             o.reduce_only, o.state, o.exchange_order_id, o.filled, o.lookups, o.detail[:200]] for o in new],
-            ("::uuid", "", "", "", "::int", "::int", "::int", "::bool", "::numeric", "::numeric", "::bool",
-             "", "", "::numeric", "::int", ""))
-        out.append((f"INSERT INTO {T_ORDER} (bot_id, client_order_id, side, kind, level, cycle, version, buy, price, "
-                    "qty, reduce_only, state, exchange_order_id, filled, lookups, detail, created_at, updated_at) "
-                    f"SELECT v.*, now(), now() FROM (VALUES {values}) AS v", params))
+        out.append((_INSERT_ORDERS, [bot, _json([
+            {"cid": o.client_order_id, "side": o.side, "kind": o.kind, "level": o.level, "cycle": o.cycle,
+             "version": o.version, "buy": o.buy, "price": o.price, "qty": o.qty, "ro": o.reduce_only,
+             "state": o.state, "eid": o.exchange_order_id, "filled": o.filled, "lookups": o.lookups,
+             "detail": o.detail[:200]} for o in new])]))
     changed = [o for o in state.orders if o.dirty and not o.new]
     if changed:
-        values, params = _values(
-            [[o.client_order_id, o.state, o.exchange_order_id, o.filled, o.lookups, o.detail[:200]] for o in changed],
-            ("", "", "", "::numeric", "::int", ""))
-        out.append((f"UPDATE {T_ORDER} AS o SET state = v.state, exchange_order_id = v.eid, filled = v.filled, "
-                    f"lookups = v.lookups, detail = v.detail, updated_at = now() FROM (VALUES {values}) "
-                    "AS v(cid, state, eid, filled, lookups, detail) WHERE o.bot_id = %s AND o.client_order_id = v.cid",
-                    [*params, bot_id]))
+        out.append((_UPDATE_ORDERS, [_json([
+            {"cid": o.client_order_id, "state": o.state, "eid": o.exchange_order_id, "filled": o.filled,
+             "lookups": o.lookups, "detail": o.detail[:200]} for o in changed]), bot]))
     for o in state.orders:
         o.dirty = o.new = False
     if state.new_fills:
-        out.append(_fills_statement(bot_id, state.new_fills))
+        out.append((_INSERT_FILLS, [bot, _json([
+            {"tid": f.trade_id, "cid": f.client_order_id, "side": f.side, "kind": f.kind, "level": f.level,
+             "cycle": f.cycle, "buy": f.buy, "price": f.price, "qty": f.qty, "fee": f.fee, "feec": f.fee_currency,
+             "fgn": f.foreign, "ms": f.executed_ms} for f in state.new_fills])]))
         if loaded is not None:
             loaded.saved_fills.extend(state.new_fills)
         state.new_fills = []
     if state.events:
-        values, params = _values([[bot_id, e.kind, json.dumps(e.data)] for e in state.events],
-                                 ("::uuid", "", "::jsonb"))
-        out.append((f"INSERT INTO {T_EVENT} (bot_id, kind, data, created_at) SELECT v.*, now() FROM (VALUES {values}) AS v",
-                    params))
+        out.append((_INSERT_EVENTS, [bot, _json([{"kind": e.kind, "data": e.data} for e in state.events])]))
         if loaded is not None:
             loaded.saved_events.extend(state.events)
         state.events = []
     sides = [m for n, m in state.sides.items() if loaded is None or side_signature(m) != loaded.sides_before.get(n)]
     if sides:
-        values, params = _values(
-            [[m.side, m.cycle, m.cycle_balance, m.size, m.entry_price, m.dca_count, m.order_seq] for m in sides],
-            ("", "::int", "::numeric", "::numeric", "::numeric", "::int", "::int"))
-        out.append((f"UPDATE {T_SIDE} AS s SET cycle = v.cycle, cycle_balance = v.cb, size = v.size, "
-                    "entry_price = v.entry, dca_count = v.k, order_seq = v.seq "
-                    f"FROM (VALUES {values}) AS v(side, cycle, cb, size, entry, k, seq) "
-                    "WHERE s.bot_id = %s AND s.side = v.side", [*params, bot_id]))
+        out.append((_UPDATE_SIDES, [_json([
+            {"side": m.side, "cycle": m.cycle, "cb": m.cycle_balance, "size": m.size, "entry": m.entry_price,
+             "k": m.dca_count, "seq": m.order_seq} for m in sides]), bot]))
         if loaded is not None:
             for m in sides:
                 loaded.sides_before[m.side] = side_signature(m)
     return out
-
-
-def _fills_statement(bot_id, fills: list[FillRecord]) -> Statement:
-    values, params = _values([
-        [bot_id, f.trade_id, f.client_order_id, f.client_order_id, f.side, f.kind, f.level, f.cycle, f.buy,
-         f.price, f.qty, f.fee, f.fee_currency, f.foreign, from_ms(f.executed_ms)] for f in fills],
-        ("::uuid", "", "", "", "", "", "::int", "::int", "::bool", "::numeric", "::numeric", "::numeric", "",
-         "::bool", "::timestamptz"))
-    # order_id: the order this fill belongs to, when it is one of ours (client ids are unique)
-    return (f"INSERT INTO {T_FILL} (bot_id, trade_id, order_id, client_order_id, side, kind, level, cycle, buy, "
-            'price, qty, fee, fee_currency, "foreign", executed_at, recorded_at) '
-            f"SELECT v.bot, v.tid, (SELECT o.id FROM {T_ORDER} o WHERE o.client_order_id = v.cid_ AND v.cid_ <> ''), "
-            "v.cid, v.side, v.kind, v.level, v.cycle, v.buy, v.price, v.qty, v.fee, v.feec, v.fgn, v.at, now() "
-            f"FROM (VALUES {values}) AS v(bot, tid, cid_, cid, side, kind, level, cycle, buy, price, qty, fee, feec, "
-            "fgn, at) ON CONFLICT (bot_id, trade_id) DO NOTHING", params)
 
 
 def save_state(bot_id, state: StepState, loaded: Loaded | None = None) -> None:
@@ -233,18 +240,18 @@ def end_statements(bot_id, state: StepState, loaded: Loaded, *, wall_ms: int, sp
                    base_currency: str, error: str = "") -> list[Statement]:
     """The step's last write: its changes (when ``written``), cursors, the learned speed."""
     out = step_statements(bot_id, state, loaded) if written else []
-    out.append((f"UPDATE {T_ENGINE} SET steps = steps + 1, last_step_at = %s, last_wall_ms = %s, market_speed = %s, "
-                "last_market_ms = %s, fills_cursor_ms = %s, ledger_cursor_ms = %s, balance = %s::numeric, "
-                "balance_currency = %s, last_price = %s::numeric, last_error = %s, "
-                "consecutive_errors = CASE WHEN %s THEN consecutive_errors + 1 ELSE 0 END WHERE bot_id = %s",
-                [timezone.now(), wall_ms, speed, state.market_ms, state.fills_cursor_ms, state.ledger_cursor_ms,
-                 state.balance, base_currency, state.last_price, error[:500], bool(error), bot_id]))
+    out.append((_UPDATE_ENGINE, [wall_ms, speed, state.market_ms, state.fills_cursor_ms, state.ledger_cursor_ms,
+                                 state.balance, base_currency, state.last_price, error[:500], bool(error),
+                                 str(bot_id)]))
     return out
 
 
 def bot_flags(bot_id) -> dict | None:
-    return Bot.objects.filter(pk=bot_id).values("status", "pause_reasons", "launched_at", "number",
-                                                "strategy_version_id", "credential_id").first()
+    """The bot's status and pause reasons now (after a monitor or a service changed them)."""
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT status, pause_reasons FROM {T_BOT} WHERE id = %s", [bot_id])
+        row = cur.fetchone()
+    return None if row is None else {"status": row[0], "pause_reasons": list(row[1] or [])}
 
 
 def mark_all_canceled(bot_id) -> int:
