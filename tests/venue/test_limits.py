@@ -109,9 +109,11 @@ def test_bybit_history_window_is_seven_days(venue, funded):
     def executions(**params):
         return lambda ex: ex.private_get_v5_execution_list({"category": "linear", **params})
 
-    recent = _raw(venue, key, executions())["result"]["list"]
-    assert [x["orderId"] for x in recent] == [new["id"]]  # default: the last 7 days
-    then = _raw(venue, key, executions(startTime=old_ms - 60_000, endTime=old_ms + 60_000))
+    recent = _raw(venue, key, executions(limit=100))["result"]["list"]
+    # default: the last 7 days; as on Bybit, the list also holds the funding payments
+    assert [x["orderId"] for x in recent if x["execType"] == "Trade"] == [new["id"]]
+    then = _raw(venue, key, executions(startTime=old_ms - 60_000, endTime=old_ms + 60_000,
+                                       execType="Trade"))
     assert [x["orderId"] for x in then["result"]["list"]] == [old["id"]]
     with pytest.raises(ccxt.BadRequest, match="7 days"):
         _raw(venue, key, executions(startTime=old_ms - 60_000,
@@ -127,6 +129,7 @@ def test_bybit_history_window_is_seven_days(venue, funded):
            if t > old_ms and now - 7 * 86_400_000 <= t <= now]
     assert len(due) in (21, 22)  # held 8 days: 3 a day, those within the last 7 days
     assert sorted(int(r["transactionTime"]) for r in funding) == due
+    assert sorted(int(x["execTime"]) for x in recent if x["execType"] == "Funding") == due
 
 
 def test_bybit_pagination_stays_stable_while_orders_arrive(venue, funded):

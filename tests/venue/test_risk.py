@@ -11,6 +11,7 @@ import pytest
 
 from sequence.venue import MarketProfile, VenueError, running_venue
 from tests.venue.helpers import make_venue
+from tests.venue.test_fidelity import fixture, mismatches
 
 # fees off so that the hand computations stay short; mmr is the tier-1 default 0.5 %
 NO_FEES = MarketProfile.ideal().updated(maker_fee=D(0), taker_fee=D(0))
@@ -142,8 +143,23 @@ def test_funding_and_liquidation_rows_through_real_ccxt(tmp_path):
         async def okx(ex):
             return await ex.private_get_account_bills({"type": "8"})
 
+        async def funding(ex):
+            await ex.load_markets()
+            raw = await ex.private_get_v5_execution_list({"category": "linear",
+                                                          "execType": "Funding"})
+            return raw, await ex.fetch_funding_history("BTC/USDT:USDT"), \
+                await ex.fetch_my_trades("BTC/USDT:USDT", None, None, {"execType": "Trade"})
+
         by = asyncio.run(_with(venue.ccxt_bybit(kb), bybit))["result"]["list"]
         ok = asyncio.run(_with(venue.ccxt_okx(ko), okx))["data"]
+        raw, history, trades = asyncio.run(_with(venue.ccxt_bybit(kb), funding))
+    # the same payments as Bybit's executions of execType Funding (what ccxt reads as the
+    # funding history), in the recorded response's shape; the fills stay apart
+    assert sorted((h["amount"], h["timestamp"]) for h in history) == sorted(
+        (-float(r["funding"]), int(r["transactionTime"])) for r in by)
+    assert {float(r["feeRate"]) for r in raw["result"]["list"]} == {0.0001}
+    assert mismatches(fixture("bybit", "fetchFundingHistory", 0), raw) == []
+    assert len(trades) == 1 and trades[0]["info"]["execType"] == "Trade"
     assert [(r["funding"], r["change"], r["symbol"], r["side"]) for r in by] == [
         ("-0.29", "-0.29", "BTCUSDT", "Buy"), ("-0.31", "-0.31", "BTCUSDT", "Buy"),
         ("-0.3", "-0.3", "BTCUSDT", "Buy")]

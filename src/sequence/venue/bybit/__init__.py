@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from sequence.venue.bybit import account, batch, market, position, trade
+from sequence.venue.bybit import account, batch, executions, market, position, trade
 
 
 def register(app: web.Application) -> None:
@@ -69,4 +69,4 @@ def register(app: web.Application) -> None:
     get("/v5/position/closed-pnl", position.closed_pnl)
     post("/v5/position/switch-mode", position.switch_mode)
     post("/v5/position/set-leverage", position.set_leverage)
-    get("/v5/execution/list", trade.execution_list)
+    get("/v5/execution/list", executions.execution_list)

@@ -1,4 +1,4 @@
-"""Bybit order endpoints: create, cancel, cancel-all, realtime, history; executions."""
+"""Bybit order endpoints: create, amend, cancel, cancel-all, realtime, history."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from decimal import Decimal
 from aiohttp import web
 
 from sequence.venue.bybit.auth import DENIED, private
-from sequence.venue.bybit.common import SIDE, boolean, market_of, paginate, week_window
+from sequence.venue.bybit.common import boolean, market_of, paginate, week_window
 from sequence.venue.bybit.render import order_json
 from sequence.venue.engine import Venue
-from sequence.venue.model import Account, ApiKey, Market, Order, dec, fmt
+from sequence.venue.model import Account, ApiKey, Market, Order, dec
 from sequence.venue.protocol import JsonObject, Reject, time_window
 
 D = Decimal
@@ -173,40 +173,3 @@ def order_history(request: web.Request, venue: Venue, key: ApiKey, account: Acco
         orders = time_window(orders, lambda o: o.created, *week_window(params, venue.now()))
     page, nxt = paginate(orders, params, 20, 50)
     return {"list": [order_json(o) for o in page], "nextPageCursor": nxt, "category": category}
-
-
-@private()
-def execution_list(request: web.Request, venue: Venue, key: ApiKey, account: Account,
-                   params: JsonObject) -> JsonObject:
-    category = params.get("category")
-    market_of(venue, category, params.get("symbol"))
-    execs = [x for x in account.executions if x.order.market.kind == category]
-    if params.get("symbol"):
-        execs = [x for x in execs if x.order.market.bybit_symbol == params["symbol"]]
-    if params.get("orderId"):
-        execs = [x for x in execs if x.order.id == params["orderId"]]
-    if params.get("orderLinkId"):
-        execs = [x for x in execs if x.order.link_id == params["orderLinkId"]]
-    if params.get("execType"):
-        execs = [x for x in execs if x.exec_type == params["execType"]]
-    execs = time_window(execs, lambda x: x.time, *week_window(params, venue.now()))
-    execs.reverse()
-    page, nxt = paginate(execs, params, 50, 100)
-    rows = []
-    for x in page:
-        o = x.order
-        value = x.qty / x.price if o.market.kind == "inverse" else x.qty * x.price
-        rows.append({
-            "symbol": o.market.bybit_symbol, "orderType": o.type.capitalize(),
-            "underlyingPrice": "", "orderLinkId": o.link_id, "orderId": o.id,
-            "stopOrderType": "UNKNOWN", "execTime": str(x.time), "feeCurrency": x.fee_coin if o.market.kind == "spot" else "",
-            "createType": "CreateByLiq" if o.source == "liquidation" else "CreateByUser",
-            "feeRate": fmt(x.fee_rate), "tradeIv": "",
-            "blockTradeId": "", "markPrice": fmt(x.price), "execPrice": fmt(x.price),
-            "markIv": "", "orderQty": fmt(o.qty), "orderPrice": fmt(o.price) if o.price else "0",
-            "execValue": fmt(value), "closedSize": fmt(x.closed_size) if o.market.kind != "spot" else "",
-            "execType": x.exec_type, "seq": x.seq, "side": SIDE[x.side], "indexPrice": "",
-            "leavesQty": fmt(o.leaves), "isMaker": x.is_maker, "execFee": fmt(x.fee),
-            "execId": x.id, "marketUnit": "", "execQty": fmt(x.qty), "extraFees": "",
-        })
-    return {"list": rows, "nextPageCursor": nxt, "category": category}
