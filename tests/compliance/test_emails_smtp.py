@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from sequence.compliance import notify
+from sequence.compliance import notify, services
 from sequence.compliance.models import Alert, WithdrawalNotice
 from tests.compliance.helpers import new_bot
 from tests.support.smtp import html_of, text_of
@@ -41,8 +41,9 @@ def test_every_new_kind_is_delivered_with_the_anti_phishing_code_in_both_parts(a
         notify.email_notice_expired(notice, resumed=True)
         for alert in (manual, large, out, dep):
             notify.email_alert(alert, bot)
-        notify.email_operator_paused(bot, version="1", note="checking the account with you")
-        notify.email_operator_stopped(bot, note="at the client's request")
+        services.operator_action_notify(bot_id=bot.pk, action="paused", version="1",
+                                        note="checking the account with you")
+        services.operator_action_notify(bot_id=bot.pk, action="stopped", note="at the client's request")
     expected = {
         "Withdrawal notice received": "800 USDT",
         "Safe to withdraw": "safe to withdraw 800 USDT",

@@ -88,7 +88,7 @@ def test_an_unannounced_withdrawal_is_one_alert_across_steps_and_a_worker_restar
         wait_steps(bot, 10, worker)  # the resting order is reported by every one of them
         worker.stop()
         worker.start()
-        wait_steps(bot, 5, worker)
+        wait_steps(bot, 3, worker)  # the restarted worker steps it again
         assert sorted(Alert.objects.filter(bot=bot).values_list("kind", flat=True)) == ["large_withdrawal",
                                                                                         "manual_trade"]
         for kind, subject in (("compliance_large_withdrawal", "without notice"),

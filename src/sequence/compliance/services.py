@@ -220,6 +220,22 @@ def _paused_safely(bot_id) -> bool:
     return not any(o.kind in (OrderKind.ENTRY, OrderKind.DCA) for o in orders)
 
 
+def operator_action_notify(*, bot_id, action: str, note: str = "", version: str = "") -> None:
+    """Tell the client an operator paused or stopped their bot (the console calls this).
+
+    ``version``: what makes this pause another one than the last (e.g. its audit event id).
+    """
+    bot = bot_for_operator(bot_id)
+    if bot is None:
+        raise NoticeError("No such bot.")
+    if action == "paused":
+        notify.email_operator_paused(bot, version=version or timezone.now().isoformat(), note=note)
+    elif action == "stopped":
+        notify.email_operator_stopped(bot, note=note)
+    else:
+        raise NoticeError("The action is paused or stopped.")
+
+
 def alert_raise(*, bot, kind: str, record_id: str, data: dict, pause: bool) -> Alert | None:
     """One finding: the alert (once per bot, kind, record), the client's email, the pause."""
     alert, created = Alert.objects.get_or_create(bot=bot, kind=kind, record_id=record_id[:80],
