@@ -32,6 +32,16 @@ def last_balance(bot_id) -> Decimal | None:
     return BalanceMark.objects.filter(bot_id=bot_id).values_list("balance", flat=True).first()
 
 
+def snapshot_balance(bot) -> Decimal | None:
+    """The base balance of the bot's newest snapshot (the engine's, written by every step)."""
+    from sequence.trading.selectors import bot_live
+
+    engine = bot_live(bot, fills=0, events=0).engine
+    if engine is not None and engine.balance is not None:
+        return engine.balance
+    return last_balance(bot.pk)
+
+
 def recent_outflow_share(bot_id, currency: str, *, now: datetime | None = None) -> Decimal:
     """The outflows' shares of the last 24 hours, added up.
 

@@ -71,7 +71,7 @@ def notice_preview(*, bot, amount: Decimal, planned_for: date) -> Preview:
     """What a notice would be: its share of the last snapshot's balance, and whether it pauses."""
     if bot.status not in ENGINE_STATES or bot.launched_at is None:
         raise NoticeError("Notices are for a strategy that is trading: this one is not live.")
-    balance = selectors.last_balance(bot.pk)
+    balance = selectors.snapshot_balance(bot)
     if not balance or balance <= 0:
         raise NoticeError("We have not read this account's balance yet. Try again in a minute.")
     currency = bot.offering.strategy.base_currency
