@@ -208,7 +208,8 @@ def _svg(panel: _Panel, times: list[int], width: int = 1100, height: int = 230) 
     for j in range(5) if times else ():
         i = min(k - 1, round(j * (k - 1) / 4))
         parts.append(
-            f'<text x="{X(i):.1f}" y="{height - 8}" class="tx">{_iso(times[i])}</text>'
+            f'<text x="{X(i):.1f}" y="{height - 8}" class="{"tx txe" if j == 4 else "tx"}">'
+            f"{_iso(times[i])}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -219,7 +220,7 @@ h1{font-size:20px}table{border-collapse:collapse;margin:12px 0}
 td,th{padding:3px 12px;border-bottom:1px solid #ddd;text-align:right}th{text-align:left}
 svg{display:block;margin:10px 0}.t{font-size:13px;font-weight:600}
 .ax{font-size:11px;text-anchor:end;fill:#555}.frame{fill:none;stroke:#ccc}
-.tx{font-size:11px;text-anchor:middle;fill:#555}section{margin-top:18px}
+.tx{font-size:11px;text-anchor:middle;fill:#555}.txe{text-anchor:end}section{margin-top:18px}
 table.sortable th{cursor:pointer;text-decoration:underline dotted}"""
 
 

@@ -64,7 +64,7 @@ def _section(ident: str, title: str, body: str, note: str = "") -> str:
 def _measures(r: Returns) -> list[str]:
     dd = r.drawdown
     return [
-        _pct(r.total_return), _pct(r.cagr), _pct(dd.max), _days(dd.duration_ms),
+        _pct(r.total_return), _pct(r.cagr), _pct(dd.max).lstrip("+"), _days(dd.duration_ms),
         "not recovered" if dd.recovery_ms is None and dd.max > 0 else _days(dd.recovery_ms),
         _num(r.sharpe, "{:.3f}"), _num(r.sortino, "{:.3f}"), _num(r.calmar, "{:.3f}"),
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import math
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,7 +68,9 @@ def _colour(t: float) -> str:
 def _svg(title: str, x: str, y: str, xs: list[Any], ys: list[Any],
          cells: dict[tuple[Any, Any], float], metric: str) -> str:  # fmt: skip
     cw, ch, left, top = 90, 36, 110, 40
-    width, height = left + cw * len(xs) + 20, top + ch * len(ys) + 50
+    # wide enough for the title (about 8 px a character at 14 px)
+    width = max(left + cw * len(xs) + 20, left + 8 * len(title))
+    height = top + ch * len(ys) + 50
     vals = list(cells.values())
     lo, hi = (min(vals), max(vals)) if vals else (0.0, 1.0)
     parts = [f'<svg viewBox="0 0 {width} {height}" width="{width}" role="img" '
@@ -136,7 +139,7 @@ def write_sweep_report(path: str, results: SweepResults, *, x: str, y: str, metr
     doc = (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         f"<title>Sweep: {html.escape(source)}</title><style>{CSS}</style></head><body>"
-        f"<h1>Sweep of {len(rows):,} parameter sets on {html.escape(source)}</h1>"
+        f"<h1>Sweep of {len(rows):,} parameter sets on {html.escape(os.path.basename(source))}</h1>"
         f'<section id="heatmap"><h2>Heatmap</h2><p>Each cell: the {order} {html.escape(metric)} '
         f"among the sets with that {html.escape(x)} and {html.escape(y)}; greener is better."
         f"</p>{''.join(maps)}</section>"
