@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from sequence.compliance.models import Alert, BalanceMark, FundMove
+from sequence.compliance.models import Alert, FundMove
 from sequence.compliance.monitors import on_step
 from sequence.engine.model import EngineEvent
 from sequence.trading.hooks import StepSummary
@@ -16,9 +16,10 @@ from tests.compliance.helpers import alerts, bot_state, emails, new_bot
 pytestmark = pytest.mark.django_db
 
 
-def summary(bot, *events: EngineEvent, balance="10000", market_ms=1) -> StepSummary:
+def summary(bot, *events: EngineEvent, balance="10000", previous="10000", market_ms=1) -> StepSummary:
     return StepSummary(bot_id=str(bot.pk), status="live", pause_reasons=(), balance=Decimal(balance),
-                       base_currency="USDT", market_ms=market_ms, events=events, fills=())
+                       base_currency="USDT", market_ms=market_ms, events=events, fills=(),
+                       previous_balance=Decimal(previous) if previous is not None else None)
 
 
 def fund(kind, currency, amount, rid) -> EngineEvent:
@@ -51,12 +52,18 @@ def test_a_non_base_withdrawal_is_one_alert_and_one_email(alice):
 
 def test_the_share_is_of_the_balance_before_the_outflow(alice):
     bot, _, _ = new_bot(alice, steps=1)
-    BalanceMark.objects.filter(bot=bot).update(balance=Decimal(20000))
-    on_step(summary(bot, fund("transfer", "USDT", "-1100", "out-1"), balance="18900"))
+    on_step(summary(bot, fund("transfer", "USDT", "-1100", "out-1"), balance="18900", previous="20000"))
     move = FundMove.objects.get(bot=bot, record_id="out-1")
     assert move.balance_before == Decimal(20000) and move.share == Decimal("0.055")
     assert len(alerts(bot, Alert.Kind.LARGE_WITHDRAWAL)) == 1
-    assert BalanceMark.objects.get(bot=bot).balance == Decimal(18900)  # the next outflow's denominator
+
+
+def test_without_a_previous_snapshot_the_balance_before_is_now_plus_the_outflow(alice):
+    bot, _, _ = new_bot(alice, steps=1)
+    on_step(summary(bot, fund("withdrawal", "USDT", "-400", "out-2"), balance="9600", previous=None))
+    move = FundMove.objects.get(bot=bot, record_id="out-2")
+    assert move.balance_before == Decimal(10000) and move.share == Decimal("0.04")
+    assert alerts(bot) == []
 
 
 def test_a_transfer_in_funding_and_garbage_are_no_findings(alice):
@@ -75,7 +82,6 @@ def test_the_limit_is_the_strategys_catalogue_setting(alice):
 
     bot, _, _ = new_bot(alice, steps=1)
     StrategyRules.objects.create(strategy=bot.offering.strategy, withdrawal_limit=Decimal("0.10"))
-    BalanceMark.objects.filter(bot=bot).update(balance=Decimal(10000))
     on_step(summary(bot, fund("withdrawal", "USDT", "-800", "w-8")))
     assert alerts(bot) == []  # 8% is within this strategy's 10%
     on_step(summary(bot, fund("withdrawal", "USDT", "-300", "w-3"), market_ms=2))

@@ -38,22 +38,6 @@ class StrategyRules(models.Model):
         return f"rules of {self.strategy_id}"
 
 
-class BalanceMark(models.Model):
-    """The base balance of a bot's last watched snapshot: the one *before* an outflow a later step sees.
-
-    The monitor moves it at the end of every step it sees. Steps with nothing to look at
-    (no fill, no fund move) may be skipped by the engine, but those change no wallet balance
-    (fills and fees, deposits and withdrawals are all events): only funding moves it meanwhile.
-    """
-
-    bot = models.OneToOneField("trading.Bot", primary_key=True, on_delete=models.CASCADE, related_name="+")
-    balance = models.DecimalField(**MONEY)
-    market_ms = models.BigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self.balance} for {self.bot_id}"
-
-
 class WithdrawalNotice(models.Model):
     class Status(models.TextChoices):
         RECORDED = "recorded", "Recorded"  # at or below the limit: trading goes on

@@ -22,7 +22,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from sequence.compliance import notify, selectors, services
-from sequence.compliance.models import Alert, BalanceMark, FundMove
+from sequence.compliance.models import Alert, FundMove
 from sequence.trading.hooks import StepSummary
 from sequence.trading.selectors import bot_for_operator, bot_live
 
@@ -38,8 +38,6 @@ class _Step:
     def __init__(self, summary: StepSummary) -> None:
         self.s = summary
         self._bot = None
-        # the balance of the snapshot before this one: an outflow's share is of it
-        self.mark = BalanceMark.objects.filter(bot_id=summary.bot_id).values_list("balance", flat=True).first()
 
     @property
     def bot(self):
@@ -52,7 +50,8 @@ class _Step:
 
     @property
     def balance_before(self) -> Decimal | None:
-        return self.mark
+        """The balance of the snapshot before this step's (an outflow's share is of it)."""
+        return self.s.previous_balance
 
 
 def on_step(summary: StepSummary) -> None:
@@ -67,7 +66,6 @@ def on_step(summary: StepSummary) -> None:
             _manual_trade(step, "order", str(event.data.get("order_id") or ""), dict(event.data))
         elif event.kind == "deposit":
             _fund_move(step, event.data)
-    _mark(step)
 
 
 def _manual_trade(step: _Step, kind: str, record_id: str, data: dict) -> None:
@@ -140,13 +138,3 @@ def _valued(step: _Step, currency: str, amount: Decimal) -> dict:
     if price and currency == coin and quote == step.s.base_currency:
         return {"value": str(amount * price), "value_currency": step.s.base_currency}
     return {}
-
-
-def _mark(step: _Step) -> None:
-    s = step.s
-    if s.balance is None:
-        return
-    if step.mark is None:
-        BalanceMark.objects.create(bot_id=s.bot_id, balance=s.balance, market_ms=s.market_ms)
-    else:
-        BalanceMark.objects.filter(bot_id=s.bot_id).update(balance=s.balance, market_ms=s.market_ms)

@@ -11,7 +11,6 @@ from django.utils import timezone
 from sequence.compliance.models import (
     DEFAULT_WITHDRAWAL_LIMIT,
     Alert,
-    BalanceMark,
     FundMove,
     WithdrawalNotice,
 )
@@ -27,19 +26,12 @@ def withdrawal_limit(strategy_id) -> Decimal:
     return row if row is not None else DEFAULT_WITHDRAWAL_LIMIT
 
 
-def last_balance(bot_id) -> Decimal | None:
-    """The base balance of the bot's last snapshot (None before its first step)."""
-    return BalanceMark.objects.filter(bot_id=bot_id).values_list("balance", flat=True).first()
-
-
 def snapshot_balance(bot) -> Decimal | None:
     """The base balance of the bot's newest snapshot (the engine's, written by every step)."""
     from sequence.trading.selectors import bot_live
 
     engine = bot_live(bot, fills=0, events=0).engine
-    if engine is not None and engine.balance is not None:
-        return engine.balance
-    return last_balance(bot.pk)
+    return engine.balance if engine is not None else None
 
 
 def recent_outflow_share(bot_id, currency: str, *, now: datetime | None = None) -> Decimal:
