@@ -137,10 +137,27 @@ def wait_for(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
 
 
 def cpu_seconds_when_done(proc: subprocess.Popen) -> float:
-    """User + system CPU of a finished child and of the children it reaped (gunicorn's workers)."""
+    """User + system CPU of a child, once it has finished (and of the children it reaped)."""
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     return usage.ru_utime + usage.ru_stime
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU used so far by a process, the children it reaped and its live descendants (gunicorn's
+    workers; the PostgreSQL postmaster's backends)."""
+    import psutil
+
+    root = psutil.Process(pid)
+    own = root.cpu_times()
+    total = own.user + own.system + own.children_user + own.children_system
+    for child in root.children(recursive=True):
+        try:
+            times = child.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            continue
+    return total
 
 
 def read_stats(prefix: Path) -> list[dict]:
@@ -148,7 +165,8 @@ def read_stats(prefix: Path) -> list[dict]:
         return [row for row in csv.DictReader(handle) if row["Name"] != "Aggregated"]
 
 
-def report(rows: list[dict], seconds: float, users: int, workers: int, locust_cpu: float, web_cpu: float) -> int:
+def report(rows: list[dict], seconds: float, users: int, workers: int, locust_cpu: float, web_cpu: float,
+           db_cpu: float | None) -> int:
     by_name = {row["Name"]: row for row in rows}
     errors = sum(int(row["Failure Count"]) for row in rows)
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -168,13 +186,19 @@ def report(rows: list[dict], seconds: float, users: int, workers: int, locust_cp
     print(f"errors: {errors}")
     print(f"locust's own CPU: {locust_cpu:.1f} s = {100 * locust_cpu / seconds:.0f} % of one core "
           f"(gunicorn: {web_cpu:.1f} s = {100 * web_cpu / seconds:.0f} %)")
+    # per request, whatever else ran on the machine (sign-ins included: argon2 is most of theirs)
+    requests = sum(int(row["Request Count"]) for row in rows) or 1
+    per_request = {"web_cpu_ms_per_request": round(1000 * web_cpu / requests, 1)}
+    if db_cpu is not None:
+        per_request["db_cpu_ms_per_request"] = round(1000 * db_cpu / requests, 1)
+    print("CPU per request (all requests): " + ", ".join(f"{k.split('_')[0]} {v} ms" for k, v in per_request.items()))
     missed = [name for name in PAGES if name not in figures or figures[name]["p95_ms"] > P95_GOAL_MS]
     verdict = "met" if not missed and errors == 0 else f"missed ({', '.join(missed) or 'errors'})"
     print(f"goal (p95 <= {P95_GOAL_MS} ms on every page, 0 errors): {verdict}")
     print(json.dumps({"bench": "web_load", "users": users, "seconds": round(seconds), "workers": workers,
                       "load_average": os.getloadavg()[0],
                       "errors": errors, "locust_cpu_pct": round(100 * locust_cpu / seconds),
-                      "web_cpu_pct": round(100 * web_cpu / seconds), "pages": figures}))
+                      "web_cpu_pct": round(100 * web_cpu / seconds), **per_request, "pages": figures}))
     return 1 if errors else 0
 
 
@@ -199,22 +223,29 @@ def main() -> int:
                             "--workers", str(workers), "--log-level", "warning",
                             "--logger-class", GUNICORN_LOGGER], env=env)
     web_cpu = locust_cpu = 0.0
+    db_cpu: float | None = None
     try:
         wait_for(f"http://127.0.0.1:{port}/signin/", web)
         prefix = var / "locust"
+        # the run's share only: not gunicorn's start-up, nor the seeding (DATABASE_URL: a server
+        # elsewhere, not ours to measure)
+        web_before = tree_cpu_seconds(web.pid)
+        db_before = 0.0 if server is None else tree_cpu_seconds(server.get_pid())
         locust = subprocess.Popen(
             [str(bin_dir / "locust"), "-f", str(HERE / "web_load_users.py"), "--headless",
              "--users", str(users), "--spawn-rate", str(rate), "--run-time", f"{seconds}s",
              "--host", f"http://127.0.0.1:{port}", "--csv", str(prefix), "--only-summary",
              "--stop-timeout", "5", "--loglevel", "WARNING"], env=env)
         locust_cpu = cpu_seconds_when_done(locust)
+        web_cpu = tree_cpu_seconds(web.pid) - web_before
+        db_cpu = None if server is None else tree_cpu_seconds(server.get_pid()) - db_before
         rows = read_stats(prefix)
     finally:
         web.terminate()
-        web_cpu = cpu_seconds_when_done(web)
+        web.wait(timeout=30)
         if server is not None:
             server.cleanup()
-    return report(rows, seconds, users, workers, locust_cpu, web_cpu)
+    return report(rows, seconds, users, workers, locust_cpu, web_cpu, db_cpu)
 
 
 if __name__ == "__main__":
