@@ -92,3 +92,19 @@ def test_moving_a_bot_to_another_version_changes_its_strategy_version(ops, alice
     refused = ops.post(f"/ops/bots/{sub.bot_id}/move/", {"version": str(other.pk)}, follow=True)
     assert "Choose a version of this bot" in refused.content.decode()
     assert Bot.objects.get(pk=sub.bot_id).strategy_version == v2
+
+
+def test_pausing_and_stopping_from_the_console_tell_the_client_with_the_note(ops, alice, operator):
+    from sequence.notifications.models import OutboundEmail
+
+    sub = submission(alice, catalog()["usdt-perp-hedge@bybit"])
+    Bot.objects.filter(pk=sub.bot_id).update(status="live")
+    ops.post(f"/ops/bots/{sub.bot_id}/pause/", {"note": "We are checking a foreign order."})
+    bot = Bot.objects.get(pk=sub.bot_id)
+    assert bot.status == "paused" and bot.pause_reasons == ["operator"]
+    paused = OutboundEmail.objects.get(kind="bot_paused_by_operator")
+    assert paused.user == alice and paused.context["note"] == "We are checking a foreign order."
+    ops.post(f"/ops/bots/{sub.bot_id}/stop/")
+    assert Bot.objects.get(pk=sub.bot_id).status == "stopped"
+    assert OutboundEmail.objects.get(kind="bot_stopped_by_operator").user == alice
+    assert AuditEvent.objects.filter(action__in=("bot.paused", "bot.stopped"), actor=operator).count() == 2

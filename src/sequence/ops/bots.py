@@ -11,12 +11,15 @@ starts a paper bot of any catalogue strategy on the built-in simulated exchange.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from sequence.catalog.selectors import offerings_available
+from sequence.compliance.services import operator_action_notify
 from sequence.ops import actions as ops_actions
 from sequence.ops import selectors
 from sequence.ops.access import back_to, fresh_factor_or_reauth, staff_required
@@ -46,19 +49,29 @@ def bot_detail(request, pk):
                                             "actions": page.actions})
 
 
+def _note(request) -> str:
+    """The operator's optional words to the client, in the pause or stop email."""
+    return request.POST.get("note", "").strip()[:ops_actions.MAX_TEXT]
+
+
 def _run(request, bot, action: str) -> None:
     actor = request.user
     if action == "launch":
         services.bot_launch_request(bot_id=bot.pk, actor=actor, request=request)
         messages.success(request, "Launch requested: the exchange account is being set up.")
     elif action == "pause":
-        services.bot_pause(bot_id=bot.pk, reason=PauseReason.OPERATOR, actor=actor, request=request)
+        with transaction.atomic():  # the pause and the client's email commit together
+            services.bot_pause(bot_id=bot.pk, reason=PauseReason.OPERATOR, actor=actor, request=request)
+            operator_action_notify(bot_id=bot.pk, action="paused", note=_note(request),
+                                   version=timezone.now().isoformat())
         messages.success(request, "Paused: entries and DCA orders are cancelled, the take-profit stays.")
     elif action == "resume":
         services.bot_resume(bot_id=bot.pk, reason=PauseReason.OPERATOR, actor=actor, request=request)
         messages.success(request, "Resumed.")
     elif action == "stop":
-        services.bot_stop(bot_id=bot.pk, actor=actor, request=request)
+        with transaction.atomic():
+            services.bot_stop(bot_id=bot.pk, actor=actor, request=request)
+            operator_action_notify(bot_id=bot.pk, action="stopped", note=_note(request))
         messages.success(request, "Stopped: every order is being cancelled; you will get the position by email.")
     elif action == "keys":
         ops_actions.keys_request(bot=bot, operator=actor, text=request.POST.get("message", ""), request=request)
