@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from sequence.portfolio.models import EquityPoint
+from sequence.portfolio.selectors import performance
 from tests.conftest import PASSWORD
 from tests.portfolio.helpers import traded_bot
 from tests.support import web_seed
@@ -46,6 +47,8 @@ def _browser_signed_in(browser, client, live_server, user):
 def test_dashboard_chart_renders_hovers_and_zooms(live_server, browser, client, alice):
     bot = _traded_in_a_thread(alice)
     equities = [float(e) for e in EquityPoint.objects.filter(bot=bot).values_list("equity", flat=True)]
+    bot_cycles = len(performance(bot).closed)
+    assert bot_cycles >= 2
     page = _browser_signed_in(browser, client, live_server, alice)
     refused = []
     page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
@@ -69,6 +72,9 @@ def test_dashboard_chart_renders_hovers_and_zooms(live_server, browser, client, 
     shown = float(re.search(r"([\d,]+\.\d+) USDT", text).group(1).replace(",", ""))
     assert min(abs(shown - e) for e in equities) < 0.01  # a recorded equity, as plotly prints it
     page.screenshot(path=str(ARTIFACTS / "dashboard-results-chart.png"), full_page=True)
+    # the card's closed cycles: one bar per cycle, by side
+    card.locator(".cycles-chart .main-svg").first.wait_for()
+    assert card.locator(".cycles-chart .barlayer").first.locator(".point").count() == bot_cycles  # main plot, not the slider
     card.screenshot(path=str(ARTIFACTS / "dashboard-results-card.png"))
     # the range selector zooms the time axis (and the range slider is there)
     before = page.evaluate("(el) => el.layout.xaxis.range.slice()", chart.element_handle())

@@ -92,13 +92,19 @@
       var src = document.getElementById(el.dataset.chartSource);
       if (src) { render(el, JSON.parse(src.textContent)); }
     });
+    var byUrl = {};  // the card's charts share one request
     document.querySelectorAll(".chart[data-chart-url]").forEach(function (el) {
       if (el.dataset.rendered) { return; }
       el.dataset.rendered = "loading";
-      fetch(el.dataset.chartUrl, {credentials: "same-origin", headers: {Accept: "application/json"}})
+      (byUrl[el.dataset.chartUrl] = byUrl[el.dataset.chartUrl] || []).push(el);
+    });
+    Object.keys(byUrl).forEach(function (url) {
+      fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}})
         .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
-        .then(function (data) { render(el, data); })
-        .catch(function () { el.textContent = "The chart could not be loaded."; });
+        .then(function (data) { byUrl[url].forEach(function (el) { render(el, data); }); })
+        .catch(function () {
+          byUrl[url].forEach(function (el) { el.textContent = "The chart could not be loaded."; });
+        });
     });
   }
 
