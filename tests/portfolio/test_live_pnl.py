@@ -120,3 +120,11 @@ def test_inverse_bot_pnl_in_btc_equals_the_venue_ledger(alice):
         rows = [e for tid in cycle.trade_ids for e in ledger[tid]]
         booked = sum((e.change for e in rows if e.coin == "BTC"), Decimal(0))
         assert abs(cycle.pnl("coin") - booked) <= PRECISION, (cycle.number, cycle.pnl("coin"), booked)
+    # the equity point's value: the venue's own equity in BTC (wallet + unrealised at the last price)
+    from sequence.portfolio.services import snapshot
+    from sequence.trading.selectors import bot_engine_state
+
+    snap = snapshot(bot, *bot_engine_state(bot))
+    acct = venue.account(bot.venue_account_id)
+    assert snap.unit == "BTC" and abs(snap.equity - venue.equity(acct, "BTC")) <= PRECISION
+    assert snap.usd == snap.equity * venue.last_price
