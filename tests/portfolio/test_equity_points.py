@@ -48,3 +48,13 @@ def test_a_close_seen_late_gets_no_backdated_point(alice):
     market = datetime.fromtimestamp(engine.last_market_ms / 1000, tz=UTC)
     for p in EquityPoint.objects.filter(bot=bot, kind="close"):
         assert (market - p.at).total_seconds() <= 300
+
+
+def test_the_periodic_job_records_through_the_service(alice):
+    from sequence.portfolio.tasks import record_equity_points as job
+
+    bot, _, _ = traded_bot(alice, candles=30, every=30)
+    EquityPoint.objects.filter(bot=bot).delete()
+    job.func(timestamp=0)  # what the worker runs each minute (the timestamp is procrastinate's)
+    assert EquityPoint.objects.filter(bot=bot, kind="hourly").count() == 1
+    assert job.queue == "housekeeping" and job.queueing_lock == "portfolio_equity_points"
