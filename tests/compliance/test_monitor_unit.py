@@ -86,3 +86,31 @@ def test_the_limit_is_the_strategys_catalogue_setting(alice):
     assert alerts(bot) == []  # 8% is within this strategy's 10%
     on_step(summary(bot, fund("withdrawal", "USDT", "-300", "w-3"), market_ms=2))
     assert len(alerts(bot, Alert.Kind.LARGE_WITHDRAWAL)) == 1  # 8% + 3% in 24 h
+
+
+def test_a_ledger_a_step_late_is_of_the_balance_before_it_not_the_previous_snapshot(alice):
+    # the previous snapshot already lacks the 600 (the balance showed it before the ledger did)
+    bot, _, _ = new_bot(alice, steps=1)
+    on_step(summary(bot, fund("withdrawal", "USDT", "-600", "late-1"), balance="9400", previous="9400"))
+    move = FundMove.objects.get(bot=bot, record_id="late-1")
+    assert move.balance_before == Decimal(10000) and move.share == Decimal("0.06")
+    assert len(alerts(bot, Alert.Kind.LARGE_WITHDRAWAL)) == 1
+
+
+def test_two_outflows_in_one_step_each_share_of_what_was_left(alice):
+    bot, _, _ = new_bot(alice, steps=1)
+    on_step(summary(bot, fund("withdrawal", "USDT", "-200", "a"), fund("transfer", "USDT", "-250", "b"),
+                    balance="9550", previous="10000"))
+    a, b = (FundMove.objects.get(bot=bot, record_id=r) for r in "ab")
+    assert (a.balance_before, b.balance_before) == (Decimal(10000), Decimal(9800))
+    assert alerts(bot) == []  # 2% + 2.55%: within 5%
+    on_step(summary(bot, fund("withdrawal", "USDT", "-100", "c"), balance="9450", previous="9550", market_ms=2))
+    assert len(alerts(bot, Alert.Kind.LARGE_WITHDRAWAL)) == 1  # + 1.05%: 5.6% in 24 h
+
+
+def test_the_ledgers_balance_after_gives_the_balance_before_exactly(alice):
+    bot, _, _ = new_bot(alice, steps=1)
+    event = EngineEvent("deposit", {"kind": "withdrawal", "currency": "USDT", "amount": "-300", "id": "x",
+                                    "balance_after": "11700"})
+    on_step(summary(bot, event, balance="11650", previous="11990"))
+    assert FundMove.objects.get(bot=bot, record_id="x").balance_before == Decimal(12000)

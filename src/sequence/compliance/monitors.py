@@ -38,6 +38,7 @@ class _Step:
     def __init__(self, summary: StepSummary) -> None:
         self.s = summary
         self._bot = None
+        self._before = _balance_before(summary)
 
     @property
     def bot(self):
@@ -48,10 +49,40 @@ class _Step:
     def refresh(self) -> None:
         self._bot = None
 
-    @property
-    def balance_before(self) -> Decimal | None:
-        """The balance of the snapshot before this step's (an outflow's share is of it)."""
-        return self.s.previous_balance
+    def take_before(self, out: Decimal, data: dict) -> Decimal:
+        """The base balance just before this outflow (the share's denominator); the next one of
+        the same step is of what this one left."""
+        after = _decimal(data.get("balance_after"))
+        before = after + out if after is not None and after >= 0 else self._before
+        self._before = before - out
+        return before
+
+
+def _base_outflows(summary: StepSummary) -> Decimal:
+    total = Decimal(0)
+    for e in summary.events:
+        if e.kind == "deposit" and e.data.get("currency") == summary.base_currency \
+                and e.data.get("kind") in OUTFLOW_KINDS:
+            amount = _decimal(e.data.get("amount"))
+            if amount is not None and amount < 0:
+                total -= amount
+    return total
+
+
+def _balance_before(summary: StepSummary) -> Decimal:
+    """The balance of the last snapshot before this step's outflows.
+
+    The previous step's balance, when that snapshot was taken before the money left: it is
+    then higher than this one by about what left. A ledger can show a withdrawal a step later
+    than the balance does (the previous snapshot then already lacks it): the balance now plus
+    what left is then the balance before it, as it is when there is no previous snapshot.
+    """
+    out = _base_outflows(summary)
+    now = summary.balance or Decimal(0)
+    previous = summary.previous_balance
+    if previous is not None and previous > 0 and previous - now >= out / 2:
+        return previous
+    return now + out
 
 
 def on_step(summary: StepSummary) -> None:
@@ -106,9 +137,7 @@ def _fund_move(step: _Step, data: dict) -> None:
         move.save()
         return
     out = -amount
-    before = step.balance_before
-    if before is None or before <= 0:  # no earlier snapshot: the balance now plus what left
-        before = (s.balance or Decimal(0)) + out
+    before = step.take_before(out, data)
     move.balance_before = before
     move.share = out / before if before > 0 else Decimal(1)
     notice = selectors.covering_notice(s.bot_id, out, tolerance=NOTICE_TOLERANCE)
