@@ -141,3 +141,19 @@ def test_a_withdrawal_pause_and_a_compliance_pause_are_lifted_each_by_its_own(al
     assert bot_state(bot) == ("paused", ["withdrawal"])
     services.notice_confirm(user=alice, notice_id=notice.pk)
     assert bot_state(bot) == ("live", [])
+
+
+def test_the_progress_job_is_periodic_and_runs_the_service(alice):
+    from procrastinate.contrib.django import app
+
+    from sequence.compliance import tasks
+
+    periodic = {p.periodic_id: p for p in app.periodic_registry.periodic_tasks.values()}
+    assert "withdrawal_notices_progress" in periodic
+    assert periodic["withdrawal_notices_progress"].task.name == "compliance.notices_progress"
+    bot, port, _ = new_bot(alice)
+    notice = give(alice, bot, 900)
+    step(bot, port)
+    tasks.notices_progress(timestamp=0)  # the job's body, as the worker runs it
+    notice.refresh_from_db()
+    assert notice.status == N.SAFE
