@@ -89,3 +89,15 @@ def test_only_the_owner_sees_them(client, alice, bob, traded):
     for url in urls:
         assert client.get(url).status_code == 404
     assert client.get("/portfolio/bots/not-a-uuid/").status_code == 404
+
+
+def test_a_bot_that_has_not_traded_yet(client, alice):
+    from tests.trading.helpers import live_bot, parity_venue
+
+    bot, _ = live_bot(alice, parity_venue(), {"sides": "long"})
+    sign_in(client, alice)
+    data = client.get(f"/portfolio/bots/{bot.pk}/equity.json").json()
+    assert data["points"] == [] and data["cycles"] == [] and data["summary"]["equity"] is None
+    page = client.get(f"/portfolio/bots/{bot.pk}/").content.decode()
+    assert "No closed cycle yet." in page and 'data-figure="equity">—' in page
+    assert _rows(client.get(f"/portfolio/bots/{bot.pk}/cycles.csv")) == []
