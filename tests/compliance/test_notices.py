@@ -157,3 +157,18 @@ def test_the_progress_job_is_periodic_and_runs_the_service(alice):
     tasks.notices_progress(timestamp=0)  # the job's body, as the worker runs it
     notice.refresh_from_db()
     assert notice.status == N.SAFE
+
+
+def test_a_scheduled_notice_of_a_bot_that_needs_attention_waits_and_the_others_go_on(alice, bob):
+    from sequence.trading import services as trading
+
+    bot, _, _ = new_bot(alice)
+    waiting = give(alice, bot, 1000, planned_for=timezone.localdate() + timedelta(days=1))
+    other, port, _ = new_bot(bob)
+    later = give(bob, other, 1000)
+    trading.bot_attention(bot_id=bot.pk, reason="a person is needed")
+    WithdrawalNotice.objects.filter(pk=waiting.pk).update(planned_for=timezone.localdate())
+    step(other, port)
+    assert services.notices_progress() == 1  # bob's is safe; alice's cannot pause a bot needing attention
+    assert WithdrawalNotice.objects.get(pk=waiting.pk).status == N.SCHEDULED
+    assert WithdrawalNotice.objects.get(pk=later.pk).status == N.SAFE

@@ -21,6 +21,7 @@ from sequence.compliance.models import Alert, WithdrawalNotice
 from sequence.ops.services import audit_record
 from sequence.trading import services as trading
 from sequence.trading.selectors import bot_for_operator
+from sequence.trading.services import TransitionError
 from sequence.trading.statuses import ENGINE_STATES, PauseReason
 
 log = logging.getLogger(__name__)
@@ -182,7 +183,10 @@ def notices_progress(*, bot_id=None) -> int:
         qs = qs.filter(bot_id=bot_id)
     moved = 0
     for notice_id, notice_bot in qs.order_by("created_at", "id").values_list("pk", "bot_id"):
-        moved += _progress_one(notice_id, notice_bot)
+        try:
+            moved += _progress_one(notice_id, notice_bot)
+        except TransitionError as exc:  # e.g. the bot needs attention: it waits, or expires
+            log.info("notice %s: %s", notice_id, exc)
     return moved
 
 
