@@ -46,6 +46,30 @@ def test_linear_bot_cycles_equal_the_venue_ledger(alice):
     assert abs(perf.realised - open_fees - wallet) <= PRECISION
 
 
+def test_the_reports_liquidation_price_is_the_venues(alice):
+    """sequence.metrics restates the venue's cross-margin formula for the backtest report: the
+    same price for the positions a live bot holds (the venue rounds it to the tick)."""
+    from sequence.metrics.series import liquidation_price
+
+    venue = parity_venue()
+    bot, port = live_bot(alice, venue, {"sides": "both", "markup": 0.01, "wallet_exposure_limit": 3})
+    run(bot, port, venue, 30)
+    acct = venue.account(bot.venue_account_id)
+    held = [p for p in acct.positions.values() if p.size > 0]
+    assert len(held) == 2  # both sides open: each one's price depends on the other
+    compared = 0
+    for pos in held:
+        upl, maintenance = venue._others(acct, pos)
+        mine = liquidation_price("linear", "long" if pos.side == "buy" else "short", pos.size, pos.entry,
+                                 acct.balance("USDT"), venue.profile.maintenance_margin, upl, maintenance)
+        theirs = venue.liq_price(acct, pos)
+        assert (mine is None) == (theirs is None)
+        if mine is not None:
+            assert venue._on_tick(pos, mine) == theirs
+            compared += 1
+    assert compared >= 1
+
+
 def _bot(user, venue, *, slug, base, market, symbol, kind, params, coin, amount, hedge=False):
     """A live paper bot of any market on its own venue account (as tests.trading.helpers.live_bot)."""
     from asgiref.sync import async_to_sync
