@@ -27,6 +27,7 @@ import csv
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -245,6 +246,8 @@ def main() -> int:
         web.wait(timeout=30)
         if server is not None:
             server.cleanup()
+            shutil.rmtree(server.pgdata.parent, ignore_errors=True)  # the throwaway's own directory
+        shutil.rmtree(var, ignore_errors=True)  # static files, accounts, locust's CSV (read above)
     return report(rows, seconds, users, workers, locust_cpu, web_cpu, db_cpu)
 
 
