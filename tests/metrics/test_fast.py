@@ -33,3 +33,28 @@ def test_random_curves_agree(seed):
     ref, fast = exposure(lv, sv, eq), exposure_np(lv, sv, eq)
     assert fast.mean == pytest.approx(ref.mean) and fast.max == ref.max
     assert fast.time_in_market == ref.time_in_market
+
+
+@pytest.mark.parametrize("seed", range(10))
+@pytest.mark.parametrize("coin", [False, True])
+def test_the_one_pass_curve_measures_agree(seed, coin):
+    from sequence.metrics.fast import curve_measures
+
+    rng = random.Random(seed)
+    n = rng.randint(1, 300)
+    t0 = 1_700_000_000_000
+    ts = [t0 + i * 3_600_000 for i in range(n + 1)]
+    start = 100.0
+    eq = [start * (1 + rng.gauss(0, 0.05)) for _ in range(n)]
+    if seed == 0:
+        eq[-1] = -1.0  # ruined: equity at or below zero, a position still held
+    price = [20_000 * (1 + rng.gauss(0, 0.01)) for _ in range(n)]
+    ql = [rng.choice([0.0, rng.random()]) for _ in range(n)]
+    qs = [rng.choice([0.0, rng.random()]) for _ in range(n)]
+    r, x = curve_measures(ts, start, eq, ql, qs, price, coin)
+    curve = [start, *eq]
+    assert r == returns(ts, curve)
+    value = [(a + b) / p if coin else (a + b) * p for a, b, p in zip(ql, qs, price, strict=True)]
+    ref = exposure([0.0, *value], [0.0] * (n + 1), curve)
+    assert x.mean == pytest.approx(ref.mean) and x.max == pytest.approx(ref.max)
+    assert x.time_in_market == ref.time_in_market

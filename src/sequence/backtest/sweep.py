@@ -157,29 +157,17 @@ class _Progress:
                 sys.stderr.flush()
 
 
-def _measure(p: Params, ts: Any, close: Any, series: Any, n: int, stop: int,
-             buf: Any) -> dict[str, Any]:  # fmt: skip
-    """The :mod:`sequence.metrics` measures of one set's curve (its candles up to ``stop``).
-
-    ``buf`` is the thread's (3, n + 1) scratch array: the curve with the starting balance in
-    front and both sides' position values, written in place (fresh arrays of a year of candles
-    per set cost more in page faults than the measures themselves).
-    """
-    import numpy as np
-
-    from sequence.metrics.fast import exposure_np, returns_np
+def _measure(p: Params, ts: Any, close: Any, series: Any, n: int, stop: int) -> dict[str, Any]:
+    """The :mod:`sequence.metrics` measures of one set's curve (its candles up to ``stop``):
+    the starting balance, then the equity after each candle, with both sides' sizes."""
+    from sequence.metrics.fast import curve_measures
 
     k = n if stop < 0 else stop + 1
-    eq, lv, sv = buf[0, : k + 1], buf[1, : k + 1], buf[2, : k + 1]
-    eq[0], lv[0], sv[0] = p.starting_balance, 0.0, 0.0
-    eq[1:] = series[:k]
-    op = np.divide if p.coin_margined else np.multiply
-    op(series[n : n + k], close[:k], out=lv[1:])
-    op(series[2 * n : 2 * n + k], close[:k], out=sv[1:])
-    r = returns_np(ts[: k + 1], eq).as_dict()
-    x = exposure_np(lv, sv, eq)
+    r, x = curve_measures(ts[: k + 1], p.starting_balance, series[:k], series[n : n + k],
+                          series[2 * n : 2 * n + k], close[:k], p.coin_margined)  # fmt: skip
+    row = r.as_dict()
     return {
-        **{f: r[f] for f in ("cagr", "max_dd_days", "recovery_days", "sharpe", "sortino", "calmar")},
+        **{f: row[f] for f in ("cagr", "max_dd_days", "recovery_days", "sharpe", "sortino", "calmar")},
         "mean_exposure": x.mean, "max_exposure": x.max, "time_in_market": x.time_in_market,
     }  # fmt: skip
 
@@ -227,13 +215,12 @@ def run_sweep(
 
     def work(start: int) -> None:
         stop = min(m, start + chunk)
-        if getattr(local, "series", None) is None:  # one curve and scratch buffer per thread
+        if getattr(local, "series", None) is None:  # one curve buffer per thread
             local.series = np.empty(3 * n, dtype=np.float64)
-            local.buf = np.empty((3, n + 1), dtype=np.float64)
         for j in range(start, stop):
             res = simulate_nb(h, lo, cl, table[j], none, local.series)
             out[j] = res
-            measures[j] = _measure(sets[j], ts, cl, local.series, n, int(res[5]), local.buf)
+            measures[j] = _measure(sets[j], ts, cl, local.series, n, int(res[5]))
         bar.add(stop - start)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
