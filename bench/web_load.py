@@ -16,7 +16,8 @@ used (locust's share matters on 2 cores: it competes with the server it measures
 (issue 15): p95 at most 150 ms on every page and 0 errors.
 
 Environment: WEB_LOAD_USERS (50), WEB_LOAD_SECONDS (120), WEB_LOAD_SPAWN_RATE (5 users/s),
-WEB_LOAD_WORKERS (2 x cores + 1), WEB_LOAD_PORT (8300), DB_CONN_MAX_AGE (60, as in
+WEB_LOAD_WORKERS (2 x cores + 1), WEB_LOAD_PORT (8300), WEB_LOAD_STEADY (1: figures from the
+end of the ramp on, locust's --reset-stats; default 0, the whole run), DB_CONN_MAX_AGE (60, as in
 deploy/systemd/sequence.env), DATABASE_URL (unset: a throwaway embedded PostgreSQL).
 """
 
@@ -209,6 +210,7 @@ def main() -> int:
     rate = setting("WEB_LOAD_SPAWN_RATE", 5)
     workers = setting("WEB_LOAD_WORKERS", 2 * (os.cpu_count() or 1) + 1)
     port = setting("WEB_LOAD_PORT", 8300)
+    steady = setting("WEB_LOAD_STEADY", 0) == 1
     if users < 1 or seconds < 1 or rate < 1 or workers < 1:
         raise SystemExit("WEB_LOAD_USERS, WEB_LOAD_SECONDS, WEB_LOAD_SPAWN_RATE and WEB_LOAD_WORKERS must be 1 or more")
     operators = max(1, users // OPERATOR_EVERY)
@@ -236,7 +238,7 @@ def main() -> int:
             [str(bin_dir / "locust"), "-f", str(HERE / "web_load_users.py"), "--headless",
              "--users", str(users), "--spawn-rate", str(rate), "--run-time", f"{seconds}s",
              "--host", f"http://127.0.0.1:{port}", "--csv", str(prefix), "--only-summary",
-             "--stop-timeout", "5", "--loglevel", "WARNING"], env=env)
+             "--stop-timeout", "5", "--loglevel", "WARNING", *(["--reset-stats"] if steady else [])], env=env)
         locust_cpu = cpu_seconds_when_done(locust)
         web_cpu = tree_cpu_seconds(web.pid) - web_before
         db_cpu = None if server is None else tree_cpu_seconds(server.get_pid()) - db_before
@@ -248,6 +250,9 @@ def main() -> int:
             server.cleanup()
             shutil.rmtree(server.pgdata.parent, ignore_errors=True)  # the throwaway's own directory
         shutil.rmtree(var, ignore_errors=True)  # static files, accounts, locust's CSV (read above)
+    if steady:
+        print("WEB_LOAD_STEADY=1: locust reset its figures once every user was spawned (the ramp and most "
+              "sign-ins are not in them; the CPU figures still are)")
     return report(rows, seconds, users, workers, locust_cpu, web_cpu, db_cpu)
 
 
