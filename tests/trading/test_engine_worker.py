@@ -3,7 +3,6 @@ launch from the operator page, live steps, pause keeps the take-profit, resume, 
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -15,20 +14,15 @@ from sequence.trading.models import Bot, EngineEvent, Order
 from sequence.vault.services import credential_store
 from tests.accounts.helpers import enable_totp, signed_in_via_email
 from tests.onboarding.helpers import catalog, exchange_key
+from tests.support.eventually import eventually as poll
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def eventually(check, timeout=60.0, interval=0.2, what="condition", worker=None):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    log = worker.output()[-4000:] if worker else ""
-    raise AssertionError(f"timed out waiting for {what}; last: {last!r}\n{log}")
+    """The shared poll, with this file's defaults and the worker's log tail on failure."""
+    return poll(check, timeout=timeout, interval=interval, what=what,
+                diagnostics=(lambda: worker.output()[-4000:]) if worker else None)
 
 
 def verified_bot(user, offering, key) -> Bot:

@@ -20,6 +20,7 @@ from sequence.trading import services
 from sequence.trading.models import Bot, Order
 from sequence.vault.services import credential_store
 from tests.onboarding.helpers import catalog, exchange_key
+from tests.support.eventually import eventually as poll
 from tests.support.worker import WorkerProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,16 +30,9 @@ INTENTS = int(os.environ.get("SOAK_ENGINE_INTENTS", "500"))
 
 
 def eventually(check, timeout=60.0, what="condition", logs=()):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.2)
-    tail = "\n".join(w.output()[-3000:] for w in logs)
-    what = what() if callable(what) else what
-    raise AssertionError(f"timed out waiting for {what}; last {last!r}\n{tail}")
+    """The shared poll, with the workers' log tails on failure."""
+    return poll(check, timeout=timeout, interval=0.2, what=what,
+                diagnostics=lambda: "\n".join(w.output()[-3000:] for w in logs))
 
 
 TIGHT = {"sides": "both", "spacing": 0.0015, "spacing_mult": 1.2, "markup": 0.0006, "max_dca": 4,

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-__all__ = ["Precision", "RoundedOrder", "round_order", "to_decimal"]
+__all__ = ["ZERO", "Precision", "RoundedOrder", "round_order", "to_decimal"]
 
 ZERO = Decimal(0)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sequence.core.precision import Precision
+from sequence.core.precision import ZERO, Precision
 from sequence.strategy.params import Params
 
 __all__ = [
@@ -19,7 +19,6 @@ __all__ = [
     "StepState",
 ]
 
-ZERO = Decimal(0)
 TERMINAL = frozenset({"filled", "canceled", "rejected"})
 
 
@@ -121,6 +120,7 @@ class StepState:
     orders: list[OrderRecord]  # every non-terminal order, and the current cycles' terminal ones
     fills_cursor_ms: int = 0
     ledger_cursor_ms: int = 0
+    ledger_seen: set[str] = field(default_factory=set)  # ids of entries at the cursor's ms, read
     known_trades: set[str] = field(default_factory=set)
     new_fills: list[FillRecord] = field(default_factory=list)
     events: list[EngineEvent] = field(default_factory=list)

@@ -76,7 +76,8 @@ def plan_orders(p: Params, precision: Precision, sides: list[SideInput], *, bala
     small: list[Desired] = []
     b = float(balance)
 
-    def add(side: str, kind: str, level: int, o: Order, entry: bool = False) -> Desired | None:
+    def rounded(side: str, kind: str, level: int, o: Order, entry: bool = False) -> tuple[Desired, bool]:
+        """The order on the market's grid, and whether it can be sent."""
         buy = _is_buy(side, kind)
         r = round_order(precision, price=o.price, qty=o.qty, buy=buy, entry=entry)
         d = Desired(side, kind, level, buy, r.price, r.qty, kind == "take_profit")
@@ -86,8 +87,11 @@ def plan_orders(p: Params, precision: Precision, sides: list[SideInput], *, bala
             # that cannot meet the minimum is for a person to fix, not for a bigger bet
             cost = r.qty / r.price if p.coin_margined else r.qty * r.price
             sendable = cost <= Decimal(repr(p.wallet_exposure_limit)) * balance
+        return d, sendable
+
+    def add(side: str, kind: str, level: int, o: Order, entry: bool = False) -> None:
+        d, sendable = rounded(side, kind, level, o, entry)
         (wanted if sendable else small).append(d)
-        return d if sendable else None
 
     for s in sides:
         if s.q <= 0:
@@ -107,15 +111,13 @@ def plan_orders(p: Params, precision: Precision, sides: list[SideInput], *, bala
             o = dca_order(p, s.side, book.side(s.side), level_b)
             if o is None:
                 break
-            buy = s.side == "long"
-            r = round_order(precision, price=o.price, qty=o.qty, buy=buy)
-            if not r.sendable:
-                small.append(Desired(s.side, "dca", book.side(s.side).k + 1, buy, r.price, r.qty, False))
+            d, sendable = rounded(s.side, "dca", book.side(s.side).k + 1, o)
+            if not sendable:
+                small.append(d)
                 break
-            d = Desired(s.side, "dca", book.side(s.side).k + 1, buy, r.price, r.qty, False)
             # A level the price has already gone through cannot rest as a post-only order (the
             # exchange would cancel it at once): it is skipped, the deeper ones still rest.
-            if (r.price < ask) if buy else (r.price > bid):
+            if (d.price < ask) if d.buy else (d.price > bid):
                 wanted.append(d)
             levels += 1
             # the next level as the backtester would see it after this one filled in full

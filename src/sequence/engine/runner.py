@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from sequence.core.clock import from_ms, to_ms
+from sequence.core.precision import ZERO
 from sequence.engine.diff import diff
 from sequence.engine.ids import OrderId, decode, encode
 from sequence.engine.model import BotContext, EngineEvent, FillRecord, OrderRecord, StepState
@@ -51,7 +52,6 @@ from sequence.strategy.decide import SideName
 __all__ = ["MAX_ROUNDS", "Snapshot", "StepResult", "Store", "run_step"]
 
 log = logging.getLogger(__name__)
-ZERO = Decimal(0)
 MAX_ROUNDS = 4
 REREAD_MS = 300_000  # fills are read again this far before the cursor: late ones are not missed
 FIRST_READ_MS = 3_600_000
@@ -111,7 +111,9 @@ async def read_snapshot(ctx: BotContext, port: ExchangePort, state: StepState) -
     if not state.ledger_cursor_ms:
         state.ledger_cursor_ms = max(0, market_ms - FIRST_READ_MS)
     fills = await port.fetch_fills(from_ms(max(0, state.fills_cursor_ms - REREAD_MS)), ctx.symbol)
-    ledger = await port.fetch_ledger(from_ms(state.ledger_cursor_ms + 1), ctx.base_currency)
+    # every currency's ledger: the funds rules watch non-base moves too (F2); read from the
+    # cursor's own millisecond, whose entries already read are known by id (ledger_seen)
+    ledger = await port.fetch_ledger(from_ms(state.ledger_cursor_ms), None)
     return Snapshot(balance, positions, open_orders, fills, bid, ask, last, market_ms, ledger)
 
 
@@ -196,16 +198,21 @@ async def reconcile(ctx: BotContext, port: ExchangePort, state: StepState, snap:
         memo.size, memo.entry_price = size, (entry if size > 0 else None)
     # a quiet bot's cursor follows the market, so its reads stay one short window
     state.fills_cursor_ms = max(state.fills_cursor_ms, snap.market_ms - REREAD_MS)
-    for entry in snap.ledger:
+    for entry in sorted(snap.ledger, key=lambda e: to_ms(e.timestamp) if e.timestamp else 0):
         ms = to_ms(entry.timestamp) if entry.timestamp else 0
-        if ms <= state.ledger_cursor_ms:
+        key = entry.id or f"{entry.kind.value}:{entry.currency}:{entry.amount}:{ms}"
+        if ms < state.ledger_cursor_ms or (ms == state.ledger_cursor_ms and key in state.ledger_seen):
             continue
-        state.ledger_cursor_ms = ms
+        if ms > state.ledger_cursor_ms:
+            state.ledger_cursor_ms, state.ledger_seen = ms, set()
+        state.ledger_seen.add(key)
         if entry.kind in (LedgerKind.DEPOSIT, LedgerKind.WITHDRAWAL, LedgerKind.TRANSFER):
             # funds moved in or out: it changes the exposure cap now and the next cycle's size (E2)
-            state.events.append(EngineEvent("deposit", {
-                "kind": entry.kind.value, "currency": entry.currency or "", "amount": str(entry.amount),
-                "exchange_type": entry.exchange_type or "", "id": entry.id or ""}))
+            data = {"kind": entry.kind.value, "currency": entry.currency or "", "amount": str(entry.amount),
+                    "exchange_type": entry.exchange_type or "", "id": entry.id or ""}
+            if entry.balance_after is not None:
+                data["balance_after"] = str(entry.balance_after)
+            state.events.append(EngineEvent("deposit", data))
     balance = snap.balance
     if ctx.spot:  # B is cash plus the bot's coins at cost: buying coins is not a loss
         balance += sum((m.size * (m.entry_price or ZERO) for m in state.sides.values()), ZERO)
@@ -370,7 +377,24 @@ async def trade(ctx: BotContext, port: ExchangePort, store: Store, state: StepSt
                     # its cycle starts with the balance of the round that sends its entry
                     state.sides[unsent.side].cycle_balance = None
             return True
-    return False
+    return await _filled_unseen(ctx, port, new)
+
+
+async def _filled_unseen(ctx: BotContext, port: ExchangePort, sent: list[OrderRecord]) -> bool:
+    """Did an order just sent fill at once without its create saying so?
+
+    Bybit's create answers only the ids, so an order that filled at once (it crossed, or, in
+    the venue's parity profile, sits at the last close) looks "open" here. One read of the open
+    orders tells: an order sent as open and not resting has filled (or was cancelled), and the
+    step plans again from a fresh snapshot, as it does when the create reports the fill."""
+    waiting = {r.client_order_id for r in sent if r.state == "open" and r.filled == 0}
+    if not waiting:
+        return False
+    try:
+        resting = {o.client_order_id for o in await port.fetch_open_orders(ctx.symbol)}
+    except ExchangeError:
+        return False  # the next step's snapshot tells
+    return bool(waiting - resting)
 
 
 async def run_step(ctx: BotContext, port: ExchangePort, store: Store, state: StepState) -> StepResult:

@@ -68,6 +68,8 @@ class BotEngine(models.Model):
     bot = models.OneToOneField(Bot, primary_key=True, on_delete=models.CASCADE, related_name="engine")
     fills_cursor_ms = models.BigIntegerField(default=0, help_text="Exchange time of the newest fill read")
     ledger_cursor_ms = models.BigIntegerField(default=0)
+    ledger_seen = ArrayField(models.CharField(max_length=120), default=list, blank=True,
+                             help_text="Ledger entries at the cursor's millisecond already read")
     steps = models.BigIntegerField(default=0)
     last_step_at = models.DateTimeField(null=True, blank=True)
     last_market_ms = models.BigIntegerField(default=0)

@@ -77,7 +77,7 @@ def ensure_rows(bot_id, side_names: list[str]) -> None:
 
 _LOAD = f"""
 SELECT b.status, b.pause_reasons, b.launched_at IS NOT NULL, b.number, b.strategy_version_id, b.credential_id,
-       e.fills_cursor_ms, e.ledger_cursor_ms, e.last_market_ms, e.last_wall_ms, e.market_speed, e.balance::text,
+       e.fills_cursor_ms, e.ledger_cursor_ms, e.ledger_seen, e.last_market_ms, e.last_wall_ms, e.market_speed, e.balance::text,
        (SELECT json_agg(json_build_array(s.side, s.cycle, s.cycle_balance::text, s.size::text,
                                          s.entry_price::text, s.dca_count, s.order_seq) ORDER BY s.side)
           FROM {T_SIDE} s WHERE s.bot_id = b.id),
@@ -107,7 +107,7 @@ def load(bot_id) -> tuple[dict | None, Loaded | None]:
         row = cur.fetchone()
     if row is None:
         return None, None
-    (status, reasons, launched, number, version_id, credential_id, fills_ms, ledger_ms, market_ms, wall_ms,
+    (status, reasons, launched, number, version_id, credential_id, fills_ms, ledger_ms, seen, market_ms, wall_ms,
      speed, balance, sides, orders, known, locked) = row
     flags = {"status": status, "pause_reasons": list(reasons or []), "launched": launched, "number": number,
              "strategy_version_id": version_id, "credential_id": credential_id, "rows": fills_ms is not None,
@@ -119,7 +119,7 @@ def load(bot_id) -> tuple[dict | None, Loaded | None]:
                            state=o[10], exchange_order_id=o[11], filled=Decimal(o[12]), lookups=o[13],
                            detail=o[14], dirty=False, new=False) for o in orders or []]
     state = StepState(status=status, open_new=status == BotStatus.LIVE and not reasons, sides=memos,
-                      orders=records, fills_cursor_ms=fills_ms, ledger_cursor_ms=ledger_ms,
+                      orders=records, fills_cursor_ms=fills_ms, ledger_cursor_ms=ledger_ms, ledger_seen=set(seen or ()),
                       known_trades=set(known or ()), market_ms=market_ms)
     return flags, Loaded(state, {n: side_signature(m) for n, m in memos.items()}, wall_ms, market_ms, speed,
                          balance_before=_dec(balance))
@@ -173,7 +173,8 @@ _UPDATE_SIDES = f"""UPDATE {T_SIDE} AS s SET cycle = v.cycle, cycle_balance = v.
  FROM json_to_recordset(%s::json) AS v(side text, cycle int, cb numeric, size numeric, entry numeric, k int, seq int)
  WHERE s.bot_id = %s::uuid AND s.side = v.side"""
 _UPDATE_ENGINE = f"""UPDATE {T_ENGINE} SET steps = steps + 1, last_step_at = now(), last_wall_ms = %s,
- market_speed = %s, last_market_ms = %s, fills_cursor_ms = %s, ledger_cursor_ms = %s, balance = %s::numeric,
+ market_speed = %s, last_market_ms = %s, fills_cursor_ms = %s, ledger_cursor_ms = %s, ledger_seen = %s,
+ balance = %s::numeric,
  balance_currency = %s, last_price = %s::numeric, last_error = %s,
  consecutive_errors = CASE WHEN %s THEN consecutive_errors + 1 ELSE 0 END WHERE bot_id = %s::uuid"""
 
@@ -241,6 +242,7 @@ def end_statements(bot_id, state: StepState, loaded: Loaded, *, wall_ms: int, sp
     """The step's last write: its changes (when ``written``), cursors, the learned speed."""
     out = step_statements(bot_id, state, loaded) if written else []
     out.append((_UPDATE_ENGINE, [wall_ms, speed, state.market_ms, state.fills_cursor_ms, state.ledger_cursor_ms,
+                                 sorted(state.ledger_seen),
                                  state.balance, base_currency, state.last_price, error[:500], bool(error),
                                  str(bot_id)]))
     return out
