@@ -23,8 +23,7 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports --no-cache
 
-# mypy --strict ([tool.mypy] in pyproject.toml) over the pure packages typed so far (issue 14
-# item 21); sequence.venue is not yet clean, so it is not in the list
+# mypy --strict ([tool.mypy] in pyproject.toml) over every pure package (issue 14 item 21)
 TYPED := src/sequence/core src/sequence/strategy src/sequence/backtest src/sequence/exchanges \
          src/sequence/engine src/sequence/metrics src/sequence/venue
 typecheck: install

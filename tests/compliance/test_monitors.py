@@ -107,12 +107,6 @@ def test_a_base_currency_deposit_is_no_alert(alice):
     assert FundMove.objects.filter(bot=bot, currency="USDT", amount=Decimal(5000)).count() == 1
 
 
-ENGINE_READS_BASE_LEDGER_ONLY = (
-    "engine/runner.read_snapshot reads the ledger of the base currency only "
-    "(fetch_ledger(..., ctx.base_currency)); non-base fund moves never reach the monitor")
-
-
-@pytest.mark.xfail(strict=True, reason=ENGINE_READS_BASE_LEDGER_ONLY)
 def test_a_non_base_deposit_on_the_venue_is_an_alert_and_an_email(alice):
     bot, port, venue = new_bot(alice, balance="10000")
     venue.deposit(bot.venue_account_id, "BTC", "0.1", wallet="trading")
@@ -124,7 +118,6 @@ def test_a_non_base_deposit_on_the_venue_is_an_alert_and_an_email(alice):
     assert bot_state(bot) == ("live", [])  # reported, not paused
 
 
-@pytest.mark.xfail(strict=True, reason=ENGINE_READS_BASE_LEDGER_ONLY)
 def test_a_non_base_withdrawal_on_the_venue_is_an_alert_and_an_email(alice):
     bot, port, venue = new_bot(alice, balance="10000")
     venue.deposit(bot.venue_account_id, "BTC", "0.1", wallet="funding")

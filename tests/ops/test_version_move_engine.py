@@ -1,7 +1,6 @@
 """How a version move reaches a running bot, shown on the engine itself (in-process venue):
-the move changes ``Bot.strategy_version``; the engine keys its cached parameters on that id,
-so the very next step plans from the new version's parameters: here the open cycle's
-take-profit is re-priced with the new markup at once, not at the cycle's end."""
+the move changes ``Bot.strategy_version``; each side's cycle keeps the version it began with
+(its take-profit keeps the old markup), and the side's next cycle runs the new version."""
 
 from __future__ import annotations
 
@@ -24,7 +23,7 @@ def take_profit_markup(bot) -> Decimal:
     return tp.price / side.entry_price - 1
 
 
-def test_a_moved_bot_trades_the_new_version_from_its_next_step(alice, operator):
+def test_a_moved_bot_keeps_its_cycles_version_and_trades_the_new_one_from_the_next_cycle(alice, operator):
     venue = market_venue()
     bot, port = live_bot(alice, venue, {"sides": "long", "market": "derivatives", "markup": 0.005},
                          balance="100000")
@@ -47,4 +46,15 @@ def test_a_moved_bot_trades_the_new_version_from_its_next_step(alice, operator):
     run(bot, port, venue, 1)
     assert Bot.objects.get(pk=bot.pk).strategy_version_id == v2.pk
     assert BotSide.objects.get(bot=bot, side="long").cycle == cycle  # same cycle ...
-    assert abs(take_profit_markup(bot) - Decimal("0.02")) < Decimal("0.0005")  # ... new markup
+    assert abs(take_profit_markup(bot) - Decimal("0.005")) < Decimal("0.0005")  # ... its own version's markup
+    assert BotSide.objects.get(bot=bot, side="long").strategy_version_id == v1.pk
+
+    def next_cycle_in_position():
+        run(bot, port, venue, 1)
+        side = BotSide.objects.get(bot=bot, side="long")
+        return side.cycle > cycle and Order.objects.filter(bot=bot, kind="take_profit", state="open",
+                                                            cycle=side.cycle).exists()
+
+    eventually(next_cycle_in_position, timeout=120, interval=0, what="the cycle closed and the next one in position")
+    assert BotSide.objects.get(bot=bot, side="long").strategy_version_id == v2.pk
+    assert abs(take_profit_markup(bot) - Decimal("0.02")) < Decimal("0.0005")  # the next cycle: the new version

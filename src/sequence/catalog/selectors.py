@@ -16,3 +16,10 @@ def exchanges_for_market(market: str) -> list[Exchange]:
 
 def user_is_invited(*, user, strategy) -> bool:
     return not strategy.invite_only or InviteGrant.objects.filter(user=user, strategy=strategy).exists()
+
+
+def strategy_version_params(version_id: int) -> dict:
+    """The frozen parameters of one strategy version (the engine runs a side's cycle on them)."""
+    from sequence.catalog.models import StrategyVersion
+
+    return StrategyVersion.objects.values_list("params", flat=True).get(pk=version_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -64,6 +65,9 @@ class SideMemo:
     entry_price: Decimal | None = None
     dca_count: int = 0
     order_seq: int = 0  # the last version used in this side's client ids
+    # the strategy version this side's cycle runs (None: not begun; it begins with the bot's
+    # current one): an operator's move reaches a side at its next cycle, never mid-cycle
+    params_version: int | None = None
     closed: bool = False  # this step saw the cycle's take-profit fill
 
     def next_version(self) -> int:
@@ -108,6 +112,13 @@ class BotContext:
     spot: bool = False
     # strategy units (coins, or quote contracts when coin-margined) per exchange amount unit
     contract_size: Decimal = Decimal(1)
+    version: int | None = None  # the bot's current strategy version (``params``)
+    versions: Mapping[int, Params] = field(default_factory=dict)  # older versions sides still run
+
+    def params_of(self, memo: SideMemo) -> Params:
+        if memo.params_version is None or memo.params_version == self.version:
+            return self.params
+        return self.versions.get(memo.params_version, self.params)
 
 
 @dataclass(slots=True)

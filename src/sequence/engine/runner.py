@@ -48,6 +48,7 @@ from sequence.exchanges.errors import (
 )
 from sequence.exchanges.port import ExchangePort
 from sequence.strategy.decide import SideName
+from sequence.strategy.params import Params
 
 __all__ = ["MAX_ROUNDS", "Snapshot", "StepResult", "Store", "run_step"]
 
@@ -191,6 +192,7 @@ async def reconcile(ctx: BotContext, port: ExchangePort, state: StepState, snap:
             memo.cycle += 1
             memo.dca_count = 0
             memo.cycle_balance = None
+            memo.params_version = None  # the next cycle runs the bot's version of then
             memo.closed = False
         elif size > 0 and memo.size > 0 and size != memo.size and not _explained(state, name):
             state.events.append(EngineEvent("adopted", {
@@ -281,6 +283,8 @@ def _record(ctx: BotContext, state: StepState, want: Desired) -> OrderRecord:
     memo = state.sides[want.side]
     if want.kind == "entry" and memo.cycle_balance is None:
         memo.cycle_balance = state.balance  # E2: every entry of this cycle is sized from this balance
+    if memo.params_version is None:
+        memo.params_version = ctx.version  # the cycle runs the version it began with
     version = memo.next_version()
     cid = encode(OrderId(bot=ctx.number, cycle=memo.cycle, side=want.side, kind=want.kind,
                          level=want.level, version=version))
@@ -351,9 +355,17 @@ async def _create(ctx: BotContext, port: ExchangePort, state: StepState, rec: Or
 async def trade(ctx: BotContext, port: ExchangePort, store: Store, state: StepState,
                 result: StepResult) -> bool:
     """Plan, diff, record, send. Returns True when a create filled at once (plan again)."""
-    wanted, small = plan_orders(ctx.params, ctx.precision, _side_inputs(ctx, state),
-                                balance=state.balance or ZERO, bid=state.bid or ZERO, ask=state.ask or ZERO,
-                                open_new=state.open_new)
+    wanted: list[Desired] = []
+    small: list[Desired] = []
+    by_params: dict[int, tuple[Params, list[SideInput]]] = {}
+    for side in _side_inputs(ctx, state):  # each side plans with its cycle's version
+        params = ctx.params_of(state.sides[side.side])
+        by_params.setdefault(id(params), (params, []))[1].append(side)
+    for params, inputs in by_params.values():
+        w, sm = plan_orders(params, ctx.precision, inputs, balance=state.balance or ZERO, bid=state.bid or ZERO,
+                            ask=state.ask or ZERO, open_new=state.open_new)
+        wanted += w
+        small += sm
     state.below_minimum = len(small)
     if any(d.kind == "entry" for d in small) and state.open_new:
         state.attention = "balance below the market minimum"
@@ -374,8 +386,9 @@ async def trade(ctx: BotContext, port: ExchangePort, store: Store, state: StepSt
             for unsent in new[i + 1:]:
                 unsent.state, unsent.detail, unsent.dirty = "canceled", "not sent", True
                 if unsent.kind == "entry" and not _entry_sent(state, unsent):
-                    # its cycle starts with the balance of the round that sends its entry
+                    # its cycle starts with the balance (and version) of the round that sends its entry
                     state.sides[unsent.side].cycle_balance = None
+                    state.sides[unsent.side].params_version = None
             return True
     return await _filled_unseen(ctx, port, new)
 

@@ -71,7 +71,7 @@ def email_deliver(*, email_id: int) -> str:
 
 def _deliver(email_id: int) -> str:
     with transaction.atomic():
-        email = OutboundEmail.objects.select_for_update().select_related("user").get(pk=email_id)
+        email = OutboundEmail.objects.select_for_update(of=("self",)).select_related("user").get(pk=email_id)
         if email.status != OutboundEmail.Status.QUEUED:
             return email.status
         email.attempts += 1

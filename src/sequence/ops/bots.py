@@ -82,7 +82,7 @@ def _run(request, bot, action: str) -> None:
         if version is None:
             raise ops_actions.ActionError("Choose a version of this bot's strategy.")
         services.bot_strategy_version_move(bot_id=bot.pk, strategy_version=version, actor=actor, request=request)
-        messages.success(request, f"Moved to v{version.version}: the engine trades it from its next step.")
+        messages.success(request, f"Moved to v{version.version}: each side trades it from its next cycle.")
 
 
 @staff_required

@@ -23,6 +23,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
+from sequence.catalog.selectors import strategy_version_params
 from sequence.core.clock import Clock, SystemClock
 from sequence.engine.model import BotContext, SideMemo
 from sequence.engine.runner import StepResult, run_step
@@ -136,6 +137,7 @@ def _load(bot_id):
         return None, None
     try:
         static = _static(bot_id, flags)
+        loaded.versions = _versions_run(loaded, flags["strategy_version_id"])
         for name in static.sides:  # a side new to this bot: its row was just created, with these defaults
             if name not in loaded.state.sides:
                 loaded.state.sides[name] = SideMemo(name)
@@ -146,12 +148,30 @@ def _load(bot_id):
         raise
 
 
-def _context(static: _Static, market) -> BotContext:
+# Strategy versions are immutable rows: their parameters are read once per process.
+_VERSIONS: dict[int, Params] = {}
+
+
+def _versions_run(loaded, current) -> dict[int, Params]:
+    """The parameters of the older versions this bot's sides still run (a move waits for the
+    side's next cycle)."""
+    out = {}
+    for memo in loaded.state.sides.values():
+        vid = memo.params_version
+        if vid is None or vid == current:
+            continue
+        if vid not in _VERSIONS:
+            _VERSIONS[vid] = Params.from_mapping(strategy_version_params(vid))
+        out[vid] = _VERSIONS[vid]
+    return out
+
+
+def _context(static: _Static, market, loaded) -> BotContext:
     bot = static.bot
     return BotContext(bot_id=str(bot.pk), number=int(bot.number or 0), symbol=bot.offering.symbol,
                       base_currency=bot.offering.strategy.base_currency, params=static.params,
                       precision=precision_of(market), hedge=bot.hedge_mode, spot=bot.offering.market == "spot",
-                      contract_size=market.contract_size or 1)
+                      contract_size=market.contract_size or 1, version=static.key[0], versions=loaded.versions)
 
 
 class _SqlStore:
@@ -197,7 +217,7 @@ async def _step_locked(static: _Static, loaded, port: ExchangePort | None):
         market = markets.get(static.bot.offering.symbol)
         if market is None:
             raise ExchangeError(f"{static.bot.offering.symbol} is not a market of this exchange")
-        ctx = _context(static, market)
+        ctx = _context(static, market, loaded)
         result = await run_step(ctx, port, _SqlStore(static.bot.pk, loaded), state)
     except (AuthenticationError, PermissionDeniedError) as exc:
         error = f"the exchange refused the key: {exc}"

@@ -97,6 +97,8 @@ class BotSide(models.Model):
     entry_price = models.DecimalField(**MONEY, null=True, blank=True)
     dca_count = models.PositiveSmallIntegerField(default=0)
     order_seq = models.PositiveIntegerField(default=0, help_text="Last version used in this side's client ids")
+    strategy_version = models.ForeignKey("catalog.StrategyVersion", null=True, blank=True, on_delete=models.PROTECT,
+                                         related_name="+", help_text="The version this side's cycle runs")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["bot", "side"], name="bot_side_once")]

@@ -227,8 +227,9 @@ def bot_strategy_version_move(*, bot_id, strategy_version, actor, request=None) 
     """An operator moves a bot to another frozen version of its own strategy.
 
     Only the bot row changes (``strategy_version``). A bot not yet launched trades it from its
-    launch; a launched bot's engine notices the new version id at its next step (it keys its
-    cached parameters on it) and plans from the new parameters from then on."""
+    launch. A launched bot's sides each keep the version their running cycle began with (the
+    engine stores it per side) and run the new one from their next cycle: a take-profit or DCA
+    ladder is never re-priced mid-cycle by a catalogue change."""
     bot = _lock(bot_id)
     if bot.status == BotStatus.STOPPED:
         raise TransitionError("A stopped bot cannot be moved to another version.")

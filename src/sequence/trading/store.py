@@ -56,13 +56,14 @@ class Loaded:
     last_market_ms: int
     speed: float
     balance_before: Decimal | None = None  # the balance the previous step read
+    versions: dict = field(default_factory=dict)  # version id -> Params of older versions sides run
     # what this step saved, for the step monitors (trading.hooks) at its end
     saved_events: list[Event] = field(default_factory=list)
     saved_fills: list[FillRecord] = field(default_factory=list)
 
 
 def side_signature(m: SideMemo) -> tuple:
-    return (m.cycle, m.cycle_balance, m.size, m.entry_price, m.dca_count, m.order_seq)
+    return (m.cycle, m.cycle_balance, m.size, m.entry_price, m.dca_count, m.order_seq, m.params_version)
 
 
 def _dec(text: str | None) -> Decimal | None:
@@ -79,7 +80,8 @@ _LOAD = f"""
 SELECT b.status, b.pause_reasons, b.launched_at IS NOT NULL, b.number, b.strategy_version_id, b.credential_id,
        e.fills_cursor_ms, e.ledger_cursor_ms, e.ledger_seen, e.last_market_ms, e.last_wall_ms, e.market_speed, e.balance::text,
        (SELECT json_agg(json_build_array(s.side, s.cycle, s.cycle_balance::text, s.size::text,
-                                         s.entry_price::text, s.dca_count, s.order_seq) ORDER BY s.side)
+                                         s.entry_price::text, s.dca_count, s.order_seq, s.strategy_version_id)
+                        ORDER BY s.side)
           FROM {T_SIDE} s WHERE s.bot_id = b.id),
        (SELECT json_agg(json_build_array(o.client_order_id, o.side, o.kind, o.level, o.cycle, o.version,
                                          o.buy, o.price::text, o.qty::text, o.reduce_only, o.state,
@@ -114,7 +116,8 @@ def load(bot_id) -> tuple[dict | None, Loaded | None]:
              "busy": locked is False}
     if not locked:
         return flags, None
-    memos = {s[0]: SideMemo(s[0], s[1], _dec(s[2]), Decimal(s[3]), _dec(s[4]), s[5], s[6]) for s in sides or []}
+    memos = {s[0]: SideMemo(s[0], s[1], _dec(s[2]), Decimal(s[3]), _dec(s[4]), s[5], s[6], params_version=s[7])
+             for s in sides or []}
     records = [OrderRecord(o[0], o[1], o[2], o[3], o[4], o[5], o[6], Decimal(o[7]), Decimal(o[8]), o[9],
                            state=o[10], exchange_order_id=o[11], filled=Decimal(o[12]), lookups=o[13],
                            detail=o[14], dirty=False, new=False) for o in orders or []]
@@ -169,8 +172,9 @@ _INSERT_FILLS = f"""INSERT INTO {T_FILL} (bot_id, trade_id, order_id, client_ord
 _INSERT_EVENTS = f"""INSERT INTO {T_EVENT} (bot_id, kind, data, created_at)
  SELECT %s::uuid, v.kind, v.data, now() FROM json_to_recordset(%s::json) AS v(kind text, data jsonb)"""
 _UPDATE_SIDES = f"""UPDATE {T_SIDE} AS s SET cycle = v.cycle, cycle_balance = v.cb, size = v.size,
- entry_price = v.entry, dca_count = v.k, order_seq = v.seq
- FROM json_to_recordset(%s::json) AS v(side text, cycle int, cb numeric, size numeric, entry numeric, k int, seq int)
+ entry_price = v.entry, dca_count = v.k, order_seq = v.seq, strategy_version_id = v.ver
+ FROM json_to_recordset(%s::json) AS v(side text, cycle int, cb numeric, size numeric, entry numeric, k int, seq int,
+ ver bigint)
  WHERE s.bot_id = %s::uuid AND s.side = v.side"""
 _UPDATE_ENGINE = f"""UPDATE {T_ENGINE} SET steps = steps + 1, last_step_at = now(), last_wall_ms = %s,
  market_speed = %s, last_market_ms = %s, fills_cursor_ms = %s, ledger_cursor_ms = %s, ledger_seen = %s,
@@ -216,7 +220,7 @@ def step_statements(bot_id, state: StepState, loaded: Loaded | None) -> list[Sta
     if sides:
         out.append((_UPDATE_SIDES, [_json([
             {"side": m.side, "cycle": m.cycle, "cb": m.cycle_balance, "size": m.size, "entry": m.entry_price,
-             "k": m.dca_count, "seq": m.order_seq} for m in sides]), bot]))
+             "k": m.dca_count, "seq": m.order_seq, "ver": m.params_version} for m in sides]), bot]))
         if loaded is not None:
             for m in sides:
                 loaded.sides_before[m.side] = side_signature(m)
