@@ -3,8 +3,9 @@
 Everything is the production path: each bot is a paper bot created as an operator creates one
 (its venue account, funds and key through the venue's admin API, the key sealed in the vault),
 launched by the real launch job (hedge mode, leverage, over ccxt), then stepped by a real
-Procrastinate worker through ccxt over HTTP to ``sequence.venue`` running in its own process
-(its market clock at ``--speed``). The bot count grows along a ladder; each rung reports
+Procrastinate worker through ccxt over HTTP to ``sequence.venue`` running in its own process,
+every ``--step-seconds`` (ENGINE_STEP_SECONDS; the default 3 s makes N bots the load of 10 N
+at the production 30 s). The bot count grows along a ladder; each rung reports
 bot-steps per second, the worker's CPU ms per step (ccxt and HTTP included) and the lag of
 steps behind their schedule, until the p99 lag passes ``--max-lag`` seconds.
 
@@ -13,7 +14,7 @@ egress IP: this measures the engine, not the exchange's limit. With the real lim
 requests per 5 s per IP) one IP carries at most ~120 requests/s, about 15-20 bot-steps/s,
 i.e. 450-600 bots at a 30 s cadence: more bots need more egress IPs (EGRESS_IPS).
 
-    python bench/engine_http_bench.py [--ladder 25,50,100,200,400] [--speed 10] [--seconds 30]
+    python bench/engine_http_bench.py [--ladder 25,50,100,200,400] [--step-seconds 3] [--seconds 30]
 """
 
 from __future__ import annotations
@@ -68,24 +69,30 @@ def create_and_launch(n: int, operator, offering) -> list[str]:
     return ids
 
 
+def step_durations(since) -> list[float]:
+    """Wall seconds from each step's start to its end (procrastinate_events)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("""
+            SELECT EXTRACT(EPOCH FROM (e.at - st.at)) FROM procrastinate_jobs j
+            JOIN procrastinate_events st ON st.job_id = j.id AND st.type = 'started'
+            JOIN procrastinate_events e ON e.job_id = j.id AND e.type IN ('succeeded', 'failed')
+            WHERE j.task_name = 'trading.bot_step' AND st.at >= %s""", [since])
+        return sorted(float(r[0]) for r in cur.fetchall())
+
+
 def rung(ids: list[str], args, all_ids: list[str]) -> dict:
     from django.utils import timezone
 
     from engine_bench import lags, pct, run_worker
     from sequence.trading.models import BotEngine
 
-    interval = 30 / args.speed
+    interval = args.step_seconds
     deadline = time.perf_counter() + max(90.0, 0.5 * len(ids))
     # launch jobs, then every bot's first step (entries placed), before measuring
     while time.perf_counter() < deadline and BotEngine.objects.filter(bot_id__in=all_ids, steps__gt=0).count() < len(all_ids):
         LOOP.run_until_complete(run_worker(interval, args.concurrency))
-    # The engine learns the market's speed from two steps (ticker time vs wall time); set it
-    # as learned, bring the waiting steps forward, and run one interval more before measuring.
-    from django.db import connection
-
-    BotEngine.objects.filter(bot_id__in=all_ids).update(market_speed=args.speed)
-    with connection.cursor() as cur:
-        cur.execute("UPDATE procrastinate_jobs SET scheduled_at = NULL WHERE status = 'todo' AND lock LIKE 'bot:%%'")
     LOOP.run_until_complete(run_worker(2 * interval, args.concurrency))
     steps0 = sum(BotEngine.objects.filter(bot_id__in=all_ids).values_list("steps", flat=True))
     since = timezone.now()
@@ -94,6 +101,7 @@ def rung(ids: list[str], args, all_ids: list[str]) -> dict:
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     steps = sum(BotEngine.objects.filter(bot_id__in=all_ids).values_list("steps", flat=True)) - steps0
     lag = lags(since)
+    durations = step_durations(since)
     from collections import Counter
 
     from sequence.trading.models import Bot
@@ -103,16 +111,19 @@ def rung(ids: list[str], args, all_ids: list[str]) -> dict:
                           if e))
     reasons = dict(Counter(r for r in Bot.objects.filter(pk__in=all_ids).values_list("attention_reason", flat=True)
                            if r))
-    return {"statuses": statuses, "errors": errors, "attention": reasons, "bots": len(all_ids), "equivalent_bots_at_30s": int(len(all_ids) * args.speed), "bot_steps": steps,
+    return {"statuses": statuses, "errors": errors, "attention": reasons, "bots": len(all_ids),
+            "equivalent_bots_at_30s": int(len(all_ids) * 30 / args.step_seconds), "bot_steps": steps,
             "bot_steps_per_s": round(steps / wall, 1), "steps_per_s_at_the_nominal_interval": round(len(all_ids) / interval, 1),
             "cpu_ms_per_step_worker": round(1000 * cpu / max(1, steps), 2),
-            "lag_p50_s": round(pct(lag, 0.5), 3), "lag_p99_s": round(pct(lag, 0.99), 3)}
+            "lag_p50_s": round(pct(lag, 0.5), 3), "lag_p99_s": round(pct(lag, 0.99), 3),
+            "step_wall_p50_s": round(pct(durations, 0.5), 3), "step_wall_p99_s": round(pct(durations, 0.99), 3)}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="engine over HTTP (ccxt -> simulated exchange)")
     parser.add_argument("--ladder", default="25,50,100,200,400", help="bot counts, comma-separated")
-    parser.add_argument("--speed", type=float, default=10.0, help="market clock speed (x real time)")
+    parser.add_argument("--step-seconds", type=float, default=3.0,
+                        help="the engine's cadence (ENGINE_STEP_SECONDS); 3 s: N bots carry the load of 10 N at 30 s")
     parser.add_argument("--seconds", type=float, default=30.0, help="measured run per rung, wall seconds")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--max-lag", type=float, default=5.0)
@@ -123,9 +134,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--ladder: bot counts such as 25,50,100")
     if not ladder or ladder[0] <= 0:
         parser.error("--ladder: positive bot counts")
-    venue, url = start_venue(args.speed)
+    # the venue's clock at real speed: over HTTP its times are the wall clock, as a real exchange's
+    venue, url = start_venue(1.0)
     os.environ.update({"PAPER_VENUE_URL": url, "BYBIT_API_URL": url, "OKX_API_URL": url, "EGRESS_IPS": "127.0.0.1",
-                       "EXCHANGE_RATE_PER_IP_OVERRIDE": "100000", "ENGINE_STEP_SECONDS": "30",
+                       "EXCHANGE_RATE_PER_IP_OVERRIDE": "100000", "ENGINE_STEP_SECONDS": str(int(args.step_seconds)),
                        "WORKER_POLL_SECONDS": "0.2"})
     from engine_bench import setup_database
 
@@ -153,9 +165,9 @@ def main(argv: list[str] | None = None) -> int:
             if out["lag_p99_s"] > args.max_lag:
                 crossed = n
                 break
-        print(json.dumps({"bench": "engine_http_summary", "speed": args.speed, "max_lag_s": args.max_lag,
+        print(json.dumps({"bench": "engine_http_summary", "step_seconds": args.step_seconds, "max_lag_s": args.max_lag,
                           "p99_lag_passed_at_bots": crossed,
-                          "equivalent_bots_at_30s": int(crossed * args.speed) if crossed else None,
+                          "equivalent_bots_at_30s": int(crossed * 30 / args.step_seconds) if crossed else None,
                           "largest_rung_bots": ladder[-1]}), flush=True)
     finally:
         venue.kill()
