@@ -32,12 +32,17 @@ def test_a_dead_workers_email_job_is_requeued_and_delivered(alice, worker, smtp_
     eventually(sent, timeout=5, what=f"outbox row {email.pk} marked sent")
     # It was the stalled-job scan that put the job back (doing -> todo), not a fresh job:
     # one job, retried once, then run to success.
-    with connection.cursor() as cur:
-        cur.execute("SELECT j.id, j.attempts, j.status, array_agg(e.type::text ORDER BY e.id) "
-                    "FROM procrastinate_jobs j JOIN procrastinate_events e ON e.job_id = j.id "
-                    "WHERE j.task_name = 'notifications.deliver_email' "
-                    "AND j.args->>'email_id' = %s GROUP BY j.id", [str(email.pk)])
-        jobs = cur.fetchall()
+    def jobs_of_the_email():
+        with connection.cursor() as cur:
+            cur.execute("SELECT j.id, j.attempts, j.status, array_agg(e.type::text ORDER BY e.id) "
+                        "FROM procrastinate_jobs j JOIN procrastinate_events e ON e.job_id = j.id "
+                        "WHERE j.task_name = 'notifications.deliver_email' "
+                        "AND j.args->>'email_id' = %s GROUP BY j.id", [str(email.pk)])
+            return cur.fetchall()
+
+    # the worker records the job's end just after the task returns (after the row is marked sent)
+    jobs = eventually(lambda: [j for j in jobs_of_the_email() if j[2] != "doing"] and jobs_of_the_email(),
+                      timeout=10, what="the email job to end")
     assert len(jobs) == 1, jobs
     _, _, status, events = jobs[0]
     assert status == "succeeded", jobs
