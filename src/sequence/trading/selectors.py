@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sequence.trading.models import Bot, BotEngine, BotSide, EngineEvent, Fill, Order
 from sequence.trading.statuses import ENGINE_STATES, BotStatus, OrderState
@@ -98,12 +97,6 @@ def actions_for(bot: Bot) -> list[str]:
         out.append("stop")
     return out
 
-
-def position_total(view: LiveView) -> Decimal:
-    return sum((s.size for s in view.sides), Decimal(0))
-
-
-# -- reads for the portfolio (results in the unit of account) -------------------------------
 
 def bots_stepping() -> list[tuple[Bot, BotEngine | None, list[BotSide]]]:
     """Each bot the engine steps (live or paused), its engine row and its sides."""

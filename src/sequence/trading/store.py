@@ -227,11 +227,6 @@ def step_statements(bot_id, state: StepState, loaded: Loaded | None) -> list[Sta
     return out
 
 
-def save_state(bot_id, state: StepState, loaded: Loaded | None = None) -> None:
-    """Write what the step changed, now (before its orders are sent)."""
-    execute(step_statements(bot_id, state, loaded))
-
-
 def learned_speed(loaded: Loaded, state: StepState, wall_ms: int) -> float:
     """Market ms per wall ms, smoothed: the demo's accelerated clock steps as often in market time."""
     speed = loaded.speed
