@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck bench soak install browser clean
+.PHONY: run test lint typecheck bench soak install browser screenshots clean
 
 $(STAMP): pyproject.toml requirements.lock requirements.in requirements-dev.in
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,8 +39,18 @@ bench: install
 	$(BIN)/python bench/run_all.py
 	$(BIN)/python bench/web_load.py  # locust, 50 users for 2 min (WEB_LOAD_USERS, WEB_LOAD_SECONDS)
 
+# the guide walked in a browser (tests/e2e/test_guide_walk.py) leaves one screenshot per step in
+# var/guide-screens/; this copies them into docs/guide/, which the README shows
+screenshots: install browser
+	$(BIN)/sequence test tests/e2e/test_guide_walk.py
+	mkdir -p docs/guide
+	rm -f docs/guide/*.png
+	cp var/guide-screens/*.png docs/guide/
+
+# against the PostgreSQL server on 127.0.0.1:5432 when one answers (the scale-out test wants a
+# server), else on the embedded one; DATABASE_URL given wins
 soak: install
-	$(BIN)/sequence test -m slow -s tests/soak
+	DATABASE_URL=$${DATABASE_URL:-$$(scripts/server-database-url)} $(BIN)/sequence test -m slow -s tests/soak
 
 clean:
 	rm -rf $(VENV) var/test-*

@@ -9,13 +9,14 @@ too; its time is measured apart (every port call is timed) and subtracted.
 
 Figures (one JSON line): bot-steps per second; CPU ms per bot-step of this process, with
 and without the venue's share; PostgreSQL's CPU ms per step (its own processes, from /proc);
-the lag of each step behind its scheduled time (p50, p99, max), from ``procrastinate_events``.
+the lag of each step behind its due time (p50, p99, max), as the shards' ticks see it
+(``sequence.trading.shards.LAGS``).
 
 Cadence: a bot steps every ENGINE_STEP_SECONDS (30) of market time; at ``--speed 10`` that is
 every 3 s of wall time, so N bots at speed 10 carry the load of 10 N bots at a 30 s cadence
 in real time (``equivalent_bots`` in the output).
 
-    python bench/engine_bench.py [--bots 1000] [--speed 10] [--seconds 60] [--concurrency 8]
+    python bench/engine_bench.py [--bots 1000] [--speed 10] [--seconds 60] [--concurrency 16]
 
 DATABASE_URL: a PostgreSQL server to use; unset, a throwaway embedded one is started.
 """
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import collections
 import contextlib
 import json
 import os
@@ -58,12 +60,40 @@ def pg_cpu_seconds(socket_dir: str | None) -> float:
     return total
 
 
+class ServerDatabase:
+    """A throwaway database on the server at DATABASE_URL: a run never meets an earlier run's
+    bots (their steps would fail and count against this one), and leaves nothing behind."""
+
+    def __init__(self, url: str) -> None:
+        from urllib.parse import urlsplit, urlunsplit
+
+        import psycopg
+
+        parts = urlsplit(url)
+        self.name = f"sequence_bench_{uuid.uuid4().hex[:8]}"
+        self._admin = urlunsplit(parts._replace(path="/postgres"))
+        self.url = urlunsplit(parts._replace(path="/" + self.name))
+        with psycopg.connect(self._admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+
+    def cleanup(self) -> None:
+        import psycopg
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(self._admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
 def setup_database() -> object | None:
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("FIELD_ENCRYPTION_KEY", "k1:" + base64.b64encode(secrets.token_bytes(32)).decode())
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    server = None
-    if not os.environ.get("DATABASE_URL"):
+    server: object | None = None
+    if os.environ.get("DATABASE_URL"):
+        server = ServerDatabase(os.environ["DATABASE_URL"])
+        os.environ["DATABASE_URL"] = server.url
+    else:
         from sequence.runtime import embedded_pg
 
         server = embedded_pg.throwaway("sequence-bench-")
@@ -114,7 +144,10 @@ def create_bots(n: int, venue, speed: float) -> dict:
         ports[str(bot.pk)] = VenuePort(venue, acct.id, "linear")
     Bot.objects.bulk_create(bots, batch_size=1000)
     # the market's speed as the engine learns it from two steps (ticker time vs wall time)
-    BotEngine.objects.bulk_create([BotEngine(bot=b, market_speed=speed) for b in bots], batch_size=1000)
+    from sequence.trading.shards import shard_of
+
+    BotEngine.objects.bulk_create([BotEngine(bot=b, market_speed=speed, shard=shard_of(b.number)) for b in bots],
+                                  batch_size=1000)
     BotSide.objects.bulk_create([BotSide(bot=b, side=s) for b in bots for s in ("long", "short")], batch_size=2000)
     return ports
 
@@ -143,34 +176,24 @@ class TimedPort:
 
 
 def schedule_first_steps(bot_ids: list[str], spread_seconds: float) -> None:
-    """Each bot's first step at a random point of one interval, as a running platform has them."""
+    """Each bot's first step at a random point of one interval, as a running platform has them,
+    and every shard's first tick."""
     import random
+    from datetime import timedelta
 
     from django.db import transaction
+    from django.utils import timezone
 
-    from sequence.ops.jobs import defer
-    from sequence.trading.engine_jobs import lock_of
-    from sequence.trading.tasks import bot_step
+    from sequence.trading import shards
+    from sequence.trading.models import BotEngine
 
     rng = random.Random(1)
+    now = timezone.now()
     with transaction.atomic():
         for bot_id in bot_ids:
-            defer(bot_step, lock=lock_of(bot_id), queueing_lock=lock_of(bot_id),
-                  schedule_in={"milliseconds": int(rng.uniform(0, spread_seconds) * 1000)}, bot_id=bot_id)
-
-
-def lags(since) -> list[float]:
-    """Seconds from each step job's due time to its start (procrastinate_events)."""
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute("""
-            SELECT EXTRACT(EPOCH FROM (st.at - GREATEST(COALESCE(j.scheduled_at, d.at), d.at)))
-            FROM procrastinate_jobs j
-            JOIN procrastinate_events d ON d.job_id = j.id AND d.type = 'deferred'
-            JOIN procrastinate_events st ON st.job_id = j.id AND st.type = 'started'
-            WHERE j.task_name = 'trading.bot_step' AND st.at >= %s""", [since])
-        return sorted(max(0.0, float(r[0])) for r in cur.fetchall())
+            BotEngine.objects.filter(bot_id=bot_id).update(
+                next_step_at=now + timedelta(seconds=rng.uniform(0, spread_seconds)))
+        shards.ensure_chains()
 
 
 def pct(values: list[float], q: float) -> float:
@@ -205,16 +228,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bots", type=int, default=1000)
     parser.add_argument("--speed", type=float, default=10.0, help="market clock speed (x real time)")
     parser.add_argument("--seconds", type=float, default=60.0, help="measured run, wall seconds")
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args(argv)
     os.environ.setdefault("ENGINE_STEP_SECONDS", "30")
     os.environ.setdefault("WORKER_POLL_SECONDS", "0.2")
     server = setup_database()
     try:
         from django.conf import settings
-        from django.utils import timezone
 
-        from sequence.trading import engine_jobs
+        from sequence.trading import engine_jobs, shards
         from sequence.trading.models import BotEngine
         from sequence.venue import MarketClock, RandomWalkFeed, Venue
 
@@ -232,13 +254,13 @@ def main(argv: list[str] | None = None) -> int:
         while time.perf_counter() < warm_deadline and BotEngine.objects.filter(steps=0).exists():
             asyncio.run(run_worker(interval_wall, args.concurrency))
         steps0 = sum(BotEngine.objects.values_list("steps", flat=True))
-        since = timezone.now()
+        shards.LAGS = collections.deque()
         cpu0, venue0, pg0, wall0 = time.process_time(), TimedPort.spent, pg_cpu_seconds(None), time.perf_counter()
         asyncio.run(run_worker(args.seconds, args.concurrency))
         wall = time.perf_counter() - wall0
         cpu, venue_cpu, pg = time.process_time() - cpu0, TimedPort.spent - venue0, pg_cpu_seconds(None) - pg0
         steps = sum(BotEngine.objects.values_list("steps", flat=True)) - steps0
-        lag = lags(since)
+        lag = sorted(shards.LAGS)
         needed = args.bots / interval_wall
         out = {
             "bots": args.bots, "speed": args.speed, "interval_wall_s": round(interval_wall, 3),
@@ -250,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             "cpu_ms_per_step_postgres": round(1000 * pg / max(1, steps), 3),
             "lag_p50_s": round(pct(lag, 0.5), 3), "lag_p99_s": round(pct(lag, 0.99), 3),
             "lag_max_s": round(lag[-1], 3) if lag else None, "concurrency": args.concurrency,
+            "shards": settings.ENGINE_SHARDS, "tick_s": settings.ENGINE_TICK_SECONDS,
         }
         print(json.dumps(out))
     finally:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import subprocess
@@ -69,23 +70,9 @@ def create_and_launch(n: int, operator, offering) -> list[str]:
     return ids
 
 
-def step_durations(since) -> list[float]:
-    """Wall seconds from each step's start to its end (procrastinate_events)."""
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute("""
-            SELECT EXTRACT(EPOCH FROM (e.at - st.at)) FROM procrastinate_jobs j
-            JOIN procrastinate_events st ON st.job_id = j.id AND st.type = 'started'
-            JOIN procrastinate_events e ON e.job_id = j.id AND e.type IN ('succeeded', 'failed')
-            WHERE j.task_name = 'trading.bot_step' AND st.at >= %s""", [since])
-        return sorted(float(r[0]) for r in cur.fetchall())
-
-
 def rung(ids: list[str], args, all_ids: list[str]) -> dict:
-    from django.utils import timezone
-
-    from engine_bench import lags, pct, run_worker
+    from engine_bench import pct, run_worker
+    from sequence.trading import shards
     from sequence.trading.models import BotEngine
 
     interval = args.step_seconds
@@ -95,13 +82,12 @@ def rung(ids: list[str], args, all_ids: list[str]) -> dict:
         LOOP.run_until_complete(run_worker(interval, args.concurrency))
     LOOP.run_until_complete(run_worker(2 * interval, args.concurrency))
     steps0 = sum(BotEngine.objects.filter(bot_id__in=all_ids).values_list("steps", flat=True))
-    since = timezone.now()
+    shards.LAGS, shards.DURATIONS = collections.deque(), collections.deque()
     cpu0, wall0 = time.process_time(), time.perf_counter()
     LOOP.run_until_complete(run_worker(args.seconds, args.concurrency))
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     steps = sum(BotEngine.objects.filter(bot_id__in=all_ids).values_list("steps", flat=True)) - steps0
-    lag = lags(since)
-    durations = step_durations(since)
+    lag, durations = sorted(shards.LAGS), sorted(shards.DURATIONS)
     from collections import Counter
 
     from sequence.trading.models import Bot

@@ -39,9 +39,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 
-# The console's queue: the operator console (issue 16) replaces /ops/bots/ with its own queue
-# page; switch this one constant then (tests/web/test_query_counts.py counts its queries too).
-CONSOLE_QUEUE = "/ops/bots/"
+# The console's queue (H1): every submission with its checks and flags
+# (tests/web/test_query_counts.py counts its queries too).
+CONSOLE_QUEUE = "/ops/submissions/"
 # The measured pages: name -> path; {bot} is one of the signed-in client's bots.
 PAGES = {
     "dashboard": "/dashboard/",

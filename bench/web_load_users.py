@@ -42,7 +42,8 @@ class SignedIn(FastHttpUser):
         # the next step's code: the current one may have been spent confirming the app (one
         # step of clock drift either way is accepted)
         code = pyotp.TOTP(self.account["totp"]).at(time.time() + 30)
-        self._post_form("/signin/code/", {"code": code}, expect="/dashboard/", name="sign-in: code")
+        lands_on = "/ops/" if self.kind == "operator" else "/dashboard/"  # an operator lands on the console
+        self._post_form("/signin/code/", {"code": code}, expect=lands_on, name="sign-in: code")
 
     def _post_form(self, path: str, data: dict, *, expect: str, name: str) -> None:
         page = self.client.get(path, name=f"{name} (form)")

@@ -7,9 +7,22 @@ import os
 import pytest
 
 from tests.support.smtp import SmtpSink
-from tests.support.worker import WorkerProcess
+from tests.support.worker import WorkerProcess, engine_env
 
 PASSWORD = "correct horse battery staple 42"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing(django_test_environment):
+    """Users are created and sign in in nearly every test: hashing at the platform's cost
+    would be minutes of the run (tests/support/hashers.py). The platform's own list stays
+    first after it, and tests/accounts/test_password_hashing.py checks the platform's."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["tests.support.hashers.CheapArgon2PasswordHasher",
+                                             *settings.PASSWORD_HASHERS]):
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +45,7 @@ def venue():
 def venue_settings(settings, venue):
     settings.BYBIT_API_URL = settings.OKX_API_URL = venue.url
     settings.EGRESS_IPS = ["127.0.0.1"]
+    settings.EXCHANGE_ACCOUNT_RATE_SCALE = 20  # the venue's limits are raised in tests (engine_env)
     return venue
 
 
@@ -41,10 +55,7 @@ def worker_process(django_db_setup, django_db_blocker, smtp_sink, venue, tmp_pat
 
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
     worker = WorkerProcess(db_settings=connection.settings_dict, smtp_port=smtp_sink.port, log_path=log_path,
-                           extra_env={"BYBIT_API_URL": venue.url, "OKX_API_URL": venue.url,
-                                      "PAPER_VENUE_URL": venue.url, "EGRESS_IPS": "127.0.0.1",
-                                      # engine steps every second of market time in tests
-                                      "ENGINE_STEP_SECONDS": "1", "WORKER_POLL_SECONDS": "0.1"}).start()
+                           extra_env=engine_env(venue.url)).start()
     yield worker
     worker.stop()
 
@@ -138,3 +149,13 @@ def browser():
         )
         yield b
         b.close()
+
+
+@pytest.fixture(autouse=True)
+def _lane_connections():
+    """The engine's lanes (sequence.trading.lanes) hold connections of their own: closed after
+    each test, or the test database could not be dropped."""
+    yield
+    from sequence.trading import lanes
+
+    lanes.close_all()

@@ -17,6 +17,8 @@ PURE_COMMANDS = {
     "venue": "sequence.venue.cli",
     "run": "sequence.runtime.supervisor",
     "test": "sequence.runtime.testrun",
+    "backup": "sequence.runtime.backup",
+    "restore": "sequence.runtime.restore",
 }
 
 USAGE = """usage: sequence <command> [options]
@@ -27,6 +29,8 @@ Pure commands (no Django):
 Platform:
   run        the whole platform with a demo (web, worker, SMTP sink, simulated exchange)
   test       the test suite (starts a private PostgreSQL unless DATABASE_URL is set)
+  backup     dump the database with pg_dump, while the platform runs (no master key in it)
+  restore    restore such a dump into a new, empty database
 Anything else is a Django management command, e.g. `sequence migrate`, `sequence help`.
 """
 

@@ -124,7 +124,7 @@ def test_operator_without_authenticator_cannot_sign_in_outside_the_demo(client, 
 
 def test_the_demo_operator_signs_in_with_the_email_code(client, operator, settings):
     settings.DEMO = True
-    assert signed_in(client, operator).url == "/dashboard/"
+    assert signed_in(client, operator).url == "/ops/"  # an operator lands on the console
     assert client.get("/ops/demo/mailbox/").status_code == 200
     settings.DEMO = False  # the same session outside the demo ends at once
     response = client.get("/account/")

@@ -98,7 +98,7 @@ class Demo:
         return code
 
 
-def sign_in(page, demo, email, code_for):
+def sign_in(page, demo, email, code_for, lands_on="Dashboard"):
     page.goto(demo.url + "/")
     page.get_by_role("link", name="Sign in").first.click()
     page.get_by_label("Email").fill(email)
@@ -107,7 +107,7 @@ def sign_in(page, demo, email, code_for):
     page.get_by_role("heading", name="Check your email").wait_for()
     page.get_by_label("Code").fill(code_for())
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Dashboard").wait_for()
+    page.get_by_role("heading", name=lands_on, exact=True).wait_for()  # an operator lands on the console
 
 
 def test_make_run_demo_end_to_end(browser, tmp_path):
@@ -116,7 +116,8 @@ def test_make_run_demo_end_to_end(browser, tmp_path):
     try:
         # the operator's first code comes from the terminal command
         operator = browser.new_context().new_page()
-        sign_in(operator, demo, "operator@example.com", lambda: demo.newest_code("operator@example.com"))
+        sign_in(operator, demo, "operator@example.com", lambda: demo.newest_code("operator@example.com"),
+                lands_on="Console")
 
         # the client's code comes from the demo mailbox page, read by the operator
         client = browser.new_context().new_page()

@@ -45,6 +45,7 @@ def make_adapter(creds):
         config.setdefault("sync_time", False)
         config.setdefault("rate_per_second", 1e6)
         config.setdefault("burst", 1e6)
+        config.setdefault("account_throttle", False)  # fake transports: no exchange to pace for
         return create_adapter(ExchangeConfig(exchange, **config), kind, credentials,
                               market_cache=cache)
 

@@ -116,3 +116,26 @@ def test_bad_key_raises_authentication_error(venue):
             assert "x" * 36 not in str(info.value)
 
     run(scenario())
+
+
+def test_ledger_entries_dated_after_the_servers_clock_are_read():
+    """A simulated exchange whose market clock runs ahead of its wall clock (the demo's
+    accelerated clock; a paused one moved on by tests) dates its records after the server
+    time the adapter reads: the last 7-day window is not cut at that time, so they are read
+    now rather than never (a withdrawal the engine never saw kept a bot paused for good)."""
+    from sequence.venue import running_venue
+
+    with running_venue(candles=None, speed=0, price=30000.0) as venue:
+        venue.admin.advance(candles=6 * 60)  # the market six hours ahead of the wall clock
+        key = _account(venue, "bybit", usdt="5000")
+        market_now = int(venue.admin.clock()["market_ms"])
+        assert market_now > int(datetime.now(tz=UTC).timestamp() * 1000) + 3 * 3600_000
+        venue.admin.withdraw(key.account_id, "USDT", Decimal("250"), wallet="trading")
+
+        async def scenario():
+            async with _adapter(venue, "bybit", "linear", key) as ad:
+                since = datetime.fromtimestamp((market_now - 60_000) / 1000, UTC)
+                return await ad.fetch_ledger(since)
+
+        entries = run(scenario())
+    assert Decimal("-250") in [e.amount for e in entries if e.currency == "USDT"]

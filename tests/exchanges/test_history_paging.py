@@ -92,6 +92,29 @@ def test_bybit_ledger_pages_by_cursor(make_adapter):
     assert {c.query["limit"] for c in http.all("/v5/account/transaction-log")} == {"50"}
 
 
+def test_bybit_funding_rows_name_their_market_and_the_positions_side(make_adapter):
+    now = now_ms()
+
+    def settlement(i, symbol, category, side, change):  # docs: GET /v5/account/transaction-log
+        return {"id": f"f{i}", "symbol": symbol, "category": category, "side": side,
+                "transactionTime": str(now - DAY_MS + i), "type": "SETTLEMENT", "qty": "0.01",
+                "size": "0.01", "currency": "USDT", "tradePrice": "30000", "funding": change,
+                "fee": "0", "cashFlow": "0", "change": change, "cashBalance": "1000", "feeRate": "",
+                "bonusChange": "", "tradeId": "", "orderId": "", "orderLinkId": ""}
+
+    rows = [settlement(0, "BTCUSDT", "linear", "Buy", "-0.03"), settlement(1, "BTCUSDT", "linear", "Sell", "0.03"),
+            settlement(2, "ETHUSDT", "linear", "Buy", "-0.01"), settlement(3, "BTCUSD", "inverse", "Buy", "-1")]
+    adapter, http = bybit(make_adapter)
+    http.add("/v5/account/transaction-log", bybit_pager(rows, "transactionTime", 50))
+    run(adapter.load_markets())
+    entries = run(adapter.fetch_ledger(datetime.fromtimestamp((now - 2 * DAY_MS) / 1000, UTC)))
+    got = {e.id: (e.kind.value, e.symbol, e.position_side, e.amount) for e in entries}
+    assert got["f0"] == ("funding", "BTC/USDT:USDT", PositionSide.LONG, Decimal("-0.03"))
+    assert got["f1"] == ("funding", "BTC/USDT:USDT", PositionSide.SHORT, Decimal("0.03"))
+    assert got["f2"][1] in ("ETH/USDT:USDT", "ETHUSDT")  # another market of the account: not the bot's
+    assert got["f3"][1] == "inverse:BTCUSD"  # another category's BTCUSD is not the linear one
+
+
 # ------------------------------------------------------------------ OKX
 def okx_fill(i: int, at_ms: int) -> dict:  # docs: GET /api/v5/trade/fills-history
     return {"instType": "SWAP", "instId": "BTC-USDT-SWAP", "tradeId": f"{9000 + i}",
@@ -147,6 +170,23 @@ def test_okx_ledger_reads_recent_bills_or_the_archive(make_adapter):
         [entry] = run(adapter.fetch_ledger(since, "USDT"))
         assert entry.id == "623" and entry.amount == Decimal("0.021933823221")
         assert http.last(path).query["begin"] == str(now - days * DAY_MS)
+        assert entry.symbol is None  # a transfer names no market
+
+
+def test_okx_funding_bills_name_their_instrument(make_adapter):
+    now = now_ms()
+    bill = {"bal": "1000", "balChg": "-0.03", "billId": "700", "ccy": "USDT", "clOrdId": "",
+            "execType": "", "fee": "0", "fillTime": str(now - DAY_MS), "from": "",
+            "instId": "BTC-USDT-SWAP", "instType": "SWAP", "interest": "0", "mgnMode": "cross",
+            "notes": "", "ordId": "", "pnl": "-0.03", "posBal": "0", "posBalChg": "0", "px": "30000",
+            "subType": "173", "sz": "1", "tag": "", "to": "", "tradeId": "", "ts": str(now - DAY_MS),
+            "type": "8"}
+    adapter, http = okx(make_adapter)
+    http.add("/api/v5/account/bills", {"code": "0", "msg": "", "data": [bill]})
+    run(adapter.load_markets())
+    [entry] = run(adapter.fetch_ledger(datetime.fromtimestamp((now - 2 * DAY_MS) / 1000, UTC), "USDT"))
+    assert (entry.kind.value, entry.symbol, entry.amount) == ("funding", "BTC/USDT:USDT", Decimal("-0.03"))
+    assert entry.position_side is None  # OKX bills do not say which side's position paid
 
 
 # ------------------------------------------------------------------ Kraken

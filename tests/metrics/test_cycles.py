@@ -66,6 +66,25 @@ def test_btc_base_spot_short_side_counts_the_coin_and_the_usdt_left():
     assert c.pnl("coin") == D("0.049") + D("0.15") / D("95")
 
 
+def test_a_spot_short_side_is_open_until_its_usdt_is_spent_not_once_it_has_its_coins_back():
+    # sell 1 BTC @100 with a 0.1 USDT fee: 99.9 USDT held. A partial buy-back of 1.02 BTC @90
+    # spends 91.8 (8.1 left: the cycle is open though it holds more coins than it sold); the
+    # rest, 0.09 BTC @90 = 8.1, spends it all and ends it. Coins: -1 + 1.11 - fees 0.00111;
+    # pnl in BTC = 0.11 - 0.00111 = 0.10889 (no USDT left)
+    (c,) = build_cycles([
+        F(0, "short", "entry", False, "100", "1", "0.1", "quote"),
+        F(1, "short", "take_profit", True, "90", "1.02", "0.00102", "coin"),
+        F(2, "short", "take_profit", True, "90", "0.09", "0.00009", "coin"),
+    ], spot=True)
+    assert c.ending == "take_profit" and c.exit_ts == 2 and len(c.exits) == 2
+    assert c.quote_left() == 0 and c.pnl("coin") == D("0.10889")
+    (open_,) = build_cycles([
+        F(0, "short", "entry", False, "100", "1", "0.1", "quote"),
+        F(1, "short", "take_profit", True, "90", "1.02", "0.00102", "coin"),
+    ], spot=True)
+    assert open_.ending is None and open_.size == D("8.1")
+
+
 def test_funding_goes_to_the_side_that_paid_it():
     cycles = build_cycles(
         [F(0, "long", "entry", True, "100", "1"), F(0, "short", "entry", False, "100", "1"),

@@ -86,15 +86,24 @@ def test_a_different_email_is_refused_clearly_and_secrets_are_not_echoed(client_
     assert nothing_stored()
 
 
-def test_invite_only_needs_a_grant(client_in, alice, offerings):
+def test_invite_only_without_a_grant_is_an_eligibility_request(client_in, alice, offerings):
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
     eth = offerings["eth-accumulator@bybit"]
     data = form(alice, eth, api_key=BYBIT_KEY, api_secret=BYBIT_SECRET)
-    page = client_in.post("/submit/", data).content.decode()
-    assert "contact us to check your eligibility" in page
-    assert nothing_stored()
+    response = client_in.post("/submit/", data)
+    assert response.status_code == 302
+    asked = Submission.objects.get()
+    assert asked.status == "eligibility" and asked.operator_flags == ["eligibility_request"]
+    assert "is checking your eligibility" in client_in.get(response.url).content.decode()
+    assert not ProcrastinateJob.objects.filter(task_name="onboarding.verify_submission").exists()
     invite_grant(user=alice, strategy=eth.strategy)
     data["form_token"] = form(alice, eth)["form_token"]
-    assert client_in.post("/submit/", data).status_code == 302
+    response = client_in.post("/submit/", data)
+    invited = Submission.objects.get(pk=response.url.rstrip("/").split("/")[-1])
+    assert invited.status == "submitted" and invited.operator_flags == []
+    assert ProcrastinateJob.objects.filter(task_name="onboarding.verify_submission",
+                                           args={"submission_id": str(invited.pk)}).exists()
 
 
 def test_only_valid_exchange_market_strategy_triples(client_in, alice, offerings):
@@ -198,3 +207,36 @@ def test_refresh_requires_choosing_one_of_your_bots(client_in, alice, offerings)
     page = client_in.post("/submit/", bybit_form(alice, offerings, kind="refresh")).content.decode()
     assert "Choose which strategy" in page
     assert nothing_stored()
+
+
+@pytest.mark.parametrize(("field", "message"), [("market", "Choose Spot Trading or Derivatives"),
+                                                ("exchange", "Choose an exchange")])
+def test_a_new_strategy_needs_its_market_and_exchange(client_in, alice, offerings, field, message):
+    page = client_in.post("/submit/", bybit_form(alice, offerings, **{field: None})).content.decode()
+    assert message in page
+    assert nothing_stored()
+
+
+def test_a_refresh_is_accepted_as_the_page_sends_it_without_market_or_exchange(client_in, alice, offerings):
+    """The page hides a refresh's market, exchange and strategy (they are the bot's): the form
+    must not ask for them."""
+    first = client_in.post("/submit/", bybit_form(alice, offerings))
+    assert first.status_code == 302
+    bot = Bot.objects.get()
+    Bot.objects.filter(pk=bot.pk).update(credential=Submission.objects.get().credential)  # as verification does
+    data = bybit_form(alice, offerings, kind="refresh", bot=str(bot.pk), market=None, exchange=None,
+                      api_key="ZzYyXx0987654321Ab")
+    del data["offering"]
+    response = client_in.post("/submit/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    refresh = Submission.objects.get(kind="refresh")
+    assert refresh.bot_id == bot.pk and refresh.offering_id == bot.offering_id and refresh.key_tail == "21Ab"
+
+
+def test_the_refresh_page_says_to_keep_the_old_keys_and_knows_each_bots_exchange(client_in, alice, offerings):
+    client_in.post("/submit/", bybit_form(alice, offerings))
+    bot = Bot.objects.get()
+    Bot.objects.filter(pk=bot.pk).update(credential=Submission.objects.get().credential)
+    page = client_in.get("/submit/?type=refresh").content.decode()
+    assert "Do not delete the old keys until you have received the “API refreshed” email" in page
+    assert f'"{bot.pk}": "bybit"' in page  # the script shows that exchange's fields for a refresh

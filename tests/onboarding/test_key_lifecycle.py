@@ -110,3 +110,13 @@ def test_concurrent_runs_send_each_notice_exactly_once(alice, worker):
     assert not errors
     assert KeyReminder.objects.count() == 3
     assert emails("key_expiry_reminder") == 2 and emails("keys_expired") == 1
+
+
+def test_the_dashboard_and_the_reminders_count_the_same_days():
+    from sequence.onboarding.selectors import key_days_left
+
+    now = timezone.now()
+    assert key_days_left(now + timedelta(days=90) - timedelta(seconds=1), now) == 90  # a fresh 90-day key
+    assert key_days_left(now + timedelta(days=8, hours=12), now) == 9
+    assert key_days_left(now + timedelta(minutes=5), now) == 1
+    assert key_days_left(now, now) == -1 and key_days_left(now - timedelta(days=2), now) == -1  # expired

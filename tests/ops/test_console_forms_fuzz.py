@@ -40,6 +40,8 @@ def targets(client, operator, alice, settings):
     offerings = catalog()
     sub = submission(alice, offerings["kraken-spot@kraken"], status="needs_attention",
                      flags=("kraken_contact_support",), problems=("key_invalid",))
+    asked = submission(alice, offerings["eth-accumulator@bybit"], status="eligibility", checked=False,
+                       flags=("eligibility_request",))
     sign_in(client, operator)
     bot = sub.bot_id
     strategy = offerings["usdt-spot-dca@bybit"].strategy.slug
@@ -47,6 +49,9 @@ def targets(client, operator, alice, settings):
     return client, [
         ("post", f"/ops/submissions/{sub.pk}/resolve/", ("flag", "note", "next")),
         ("post", f"/ops/submissions/{sub.pk}/check/", ("next",)),
+        *[("post", f"/ops/submissions/{s.pk}/{a}/", ("note", "next"))
+          for s in (sub, asked) for a in ("grant", "refuse")],
+        ("post", f"/ops/catalogue/{strategy}/rules/", ("withdrawal_pct",)),
         *[("post", f"/ops/bots/{bot}/{a}/", ("message", "version", "next"))
           for a in ("launch", "pause", "resume", "stop", "keys", "move", "nope")],
         *[("post", f"/ops/clients/{alice.pk}/{a}/", ("subject", "message", "email", "strategy", "reason"))

@@ -128,3 +128,29 @@ def test_asking_for_new_keys_needs_a_fresh_second_factor(client, operator, alice
     sign_in(client, operator, factor_age=20 * 60)
     assert client.post(f"/ops/bots/{sub.bot_id}/keys/", {"message": "x"}).url == "/signin/confirm/"
     assert not OutboundEmail.objects.filter(kind="ops_keys_requested").exists()
+
+
+def test_the_queue_comes_in_pages_of_fifty_newest_first_and_keeps_its_filters(ops, alice, monkeypatch):
+    from sequence.ops import queue
+
+    monkeypatch.setattr(queue, "PAGE_ROWS", 3)  # the rule, on few rows: a page, then the older ones
+    offerings = catalog()
+    made = [submission(alice, offerings["usdt-perp-hedge@bybit"]) for _ in range(4)]
+    okx = submission(alice, offerings["usdt-perp-hedge@okx"])
+    newest_first = [s.pk for s in sorted([*made, okx], key=lambda s: s.created_at, reverse=True)]
+
+    def shown(html):
+        return [pk for pk in newest_first if f'data-submission="{pk}"' in html]
+
+    first = rows_of(ops.get("/ops/submissions/"))
+    assert shown(first) == newest_first[:3]
+    assert "page=2" in first and ">Older<" in first and ">Newer<" not in first
+    second = rows_of(ops.get("/ops/submissions/?page=2"))
+    assert shown(second) == newest_first[3:]
+    assert ">Older<" not in second and "page=1" in second
+    # a filter stays in the pager's links; a page that is no number is the first one
+    filtered = rows_of(ops.get("/ops/submissions/?exchange=bybit"))
+    assert len(shown(filtered)) == 3 and "exchange=bybit&amp;page=2" in filtered
+    for bad in ("0", "-1", "x", "9" * 30):
+        assert shown(rows_of(ops.get(f"/ops/submissions/?page={bad}"))) == newest_first[:3]
+    assert shown(rows_of(ops.get("/ops/submissions/?page=50"))) == []

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from sequence.portfolio.selectors import performance
-from tests.trading.helpers import live_bot, parity_venue, run
+from tests.trading.helpers import coin_spot_bot, live_bot, parity_venue, run, step
 
 pytestmark = pytest.mark.django_db
 PRECISION = Decimal("1e-12")  # the venue keeps 28 significant digits; USDT ledgers show 8 places
@@ -152,3 +152,79 @@ def test_inverse_bot_pnl_in_btc_equals_the_venue_ledger(alice):
     acct = venue.account(bot.venue_account_id)
     assert snap.unit == "BTC" and abs(snap.equity - venue.equity(acct, "BTC")) <= PRECISION
     assert snap.usd == snap.equity * venue.last_price
+
+
+def test_btc_base_spot_bot_pnl_in_btc_equals_the_venue_ledger(alice):
+    """The short side of a BTC-base spot book: it sells BTC (fee in USDT) and buys more back
+    (fee in BTC). Its PnL is the change in BTC; the USDT a cycle leaves over (the buy-back is a
+    whole number of lots) is reported in USDT and in BTC at the close price, and is in the PnL."""
+    import csv
+    import io
+
+    from sequence.portfolio.exports import cycles_csv
+    from sequence.portfolio.services import snapshot
+    from sequence.trading.selectors import bot_engine_state
+
+    venue = parity_venue(maker_fee="0.001")
+    bot, port = coin_spot_bot(alice, venue, {"maker_fee": 0.001, "markup": 0.003, "starting_balance": 1.0})
+    perf = _run_until_closes(bot, port, venue, 2, 3000)
+    assert perf.unit == "BTC" and perf.unit_is_coin and perf.spot_in_coin
+    ledger = _ledger_by_trade(venue, bot.venue_account_id)
+    csv_rows = {int(r["cycle"]): r for r in csv.DictReader(io.StringIO(cycles_csv(perf)))}
+    for cycle in perf.closed:
+        rows = [e for tid in cycle.trade_ids for e in ledger[tid]]
+        btc = sum((e.change for e in rows if e.coin == "BTC"), Decimal(0))
+        usdt = sum((e.change for e in rows if e.coin == "USDT"), Decimal(0))
+        assert cycle.side == "short" and cycle.ending == "take_profit"
+        assert btc > 0  # it bought back more BTC than it sold, net of both fees
+        assert abs(cycle.quote_left() - usdt) <= PRECISION and Decimal(0) <= usdt < 1  # lot rounding's USDT
+        assert abs(cycle.pnl("coin") - (btc + usdt / cycle.last_price)) <= PRECISION, cycle.number
+        row = csv_rows[cycle.number]
+        assert abs(Decimal(row["quote_left"]) - usdt) <= PRECISION
+        assert abs(Decimal(row["quote_left_BTC"]) - usdt / cycle.last_price) <= PRECISION
+        assert abs(Decimal(row["pnl_BTC"]) - Decimal(row["quote_left_BTC"]) - btc) <= PRECISION  # the change in BTC
+    # the equity point's value: the BTC held plus the USDT the open cycle's sales hold, at the last price
+    acct = venue.account(bot.venue_account_id)
+    held = sum((e.change for c in perf.cycles if c.ending is None for tid in c.trade_ids
+                for e in ledger[tid] if e.coin == "USDT"), Decimal(0))
+    snap = snapshot(bot, *bot_engine_state(bot))
+    assert snap.unit == "BTC" and abs(snap.equity - (acct.balance("BTC") + held / venue.last_price)) <= PRECISION
+    assert snap.usd == snap.equity * venue.last_price
+
+
+def test_funding_goes_to_the_cycle_whose_position_paid_it_and_reconciles_with_the_ledger(alice):
+    """Funding switched on (0.01 % every 8 hours): the engine stores the venue's funding rows,
+    and each side's cycles, with their funding, add up to what the venue booked on that
+    side's position; the wallet moved by the closed cycles' PnL, the open ones' fees and
+    funding, and nothing else."""
+    from sequence.portfolio.exports import chart_data
+    from sequence.trading.models import EngineEvent
+
+    venue = parity_venue()
+    venue.set_profile(venue.profile.updated(funding_rate="0.0001"))
+    bot, port = live_bot(alice, venue, {"sides": "both", "markup": 0.004, "initial_qty_pct": 0.02})
+    for i in range(1000):  # past 08:00 and 16:00 UTC; the bot steps every 5 minutes (orders rest between)
+        assert venue.step() is not None
+        if i % 5 == 0:
+            step(bot, port)
+    step(bot, port)
+    acct = venue.account(bot.venue_account_id)
+    settlements = [e for e in acct.ledger if e.type == "SETTLEMENT"]
+    assert len(settlements) >= 4  # both positions, twice
+    events = {e.data["id"]: e.data for e in EngineEvent.objects.filter(bot=bot, kind="funding")}
+    assert set(events) == {e.id for e in settlements}  # each row once
+    for e in settlements:
+        side = "long" if e.position.idx == 1 else "short"
+        assert (Decimal(events[e.id]["amount"]), events[e.id]["side"], events[e.id]["currency"]) == (
+            e.change, side, "USDT")
+    perf = performance(bot)
+    assert perf.funding_outside == 0 and perf.funding_total == sum((e.change for e in settlements), Decimal(0))
+    assert any(c.funding != 0 for c in perf.closed)  # a funded cycle closed
+    for name, idx in (("long", 1), ("short", 2)):
+        cycles = [c for c in perf.cycles if c.side == name]
+        booked = sum((c.pnl("quote") if c.ending else c.funding - c.fees("quote") for c in cycles), Decimal(0))
+        assert abs(booked - acct.positions[("BTCUSDT-linear", idx)].realized) <= PRECISION, name
+    open_part = sum((c.funding - c.fees("quote") for c in perf.cycles if c.ending is None), Decimal(0))
+    assert abs(perf.realised + open_part - (acct.balance("USDT") - Decimal(10000))) <= PRECISION
+    summary = chart_data(perf)["summary"]
+    assert Decimal(summary["funding_exact"]) == sum((c.funding for c in perf.closed), Decimal(0))

@@ -35,6 +35,25 @@ def test_hand_computed_entry_and_take_profit():
     assert (again.kind, again.price) == ("entry", 20000.0)
 
 
+def test_a_coin_base_spot_book_is_rounded_on_the_coins_lot_at_each_price():
+    from sequence.core.precision import round_order
+
+    # 200 USDT at 19999.99 is 0.0100000050... BTC: down to the lot, 0.010000 BTC = 199.9999 USDT
+    grid = Precision(tick=D("0.01"), lot=D("0.000001"), min_qty=D("0.000048")).sized_in_quote()
+    r = round_order(grid, price=19999.99, qty=200.0, buy=False)
+    assert (r.price, r.qty, r.sendable) == (D("19999.99"), D("199.9999"), True)
+    assert r.qty / r.price == D("0.01")  # a whole number of lots, exactly
+    # the minimum is in the coin too: 0.5 USDT is 0.000025 BTC, below 0.000048, raised for an entry
+    assert not round_order(grid, price=20000, qty=0.5, buy=False).sendable
+    raised = round_order(grid, price=20000, qty=0.5, buy=False, entry=True)
+    assert raised.sendable and raised.qty == D("0.000048") * 20000
+    # replay() applies it to a BTC-base spot book (B = 1 BTC; entry 1*1*0.01*19999.99 USDT)
+    spot = Params(sides="short", market="spot", starting_balance=1.0)
+    rows = _rows((19999.99, 19999.99, 19999.99))
+    (entry,) = replay(spot, rows, precision=Precision(tick=D("0.01"), lot=D("0.000001"))).fill_log
+    assert (entry.kind, entry.price, D(repr(entry.qty))) == ("entry", 19999.99, D("199.9999"))
+
+
 def test_touch_tests_use_the_rounded_prices():
     # the high 20099.498 reaches the strategy's 20099.4975 take-profit but not the rounded 20099.5
     assert 19999.5 * (1 + LONG.markup) <= 20099.498 < 20099.5

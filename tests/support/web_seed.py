@@ -104,4 +104,5 @@ def signed_in_with_app(client, user, secret: str, password: str) -> None:
     assert response.status_code == 302, response.content
     code = pyotp.TOTP(secret).at(time.time() + 30)
     response = client.post("/signin/code/", {"code": code})
-    assert response.status_code == 302 and response.url.endswith("/dashboard/"), response.content
+    lands_on = "/ops/" if user.is_operator else "/dashboard/"  # an operator lands on the console
+    assert response.status_code == 302 and response.url.endswith(lands_on), response.content

@@ -23,12 +23,26 @@ def database_url(settings_dict: dict) -> str:
     return f"postgresql://{auth}{netloc}/{settings_dict['NAME']}"
 
 
+def engine_env(venue_url: str) -> dict[str, str]:
+    """A worker's environment for bots on the simulated exchange at `venue_url`."""
+    return {"BYBIT_API_URL": venue_url, "OKX_API_URL": venue_url, "PAPER_VENUE_URL": venue_url,
+            "EGRESS_IPS": "127.0.0.1",
+            # engine steps every second of market time in tests
+            "ENGINE_STEP_SECONDS": "1", "WORKER_POLL_SECONDS": "0.1",
+            # the simulated exchange's limits are raised in tests (venue.client.RAISED_LIMITS):
+            # each account's client-side pacing is raised with them
+            "EXCHANGE_ACCOUNT_RATE_SCALE": "20"}
+
+
 class WorkerProcess:
-    def __init__(self, *, db_settings: dict, smtp_port: int, log_path: Path, extra_env: dict | None = None):
+    def __init__(self, *, db_settings: dict | None = None, smtp_port: int, log_path: Path,
+                 extra_env: dict | None = None, queues: str = "", concurrency: int = 2, url: str | None = None):
+        """On the database of `db_settings` (Django's), or at `url`."""
         self.log_path = log_path
+        self.queues, self.concurrency = queues, concurrency
         self.env = dict(os.environ)
         self.env.update({
-            "DATABASE_URL": database_url(db_settings),
+            "DATABASE_URL": url or database_url(db_settings),
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(smtp_port),
             "LOG_LEVEL": "DEBUG",
@@ -52,7 +66,8 @@ class WorkerProcess:
         before = self._last_registered()
         self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sequence.cli", "procrastinate", "worker", "--concurrency", "2"],
+            [sys.executable, "-m", "sequence.cli", "procrastinate", "worker", "--concurrency", str(self.concurrency),
+             f"--queues={self.queues}"],
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         # ready once it has registered (it then takes jobs); a crash at start ends the wait too

@@ -76,3 +76,25 @@ def run(bot: Bot, port: VenuePort, venue: Venue, candles: int, each=None) -> Non
         step(bot, port)
         if each is not None:
             each(i)
+
+
+def coin_spot_bot(user, venue: Venue, params: dict | None = None, *, btc="1", usdt="") -> tuple[Bot, VenuePort]:
+    """A BTC-base spot bot (the short side: it sells BTC and buys more back) "Live" on its own
+    venue account holding ``btc`` (and ``usdt``, when given: a client's own USDT)."""
+    params = {"sides": "short", "market": "spot", "wallet_exposure_limit": 1.0, **(params or {})}
+    slug = f"t-{uuid.uuid4().hex[:8]}"
+    exchanges_ensure()
+    strategy = strategy_upsert(slug=slug, name=slug, base_currency="BTC", min_balance=Decimal("0.001"),
+                               params=params)
+    offering = offering_ensure(strategy=strategy, exchange_slug="bybit", market="spot", symbol="BTC/USDT")
+    acct = venue.create_account(slug)
+    venue.deposit(acct.id, "BTC", btc, wallet="trading")
+    if usdt:
+        venue.deposit(acct.id, "USDT", usdt, wallet="trading")
+    port = VenuePort(venue, acct.id, "spot")
+    bot = services.bot_create(user=user, offering=offering, kind=Bot.Kind.PAPER, venue_account_id=acct.id)
+    Bot.objects.filter(pk=bot.pk).update(status="awaiting_launch")
+    services.bot_mark_live(bot_id=bot.pk, actor=None, strategy_version=strategy_version_current(strategy=strategy),
+                           number=_next_number(), egress_ip="", hedge=False, leverage=Decimal(1))
+    bot.refresh_from_db()
+    return bot, port

@@ -8,20 +8,19 @@ import itertools
 import os
 import random
 import time
-from collections import Counter
 from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
-from sequence.engine.ids import decode
 from sequence.trading import services
 from sequence.trading.models import Bot, Order
 from sequence.vault.services import credential_store
 from tests.onboarding.helpers import catalog, exchange_key
+from tests.support.engine_checks import check_invariants
 from tests.support.eventually import eventually as poll
-from tests.support.worker import WorkerProcess
+from tests.support.worker import WorkerProcess, engine_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,34 +61,8 @@ def launched_bot(user, venue, amount="50000", params=None) -> tuple[Bot, object]
 
 def spare_worker(tmp_path, venue, n) -> WorkerProcess:
     return WorkerProcess(db_settings=connection.settings_dict, smtp_port=1, log_path=tmp_path / f"spare-{n}.log",
-                         extra_env={"BYBIT_API_URL": venue.url, "OKX_API_URL": venue.url, "EGRESS_IPS": "127.0.0.1",
-                                    "ENGINE_STEP_SECONDS": "1", "STALLED_WORKER_SECONDS": "3",
+                         extra_env={**engine_env(venue.url), "STALLED_WORKER_SECONDS": "3",
                                     "STALLED_SCAN_CRON": "* * * * * *"}).start()
-
-
-def venue_orders(venue, key) -> list[dict]:
-    return venue.admin.call("GET", f"/admin/accounts/{key.account_id}/orders")["orders"]
-
-
-def check_invariants(bot: Bot, venue, key) -> dict:
-    """No duplicate, no lost order (checkable at any moment: every order is recorded before it is sent)."""
-    orders = venue_orders(venue, key)
-    ours = [o for o in orders if decode(o["link_id"]) is not None and decode(o["link_id"]).bot == bot.number]
-    known = set(Order.objects.filter(bot=bot).values_list("client_order_id", flat=True))
-    lost = [o["link_id"] for o in ours if o["link_id"] not in known]
-    open_slots = Counter((decode(o["link_id"]).side, decode(o["link_id"]).kind, decode(o["link_id"]).level)
-                         for o in ours if o["status"] in ("New", "PartiallyFilled"))
-    dup_open = {k: n for k, n in open_slots.items() if n > 1}
-    # an order concluded "never reached the exchange" must really not be there (else a re-send
-    # would double it); an order the venue still rests must be live in the database
-    by_id = {o["link_id"]: o for o in ours}
-    never = list(Order.objects.filter(bot=bot, detail="never reached the exchange")
-                 .values_list("client_order_id", flat=True))
-    wrongly_given_up = [c for c in never if c in by_id]
-    assert lost == [], f"orders on the exchange the database does not know: {lost}"
-    assert dup_open == {}, f"two resting orders in one slot: {dup_open}"
-    assert wrongly_given_up == [], f"given up as never sent, yet on the exchange: {wrongly_given_up}"
-    return {"orders": len(ours), "open": sum(open_slots.values())}
 
 
 def positions_without_take_profit(venue, key) -> tuple[int, int]:
@@ -184,7 +157,12 @@ def test_exchange_faults_no_duplicates_every_order_resolved(alice, venue, worker
         sent = intents()
         assert sent >= INTENTS
         venue.admin.clear_faults()
-        # once the exchange answers again, every order is resolved within 3 steps of its bot
+        # once the exchange answers again, every order is resolved within 3 steps of its bot,
+        # counted from the steps that begin after the faults ended: each bot's step in flight
+        # when they ended (begun under faults) ends first
+        in_flight = steps()
+        eventually(lambda: all(n > in_flight[k] for k, n in steps().items()), timeout=60, logs=[worker],
+                   what="the steps in flight to end")
         start = steps()
         waiting = set(Order.objects.filter(bot__in=ids, state="pending").values_list("bot", flat=True))
         took_per_bot: dict = {}

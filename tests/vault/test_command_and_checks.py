@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -68,6 +69,29 @@ def test_status_and_rotate(alice, settings):
     with pytest.raises(CommandError, match="no vault private key"):
         run("rotate")
     assert "private kids here: none (cannot open)" in run("status")[0]
+
+
+@pytest.mark.django_db
+def test_verify_opens_every_live_credential_with_the_keys_it_was_sealed_to(alice, settings):
+    """After a restore: the keys given to the processes are those of the dump's platform."""
+    from sequence.vault.models import DecryptionRecord
+    from sequence.vault.services import credential_destroy
+
+    settings.VAULT_PUBLIC_KEY, settings.VAULT_PRIVATE_KEYS = PAIR1
+    stored = [credential_store(owner=alice, exchange="okx", fields={"api_key": f"key-{i}-abcdefgh", "api_secret": "s"})
+              for i in range(3)]
+    credential_destroy(credential=stored[2], reason="test")
+    assert run("verify")[0].strip() == "opened 2 of 2 live credential(s)"
+    assert DecryptionRecord.objects.filter(purpose="verify the vault keys").count() == 2  # recorded, as every opening
+    settings.VAULT_PUBLIC_KEY, settings.VAULT_PRIVATE_KEYS = PAIR2  # another platform's keys
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError, match=re.escape("2 credential(s) do not open with these keys")):
+        call_command("vault", "verify", stdout=out, stderr=err)
+    assert out.getvalue().startswith("opened 0 of 2 live credential(s); 2 could not be opened")
+    assert str(stored[0].pk) in out.getvalue() and "key-0" not in out.getvalue()
+    settings.VAULT_PRIVATE_KEYS = ""  # the web role
+    with pytest.raises(CommandError, match="no vault private key"):
+        run("verify")
 
 
 def ids(issues):

@@ -165,11 +165,33 @@ def test_spot_moves_balances_and_fee_in_received_coin():
     v, a = make([(100, 100, 98, 99)])
     m = v.markets[SPOT]
     o = v.place_order(a, m, side="buy", type_="limit", qty="2", price="98")
-    assert v.available(a, "USDT") < D(10000) - 196  # locked while open
+    # its value is locked while open; the fee comes out of the BTC received
+    assert v.available(a, "USDT") == D(10000) - 196
     step(v)
     assert o.status == "Filled"
     assert a.balance("USDT") == D(10000) - 196
     assert a.balance("BTC") == D(2) - D(2) * m.maker_fee
+
+
+def test_spot_sale_of_held_coin_pays_its_fee_in_usdt_and_the_buy_back_may_spend_it_all():
+    # a BTC-base spot bot: it sells BTC it holds, then buys back with every USDT the sale brought
+    v, a = make([(100, 101, 99, 100), (100, 100, 97, 98)], usdt="0.01", btc="1")
+    m = v.markets[SPOT]
+    sale = v.place_order(a, m, side="sell", type_="limit", qty="0.5", price="100.5")
+    assert v.available(a, "BTC") == D("0.5")  # the coin sold is locked while open
+    step(v)
+    assert sale.status == "Filled" and sale.fee_coin == "USDT"
+    proceeds = D("0.5") * D("100.5") * (1 - m.maker_fee)
+    assert a.balance("USDT") == D("0.01") + proceeds and a.balance("BTC") == D("0.5")
+    qty = (proceeds / D(98)).quantize(m.qty_step, rounding="ROUND_FLOOR")
+    back = v.place_order(a, m, side="buy", type_="limit", qty=qty, price="98")
+    assert back.status == "New"  # the whole proceeds may be spent: the buy's fee is in BTC
+    step(v)
+    assert back.status == "Filled" and back.fee_coin == "BTC"
+    assert a.balance("BTC") == D("0.5") + qty * (1 - m.maker_fee)
+    assert a.balance("USDT") == D("0.01") + proceeds - qty * 98
+    with pytest.raises(VenueError):
+        v.place_order(a, m, side="sell", type_="limit", qty="1.2", price="100")  # no more than it holds
 
 
 def test_fill_prices_follow_the_candle_file():

@@ -14,11 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from tests.conftest import PASSWORD
 from tests.support import web_seed
 
-# The pages and their bounds, as measured (session, user, the page's reads). The console's two
-# have 3 to spare while the console is being built (issue 16); the "do not grow" tests still
-# catch a query per bot on them.
+# The pages and their bounds, as measured (session, user, the page's reads).
 # The dashboard's +1 is its withdrawal notices (sequence.compliance; its bots come from the page's rows).
-MAX_QUERIES = {"dashboard": 11 + 1, "submission": 10, "bot": 10, "console queue": 7 + 3, "console bot": 13 + 3}
+MAX_QUERIES = {"dashboard": 11 + 1, "submission": 10, "bot": 10, "console queue": 8, "console bot": 13}
 
 
 @pytest.fixture

@@ -10,8 +10,24 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseForbidden
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 SECOND_FACTOR_AT = "second_factor_at"
+
+
+def landing_url(user) -> str:
+    """Where a signed-in person starts: an operator at the console, a client on the dashboard."""
+    return reverse("ops:home") if user.is_operator else reverse("web:dashboard")
+
+
+def safe_next(request, nxt: str | None) -> str | None:
+    """``nxt`` when it is a page of this site (same host, no scheme change), else None: a
+    ``next`` parameter never sends anyone to another site."""
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+        return nxt
+    return None
 
 
 def operator_required(view):

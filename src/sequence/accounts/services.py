@@ -38,6 +38,12 @@ from sequence.ops.services import audit_record
 
 # --- users -------------------------------------------------------------------------------------
 
+def user_lock(user) -> None:
+    """Lock the user's row (and nothing else) for the caller's transaction: the first lock of
+    the order user -> bot -> submission (sequence.ops.jobs)."""
+    User.objects.select_for_update(of=("self",)).filter(pk=user.pk).first()
+
+
 def user_create(*, email: str, password: str, is_operator: bool = False,
                 anti_phishing_code: str = "", full_name: str = "") -> User:
     user = User(email=normalize_email(email), is_staff=is_operator, full_name=full_name,

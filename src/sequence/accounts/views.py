@@ -15,13 +15,19 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.encoding import force_str
-from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.utils.http import urlsafe_base64_decode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from sequence.accounts import services, throttle, totp
-from sequence.accounts.decorators import SECOND_FACTOR_AT, reauth_redirect, second_factor_fresh
+from sequence.accounts.decorators import (
+    SECOND_FACTOR_AT,
+    landing_url,
+    reauth_redirect,
+    safe_next,
+    second_factor_fresh,
+)
 from sequence.accounts.forms import (
     AntiPhishingForm,
     CodeForm,
@@ -59,7 +65,7 @@ def _pending_challenge(request) -> SigninChallenge | None:
 @sensitive_post_parameters("password")
 def signin(request):
     if request.user.is_authenticated:
-        return redirect("web:dashboard")
+        return redirect(safe_next(request, request.GET.get("next")) or landing_url(request.user))
     form = SigninForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email = normalize_email(form.cleaned_data["email"])
@@ -85,8 +91,8 @@ def signin(request):
                 request.session[CHALLENGE] = str(challenge.pk)
                 request.session[CHALLENGE_USER] = user.pk
                 request.session.pop(REAUTH, None)
-                nxt = request.POST.get("next") or request.GET.get("next")
-                if nxt and url_has_allowed_host_and_scheme(nxt, {request.get_host()}):
+                nxt = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+                if nxt:
                     request.session["signin_next"] = nxt
                 return redirect("accounts:signin_code")
     return render(request, "accounts/signin.html", {"form": form, "next": request.GET.get("next", "")})
@@ -100,7 +106,7 @@ def _sign_in(request, user, nxt=None):
     request.session[AUTH_AT] = now
     request.session[LAST_SEEN] = now
     request.session[SECOND_FACTOR_AT] = now
-    return redirect(nxt or "web:dashboard")
+    return redirect(safe_next(request, nxt) or landing_url(user))
 
 
 def _finish_second_factor(request, user):
@@ -121,7 +127,7 @@ def _finish_second_factor(request, user):
             return redirect("accounts:totp_setup")
         return _sign_in(request, user, nxt)
     request.session[SECOND_FACTOR_AT] = time.time()
-    return redirect(request.session.pop("reauth_next", None) or "web:dashboard")
+    return redirect(safe_next(request, request.session.pop("reauth_next", None)) or landing_url(user))
 
 
 def _enrolling_operator(request):

@@ -122,16 +122,13 @@ def _precision(args: argparse.Namespace, params: Any) -> Any:
         if name in ("tick", "lot") and value != 0 and value < Decimal("1e-15"):
             raise ValueError(f"{flag}: must be 0 (no rule) or at least 1e-15, got {text!r}")
         values[name] = value or None
-    if params.market == "spot" and params.coin_margined:
-        raise ValueError(
-            "exchange rounding is not supported for a coin-based spot book (its sizes are "
-            "quote values, the exchange's lots are coins)"
-        )
     if args.sweep:
         raise ValueError("--sweep does not round: leave out --tick/--lot/--min-qty/--min-notional")
     if args.engine in ("python", "numba"):
         raise ValueError(f"--engine {args.engine} does not round: use --engine replay (or auto)")
-    return Precision(**values, qty_is_notional=params.contract == "inverse")
+    # a coin-base spot book sizes in quote on the coin's lot: replay() converts at each price
+    return Precision(tick=values.get("tick"), lot=values.get("lot"), min_qty=values.get("min_qty"),
+                     min_notional=values.get("min_notional"), qty_is_notional=params.contract == "inverse")
 
 
 def _quiet_closed_stdout() -> int:

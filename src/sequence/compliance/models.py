@@ -32,7 +32,7 @@ class StrategyRules(models.Model):
     class Meta:
         verbose_name_plural = "strategy rules"
         constraints = [models.CheckConstraint(
-            condition=models.Q(withdrawal_limit__gt=0, withdrawal_limit__lt=1), name="withdrawal_limit_share")]
+            condition=models.Q(withdrawal_limit__gt=0, withdrawal_limit__lte=1), name="withdrawal_limit_share")]
 
     def __str__(self) -> str:
         return f"rules of {self.strategy_id}"

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sequence.compliance import notify, selectors
-from sequence.compliance.models import Alert, WithdrawalNotice
+from sequence.compliance.models import Alert, StrategyRules, WithdrawalNotice
 from sequence.ops.services import audit_record
 from sequence.trading import services as trading
 from sequence.trading.selectors import bot_for_operator
@@ -282,3 +282,55 @@ def alert_handle(*, alert_id, actor, action: str, note: str, request=None) -> Al
         if bot is not None and PauseReason.COMPLIANCE in bot.pause_reasons:
             trading.bot_resume(bot_id=alert.bot_id, reason=PauseReason.COMPLIANCE, actor=actor, request=request)
     return alert
+
+
+# --- the catalogue's setting: the withdrawal share above which a bot pauses (F1) ----------------
+
+class RulesError(ValueError):
+    """A withdrawal threshold that cannot be stored, with a sentence for the operator."""
+
+
+PERCENT_PLACES = 6  # the share is kept with 8 decimal places: a percent with at most 6
+
+
+def withdrawal_percent_parse(text: str) -> Decimal:
+    """An operator's percent ("5", "7.5", "7.5 %") as a Decimal in (0, 100]."""
+    text = (text or "").strip().removesuffix("%").strip()
+    if not text:
+        raise RulesError("Enter the withdrawal threshold as a percent of the balance, e.g. 5.")
+    try:
+        percent = Decimal(text)
+    except ArithmeticError:
+        raise RulesError("The withdrawal threshold must be a number of percent, e.g. 5 or 7.5.") from None
+    return _checked_percent(percent)
+
+
+def _checked_percent(percent: Decimal) -> Decimal:
+    if not percent.is_finite():
+        raise RulesError("The withdrawal threshold must be a number of percent, e.g. 5 or 7.5.")
+    if percent <= 0:
+        raise RulesError("The withdrawal threshold must be above 0%.")
+    if percent > 100:
+        raise RulesError("The withdrawal threshold is a share of the balance: at most 100%.")
+    if -percent.normalize().as_tuple().exponent > PERCENT_PLACES:
+        raise RulesError(f"The withdrawal threshold takes at most {PERCENT_PLACES} decimal places.")
+    return percent
+
+
+def withdrawal_percent(strategy_id) -> Decimal:
+    """The strategy's threshold in percent (the guide's 5% unless an operator set another)."""
+    percent = (selectors.withdrawal_limit(strategy_id) * 100).normalize()
+    return Decimal(f"{percent:f}")  # 100, not 1E+2
+
+
+@transaction.atomic
+def withdrawal_limit_set(*, strategy, percent: Decimal, actor, request=None) -> Decimal:
+    """Set the strategy's withdrawal threshold (percent); audited with before and after.
+    Notices given from now on use it; a notice already given keeps the limit it was given with."""
+    percent = _checked_percent(Decimal(percent))
+    before = withdrawal_percent(strategy.pk)
+    StrategyRules.objects.update_or_create(strategy_id=strategy.pk, defaults={"withdrawal_limit": percent / 100})
+    after = withdrawal_percent(strategy.pk)
+    audit_record(actor=actor, action="compliance.withdrawal_limit_set", target=strategy, request=request,
+                 data={"before_pct": str(before), "after_pct": str(after)})
+    return after

@@ -260,6 +260,7 @@ if WORKER_HEARTBEAT_SECONDS * 2 > STALLED_WORKER_SECONDS:
 # every WORKER_POLL_SECONDS for jobs whose scheduled time has come (NOTIFY does not fire then):
 # an engine step scheduled for later starts at most that late.
 WORKER_POLL_SECONDS = float(env_str("WORKER_POLL_SECONDS", "0.5"))
+PROCRASTINATE_ON_APP_READY = "sequence.ops.worker_app.on_app_ready"
 PROCRASTINATE_WORKER_DEFAULTS = {
     "update_heartbeat_interval": WORKER_HEARTBEAT_SECONDS,
     "stalled_worker_timeout": STALLED_WORKER_SECONDS,
@@ -303,9 +304,29 @@ KEY_VALIDITY_DAYS = env_int("KEY_VALIDITY_DAYS", 90)
 # among the ENGINE_PROCESSES_PER_IP worker processes that send from one IP.
 ENGINE_STEP_SECONDS = env_int("ENGINE_STEP_SECONDS", 30)
 ENGINE_PROCESSES_PER_IP = env_int("ENGINE_PROCESSES_PER_IP", 1)
-# Succeeded step jobs are deleted after this many hours (trading.prune_step_jobs): one a bot-step.
+# Steps are run in ticks of shards (trading.engine_jobs): bot number % ENGINE_SHARDS picks the
+# shard, one job per shard-tick steps its due bots together. Every process must use the same
+# value (ensure_chains moves bots when it changes). Due times are rounded up to a grid of
+# ENGINE_TICK_SECONDS so that a shard's bots come due together; a tick steps at most
+# ENGINE_TICK_BATCH bots, ENGINE_TICK_CONCURRENCY at once.
+ENGINE_SHARDS = env_int("ENGINE_SHARDS", 64)
+ENGINE_TICK_SECONDS = float(env_str("ENGINE_TICK_SECONDS", "1"))
+ENGINE_TICK_BATCH = env_int("ENGINE_TICK_BATCH", 500)
+ENGINE_TICK_CONCURRENCY = env_int("ENGINE_TICK_CONCURRENCY", 16)
+# Database connections of an engine process's steps (sequence.trading.lanes): one per lane.
+ENGINE_DB_LANES = env_int("ENGINE_DB_LANES", 24)
+if min(ENGINE_SHARDS, ENGINE_TICK_BATCH, ENGINE_TICK_CONCURRENCY, ENGINE_DB_LANES) < 1 or ENGINE_TICK_SECONDS <= 0:
+    raise ImproperlyConfigured("ENGINE_SHARDS, ENGINE_TICK_BATCH, ENGINE_TICK_CONCURRENCY and ENGINE_DB_LANES must "
+                               "be at least 1, "
+                               "ENGINE_TICK_SECONDS above 0")
+# Succeeded step jobs are deleted after this many hours (trading.prune_step_jobs): one a shard-tick.
 ENGINE_JOBS_KEEP_HOURS = env_int("ENGINE_JOBS_KEEP_HOURS", 2)
 EXCHANGE_RATE_PER_IP = {e.id: e.rate_per_ip for e in exchange_registry.values()}
+# Each account is also paced by ccxt's own per-endpoint costs (Bybit: about ten private requests
+# a second). Only a simulated exchange with raised limits (the test suite's) may speed that up.
+EXCHANGE_ACCOUNT_RATE_SCALE = float(env_str("EXCHANGE_ACCOUNT_RATE_SCALE", "1"))
+if EXCHANGE_ACCOUNT_RATE_SCALE <= 0:
+    raise ImproperlyConfigured("EXCHANGE_ACCOUNT_RATE_SCALE must be above 0")
 if env_str("EXCHANGE_RATE_PER_IP_OVERRIDE", ""):
     EXCHANGE_RATE_PER_IP = dict.fromkeys(EXCHANGE_RATE_PER_IP, float(env_str("EXCHANGE_RATE_PER_IP_OVERRIDE", "0")))
 # Paper trading (E4): the built-in simulated exchange (`sequence venue serve`), admin API on loopback.

@@ -19,11 +19,18 @@ Hand-computed, tick 0.10 and lot 0.001: a long DCA at 19876.54321 for
 0.0123456 BTC becomes a buy of 0.012 at 19876.50; a long take-profit at
 20100.01 becomes a sell at 20100.10; a short entry (a sell) at 20000.05 stays
 20000.10 (up), quantity 0.0049999 becomes 0.004.
+
+Spot with a coin base (``qty_in_quote``): the strategy sizes in the quote currency (a
+short side selling BTC for USDT) while the market's lot and minimum quantity are in the
+coin. The quantity is rounded **as coin at the rounded price**, down to the lot, and given
+back in quote (``coin x price``), so it converts to a whole number of lots exactly.
+Hand-computed, tick 0.01 and lot 0.000001: a sell of 200 USDT at 19999.99 is
+``200/19999.99 = 0.0100000050...`` BTC, down to 0.010000 BTC, i.e. 199.9999 USDT.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 __all__ = ["ZERO", "Precision", "RoundedOrder", "round_order", "to_decimal"]
@@ -61,6 +68,9 @@ class Precision:
     min_notional: Decimal | None = None
     # Inverse contracts: quantity is in quote (USD) contracts; the notional in quote is the qty.
     qty_is_notional: bool = False
+    # Coin-base spot: the strategy's quantity is in quote, the lot and min_qty in the coin
+    # (round_order converts at the order's price; see the module)
+    qty_in_quote: bool = False
 
     def __post_init__(self) -> None:
         for name in ("tick", "lot", "min_qty", "min_notional"):
@@ -76,6 +86,10 @@ class Precision:
             return None if v in (None, "", 0) else to_decimal(v)
 
         return cls(d(tick), d(lot), d(min_qty), d(min_notional), qty_is_notional)
+
+    def sized_in_quote(self) -> Precision:
+        """This grid for a strategy that sizes in quote on a coin-lot market (coin-base spot)."""
+        return replace(self, qty_in_quote=True)
 
     def price(self, price: Decimal, *, buy: bool) -> Decimal:
         if not self.tick:
@@ -123,6 +137,11 @@ def round_order(precision: Precision, *, price: float | Decimal, qty: float | De
     strategy's size rounds below); any other order below the minimum is not sendable.
     """
     p = precision.price(to_decimal(price), buy=buy)
+    if precision.qty_in_quote and p > 0:
+        coin = precision.qty(to_decimal(qty) / p)
+        if entry and not precision.meets_minimum(p, coin):
+            coin = precision.minimum_qty(p)
+        return RoundedOrder(p, coin * p, precision.meets_minimum(p, coin))
     q = precision.qty(to_decimal(qty))
     if p <= 0:
         return RoundedOrder(p, q, False)

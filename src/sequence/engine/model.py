@@ -94,7 +94,9 @@ class FillRecord:
 
 @dataclass(frozen=True, slots=True)
 class EngineEvent:
-    kind: str  # adopted | foreign_activity | order_lost | below_minimum | deposit | error
+    # adopted | foreign_activity | order_lost | below_minimum | deposit | error | funding (a
+    # funding payment of the bot's market, from the ledger: read by the portfolio, no monitor's)
+    kind: str
     data: dict[str, Any]
 
 
@@ -114,6 +116,12 @@ class BotContext:
     contract_size: Decimal = Decimal(1)
     version: int | None = None  # the bot's current strategy version (``params``)
     versions: Mapping[int, Params] = field(default_factory=dict)  # older versions sides still run
+
+    @property
+    def spot_in_coin(self) -> bool:
+        """Spot with a coin base (the short side): the side's size is quote (USDT), its
+        orders and fills are in the coin (BTC) as the exchange trades them."""
+        return self.spot and self.params.spot_coin_base
 
     def params_of(self, memo: SideMemo) -> Params:
         if memo.params_version is None or memo.params_version == self.version:

@@ -17,6 +17,10 @@ balance ``B``) and the strategy's frozen parameters:
 
 Everything is rounded by :func:`sequence.core.precision.round_order`; an order the market
 would refuse as below its minimum is not wanted (and counted by the caller).
+
+Sizes are the strategy's (coins; quote contracts when coin-margined). Spot with a coin base
+sizes in quote too (USDT sold for and bought back with) and is rounded on the coin's lot at
+each order's price, so ``qty / price`` is the whole number of lots the exchange is sent.
 """
 
 from __future__ import annotations
@@ -75,6 +79,8 @@ def plan_orders(p: Params, precision: Precision, sides: list[SideInput], *, bala
     wanted: list[Desired] = []
     small: list[Desired] = []
     b = float(balance)
+    if p.spot_coin_base:
+        precision = precision.sized_in_quote()
 
     def rounded(side: str, kind: str, level: int, o: Order, entry: bool = False) -> tuple[Desired, bool]:
         """The order on the market's grid, and whether it can be sent."""

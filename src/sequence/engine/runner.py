@@ -9,7 +9,7 @@ Writes happen at three points, each one transaction of the store:
    order exists in the database before its request is sent;
 2. the sends; a time-out or dropped response leaves the order pending (looked up next step);
    a duplicate-id reject means it exists: it is looked up now;
-3. ``store.finish``: the outcomes, the cursors, and the next step's job, together.
+3. the step's end (the caller's): the outcomes, the cursors and the next due time, together.
 
 A create that fills at once (the venue's parity profile; never a post-only order on a real
 book) changes the state the plan was made from, so the step snapshots and plans again, up
@@ -19,7 +19,7 @@ to ``MAX_ROUNDS`` times, until a round sees no new fill.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Protocol
 
@@ -27,9 +27,18 @@ from sequence.core.clock import from_ms, to_ms
 from sequence.core.precision import ZERO
 from sequence.engine.diff import diff
 from sequence.engine.ids import OrderId, decode, encode
-from sequence.engine.model import BotContext, EngineEvent, FillRecord, OrderRecord, StepState
+from sequence.engine.model import BotContext, EngineEvent, OrderRecord, StepState
 from sequence.engine.plan import Desired, SideInput, plan_orders
-from sequence.engine.reconcile import apply_report, counts_in_k
+from sequence.engine.reconcile import (
+    adopt_fill,
+    apply_lookup,
+    entry_live,
+    explained,
+    funding_event,
+    seen_ours,
+    settle,
+    spot_position,
+)
 from sequence.exchanges.domain import (
     Fill,
     LedgerEntry,
@@ -118,28 +127,6 @@ async def read_snapshot(ctx: BotContext, port: ExchangePort, state: StepState) -
     return Snapshot(balance, positions, open_orders, fills, bid, ask, last, market_ms, ledger)
 
 
-def _adopt_fill(ctx: BotContext, state: StepState, fill: Fill, by_cid: dict[str, OrderRecord]) -> None:
-    if fill.id in state.known_trades:
-        return
-    state.known_trades.add(fill.id)
-    rec = by_cid.get(fill.client_order_id or "")
-    oid = decode(fill.client_order_id)
-    foreign = rec is None and (oid is None or oid.bot != ctx.number)
-    buy = fill.side is Side.BUY if fill.side is not None else False
-    ms = to_ms(fill.timestamp) if fill.timestamp else state.market_ms
-    state.new_fills.append(FillRecord(
-        trade_id=fill.id, client_order_id=fill.client_order_id or "",
-        side=rec.side if rec else (oid.side if oid else ""), kind=rec.kind if rec else (oid.kind if oid else ""),
-        level=rec.level if rec else (oid.level if oid else 0), cycle=rec.cycle if rec else (oid.cycle if oid else 0),
-        buy=buy, price=fill.price, qty=fill.amount * ctx.contract_size, fee=fill.fee,
-        fee_currency=fill.fee_currency or "", foreign=foreign, executed_ms=ms))
-    if foreign:
-        state.events.append(EngineEvent("foreign_activity", {
-            "what": "fill", "trade_id": fill.id, "side": "buy" if buy else "sell",
-            "price": str(fill.price), "qty": str(fill.amount), "client_order_id": fill.client_order_id or ""}))
-    state.fills_cursor_ms = max(state.fills_cursor_ms, ms)
-
-
 async def reconcile(ctx: BotContext, port: ExchangePort, state: StepState, snap: Snapshot,
                     result: StepResult) -> None:
     by_cid = {o.client_order_id: o for o in state.orders}
@@ -153,22 +140,29 @@ async def reconcile(ctx: BotContext, port: ExchangePort, state: StepState, snap:
             except ExchangeError as exc:
                 log.info("look-up of %s failed: %s", rec.client_order_id, exc)
                 continue  # unknown for now: try again next step
-        _apply(state, rec, report)
+        apply_lookup(state, rec, report)
     # open orders that no live record explains
     for o in snap.open_orders:
         rec = by_cid.get(o.client_order_id or "")
         if rec is not None and not rec.terminal:
             continue
         oid = decode(o.client_order_id)
+        seen_ours(ctx, state, oid)
         if oid is not None and oid.bot == ctx.number:
             stray = rec or OrderRecord(o.client_order_id or "", oid.side, oid.kind, oid.level, oid.cycle,
                                        oid.version, o.side is Side.BUY, o.price or ZERO,
                                        (o.amount or ZERO) * ctx.contract_size, oid.kind == "take_profit",
-                                       state="open", exchange_order_id=o.id)
+                                       state="open", exchange_order_id=o.id, filled=(o.filled or ZERO) * ctx.contract_size)
+            memo = state.sides.get(oid.side)
             if rec is None:
                 state.orders.append(stray)
                 by_cid[stray.client_order_id] = stray
                 state.events.append(EngineEvent("adopted", {"what": "order", "client_order_id": stray.client_order_id}))
+                if memo is not None and oid.cycle >= memo.cycle:
+                    # ours, of the running cycle, unknown to the database (sent after the backup it
+                    # was restored from, or its record lost): a live order again; the diff keeps
+                    # it when it is still wanted
+                    continue
             await _cancel(ctx, port, state, stray, result, stray=True)
         elif not any(e.data.get("order_id") == o.id for e in state.events):
             state.events.append(EngineEvent("foreign_activity", {
@@ -176,17 +170,18 @@ async def reconcile(ctx: BotContext, port: ExchangePort, state: StepState, snap:
                 "side": o.side.value if o.side else "", "price": str(o.price), "qty": str(o.amount)}))
     for fill in sorted(snap.fills, key=lambda f: (f.timestamp is None, f.timestamp or 0, f.id)):
         before = len(state.new_fills)
-        _adopt_fill(ctx, state, fill, by_cid)
+        adopt_fill(ctx, state, fill, by_cid)
         result.fills += len(state.new_fills) - before
         if ctx.spot and len(state.new_fills) > before:
-            _spot_position(ctx, state, state.new_fills[-1])
+            spot_position(ctx, state, state.new_fills[-1])
     # per side: cycles, the exchange's position adopted
     for name, memo in state.sides.items():
         size, entry = snap.positions.get(name, (ZERO, ZERO))
         if ctx.spot:
             size, entry = memo.size, memo.entry_price or ZERO
-        if size <= 0 and (memo.size > 0 or memo.closed):
-            if not memo.closed:
+        closed = memo.closed or _closed_by_us(state, name, memo.cycle)
+        if size <= 0 and (memo.size > 0 or closed):
+            if not closed:
                 state.events.append(EngineEvent("foreign_activity", {
                     "what": "position closed", "side": name, "size": str(memo.size)}))
             memo.cycle += 1
@@ -194,9 +189,16 @@ async def reconcile(ctx: BotContext, port: ExchangePort, state: StepState, snap:
             memo.cycle_balance = None
             memo.params_version = None  # the next cycle runs the bot's version of then
             memo.closed = False
-        elif size > 0 and memo.size > 0 and size != memo.size and not _explained(state, name):
+        elif size > 0 and memo.size > 0 and size != memo.size and not explained(state, name):
             state.events.append(EngineEvent("adopted", {
                 "what": "position", "side": name, "ours": str(memo.size), "exchange": str(size)}))
+        elif size <= 0 and memo.dca_count == 0 and memo.cycle_balance is not None \
+                and not entry_live(state, name, memo.cycle):
+            # the cycle's entry never filled and rests no more (a pause cancelled it): the cycle
+            # has not begun, so its entry is sized again from the balance of when it is sent (E2:
+            # a withdrawal made meanwhile counts), with the version of then
+            memo.cycle_balance = None
+            memo.params_version = None
         memo.size, memo.entry_price = size, (entry if size > 0 else None)
     # a quiet bot's cursor follows the market, so its reads stay one short window
     state.fills_cursor_ms = max(state.fills_cursor_ms, snap.market_ms - REREAD_MS)
@@ -215,62 +217,23 @@ async def reconcile(ctx: BotContext, port: ExchangePort, state: StepState, snap:
             if entry.balance_after is not None:
                 data["balance_after"] = str(entry.balance_after)
             state.events.append(EngineEvent("deposit", data))
+        elif entry.kind is LedgerKind.FUNDING and entry.symbol in (None, ctx.symbol):
+            state.events.append(EngineEvent("funding", funding_event(ctx, state, entry, ms, snap.last)))
     balance = snap.balance
-    if ctx.spot:  # B is cash plus the bot's coins at cost: buying coins is not a loss
+    if ctx.spot_in_coin:  # B is the coin plus the USDT its sales hold, at cost: selling is not a loss
+        balance += sum((m.size / m.entry_price for m in state.sides.values() if m.entry_price), ZERO)
+    elif ctx.spot:  # B is cash plus the bot's coins at cost: buying coins is not a loss
         balance += sum((m.size * (m.entry_price or ZERO) for m in state.sides.values()), ZERO)
     state.balance, state.last_price, state.market_ms = balance, snap.last, max(state.market_ms, snap.market_ms)
     state.orders = [o for o in state.orders if not (o.terminal and not o.dirty)]
 
 
-def _apply(state: StepState, rec: OrderRecord, report: Order | None) -> None:
-    """Apply an exchange report to a record, and account for it if it just ended."""
-    was_terminal = rec.terminal
-    event = apply_report(rec, report)
-    if event is not None:
-        state.events.append(event)
-    _settle(state, rec, was_terminal)
-
-
-def _settle(state: StepState, rec: OrderRecord, was_terminal: bool) -> None:
-    """The one place an order's end counts: k (a DCA level full, or its remainder cancelled)
-    and the cycle's close (its take-profit filled)."""
-    if was_terminal or not rec.terminal:
-        return
-    memo = state.sides.get(rec.side)
-    if memo is None or rec.cycle != memo.cycle:
-        return
-    if counts_in_k(rec):
-        memo.dca_count += 1
-    if rec.kind == "take_profit" and rec.state == "filled":
-        memo.closed = True
-
-
-def _spot_position(ctx: BotContext, state: StepState, fill: FillRecord) -> None:
-    """Spot has no position on the exchange: the side's size is the coin this bot's fills
-    bought, net of fees charged in the coin, less what its fills sold (others' fills count
-    for nothing: a client's own coins are not the bot's position)."""
-    if fill.foreign:
-        return
-    memo = state.sides.get(fill.side)
-    if memo is None:
-        return
-    base = ctx.symbol.split("/")[0]
-    fee_in_coin = fill.fee if fill.fee is not None and fill.fee_currency.upper() == base.upper() else ZERO
-    if fill.buy:
-        held = memo.size
-        memo.entry_price = (held * (memo.entry_price or ZERO) + fill.qty * fill.price) / (held + fill.qty)
-        memo.size = held + fill.qty - fee_in_coin
-    else:
-        memo.size = max(ZERO, memo.size - fill.qty - fee_in_coin)
-        if ctx.precision.lot and memo.size < ctx.precision.lot:
-            memo.size = ZERO  # dust below one lot cannot be sold: the cycle is over
-        if memo.size == 0:
-            memo.entry_price = None
-
-
-def _explained(state: StepState, side: str) -> bool:
-    """Did this step see a fill of ours on that side (which explains a size change)?"""
-    return any(f.side == side and not f.foreign for f in state.new_fills)
+def _closed_by_us(state: StepState, side: str, cycle: int) -> bool:
+    """This step read a fill of the running cycle's take-profit: once the side is flat, our own
+    close, even when no record says so (its look-up failed this step, or a restored database
+    never recorded the order), never a stranger's."""
+    return any(f.side == side and f.kind == "take_profit" and f.cycle == cycle and not f.foreign
+               for f in state.new_fills)
 
 
 def _side_inputs(ctx: BotContext, state: StepState) -> list[SideInput]:
@@ -292,6 +255,12 @@ def _record(ctx: BotContext, state: StepState, want: Desired) -> OrderRecord:
                        want.qty, want.reduce_only)
 
 
+def _in_coin(want: Desired) -> Desired:
+    """A coin-base spot order as the exchange takes it: its quote size in the coin (exact:
+    the plan rounded it to ``lots x price``)."""
+    return replace(want, qty=want.qty / want.price)
+
+
 def _entry_sent(state: StepState, rec: OrderRecord) -> bool:
     return any(o is not rec and o.side == rec.side and o.kind == "entry" and o.cycle == rec.cycle
                and o.detail != "not sent" for o in state.orders)
@@ -299,7 +268,8 @@ def _entry_sent(state: StepState, rec: OrderRecord) -> bool:
 
 def _request(ctx: BotContext, rec: OrderRecord) -> OrderRequest:
     amount = rec.qty / ctx.contract_size
-    # spot has no reduce-only orders: its take-profit is a plain post-only sell of the coins bought
+    # spot has no reduce-only orders: its take-profit is a plain post-only sell of the coins
+    # bought (coin base: a post-only buy-back with the USDT its sales hold)
     return OrderRequest(symbol=ctx.symbol, side=Side.BUY if rec.buy else Side.SELL, amount=amount,
                         price=rec.price, client_order_id=rec.client_order_id,
                         post_only=ctx.spot or not rec.reduce_only, reduce_only=rec.reduce_only and not ctx.spot,
@@ -321,7 +291,7 @@ async def _cancel(ctx: BotContext, port: ExchangePort, state: StepState, rec: Or
         rec.state, rec.dirty = "canceled", True
         if stray:
             rec.detail = "stray order cancelled"
-        _settle(state, rec, False)
+        settle(state, rec, False)
     return True
 
 
@@ -340,12 +310,12 @@ async def _create(ctx: BotContext, port: ExchangePort, state: StepState, rec: Or
             return False
     except (InvalidOrderError, InsufficientFundsError) as exc:
         rec.state, rec.detail, rec.dirty = "rejected", str(exc)[:200], True
-        _settle(state, rec, False)
+        settle(state, rec, False)
         return False
     except ExchangeError as exc:
         log.info("create of %s: outcome unknown (%s), looked up next step", rec.client_order_id, exc)
         return False  # stays pending: never re-sent blind
-    _apply(state, rec, report)
+    apply_lookup(state, rec, report)
     rec.dirty = True
     if rec.state == "pending":
         rec.state = "open"
@@ -364,6 +334,8 @@ async def trade(ctx: BotContext, port: ExchangePort, store: Store, state: StepSt
     for params, inputs in by_params.values():
         w, sm = plan_orders(params, ctx.precision, inputs, balance=state.balance or ZERO, bid=state.bid or ZERO,
                             ask=state.ask or ZERO, open_new=state.open_new)
+        if ctx.spot_in_coin:  # planned in quote, traded in the coin: a whole number of lots
+            w, sm = [_in_coin(d) for d in w], [_in_coin(d) for d in sm]
         wanted += w
         small += sm
     state.below_minimum = len(small)

@@ -82,8 +82,9 @@ class ExchangeConfig:
 
     ``api_url``: base URL replacing the venue's host (``http://127.0.0.1:8765`` for the
     emulator); ``None`` = the real exchange. ``egress_ip``: the public IP this process sends
-    from; with ``exchange`` it keys the shared rate limiter. ``rate_per_second`` and ``burst``
-    are in ccxt cost units (default: ccxt's ``1000 / rateLimit``, one second of burst).
+    from; with ``exchange`` and the host it keys the shared per-IP rate limiter, whose
+    ``rate_per_second`` and ``burst`` count requests (default: ccxt's ``1000 / rateLimit``, one
+    second of burst). Each account's own limit is ccxt's throttle, with its endpoint costs.
     """
 
     exchange: str
@@ -92,6 +93,8 @@ class ExchangeConfig:
     timeout_ms: int = 10_000
     rate_per_second: float | None = None
     burst: float | None = None
+    account_throttle: bool = True  # ccxt's per-account pacing; off only where nothing real answers
+    account_rate_scale: float = 1.0  # its speed-up (a simulated exchange with raised limits: tests)
     time_sync_samples: int = 5
     sync_time: bool = True  # sync the server clock before the first signed call
 

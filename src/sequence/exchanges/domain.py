@@ -222,6 +222,10 @@ class LedgerEntry:
     timestamp: datetime | None
     reference_id: str | None
     exchange_type: str | None  # the venue's own type word, kept for audits
+    # a funding (or other position) row: the market (unified symbol) and the position's side,
+    # where the venue says which (None: it does not)
+    symbol: str | None = None
+    position_side: PositionSide | None = None
 
 
 @dataclass(frozen=True, slots=True)

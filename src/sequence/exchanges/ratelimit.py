@@ -1,7 +1,8 @@
-"""Process-wide async token buckets, one per (exchange, egress IP), shared by every adapter.
+"""Process-wide async token buckets, one per (exchange, egress IP, host), shared by every adapter.
 
-ccxt throttles per instance; hundreds of accounts on one IP need one shared budget. Costs are
-in ccxt's units (``calculate_rate_limiter_cost``): one unit per ``rateLimit`` milliseconds.
+ccxt throttles per instance (one account: its per-endpoint costs); hundreds of accounts on one
+IP need one shared budget besides, counted in requests. The host keeps a simulated exchange's
+requests (paper trading) off the real exchange's budget.
 The bucket reserves tokens synchronously (no await between read and write, plus a thread
 lock), so it is safe across tasks, event loops and threads.
 """
@@ -44,14 +45,14 @@ class TokenBucket:
             await asyncio.sleep(wait)
 
 
-_BUCKETS: dict[tuple[str, str], TokenBucket] = {}
+_BUCKETS: dict[tuple[str, str, str], TokenBucket] = {}
 _BUCKETS_LOCK = threading.Lock()
 
 
 def rate_limiter_for(exchange: str, egress_ip: str, *, rate_per_second: float,
-                     capacity: float) -> TokenBucket:
-    """The shared bucket for this exchange and egress IP (created on first use)."""
-    key = (exchange, egress_ip or "default")
+                     capacity: float, host: str = "") -> TokenBucket:
+    """The shared bucket for this exchange, egress IP and host (created on first use)."""
+    key = (exchange, egress_ip or "default", host)
     with _BUCKETS_LOCK:
         bucket = _BUCKETS.get(key)
         if bucket is None:

@@ -52,7 +52,8 @@ DUST = Decimal("1e-4")
 
 @dataclass(frozen=True, slots=True)
 class MetricFill:
-    """One fill: ``qty`` in the market's size unit, ``fee`` in ``fee_in`` (``coin`` or ``quote``)."""
+    """One fill: ``qty`` in the market's size unit (spot: coins, both sides), ``fee`` in
+    ``fee_in`` (``coin`` or ``quote``)."""
 
     ts_ms: int
     side: str  # long | short: the side whose position it moves
@@ -90,7 +91,7 @@ class Cycle:
     fees_coin: Decimal = ZERO
     fees_quote: Decimal = ZERO
     funding: Decimal = ZERO  # in the unit of account
-    size: Decimal = ZERO  # open size (market's size unit)
+    size: Decimal = ZERO  # open size (market's size unit; a spot short side: the USDT it holds)
     max_size: Decimal = ZERO
     trade_ids: list[str] = field(default_factory=list)
     last_price: Decimal = ZERO
@@ -172,7 +173,10 @@ def build_cycles(
     skipped. A fill of another engine cycle number (``cycle``) than the side's open cycle
     ends that cycle (labelled by its last reducing fill, else ``manual``). On ``spot`` a fee
     paid in the coin comes out of the coins held, and a take-profit leaving only dust
-    (:data:`DUST`) ends the cycle. Funding goes to the cycle of its side open at its time
+    (:data:`DUST`) ends the cycle. A spot short side (a coin base) holds quote, not coins: its
+    size is the USDT its sales brought in net of USDT fees, less what its buy-backs spent, so
+    a partial buy-back is not taken for the end because it already bought more coins than
+    were sold. Funding goes to the cycle of its side open at its time
     (from the entry to the exit, inclusive); funding when that side is flat belongs to no cycle.
     """
     if contract not in CONTRACTS:
@@ -208,9 +212,17 @@ def build_cycles(
             cy.fees_coin += f.fee
         else:
             cy.fees_quote += f.fee
-        cy.size += f.qty if opening else -f.qty
-        if spot and f.fee_in == "coin":
-            cy.size -= f.fee
+        if spot and f.side == "short":
+            # coin-base spot: the side holds the USDT its sales brought in (net of their USDT
+            # fees) until its buy-backs spend it; a buy-back takes more coins than were sold
+            usdt = f.qty * f.price
+            cy.size += usdt if opening else -usdt
+            if f.fee_in == "quote":
+                cy.size -= f.fee
+        else:
+            cy.size += f.qty if opening else -f.qty
+            if spot and f.fee_in == "coin":
+                cy.size -= f.fee
         cy.max_size = max(cy.max_size, cy.size)
         cy.last_price = f.price
         if f.trade_id:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
-from sequence.accounts.models import normalize_email
+from sequence.accounts.selectors import normalize_email
 from sequence.accounts.services import validate_anti_phishing_code
-from sequence.catalog.models import Market, Offering
+from sequence.catalog.selectors import MARKET_CHOICES
 from sequence.exchanges.credentials import normalise_credentials
 from sequence.onboarding.fields import FIELDS_BY_EXCHANGE, LABELS, SECRET_FIELDS
 from sequence.onboarding.validation import credential_format_errors
@@ -17,7 +17,7 @@ FUNDED_WARNING = ("Only check the box if you have funded the dedicated sub-accou
 
 
 class OfferingChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Offering) -> str:
+    def label_from_instance(self, obj) -> str:
         strategy = obj.strategy
         minimum = f"{strategy.min_balance.normalize():f}"
         label = f"{strategy.name} · {strategy.base_currency} base, minimum {minimum} {strategy.base_currency}"
@@ -31,9 +31,10 @@ class SubmissionForm(forms.Form):
     kind = forms.ChoiceField(label="Type of submission", widget=forms.RadioSelect, choices=[
         ("new", "Adding strategy for the first time"), ("refresh", "Refreshing API")])
     bot = forms.ChoiceField(label="Which strategy's keys are you refreshing?", required=False)
-    market = forms.ChoiceField(label="Market", widget=forms.RadioSelect, choices=Market.choices)
-    exchange = forms.ChoiceField(label="Exchange")
-    offering = OfferingChoiceField(label="Strategy", queryset=Offering.objects.none(), required=False,
+    # a refresh keeps its bot's market and exchange (the page hides both): required for a new one, in clean()
+    market = forms.ChoiceField(label="Market", widget=forms.RadioSelect, choices=MARKET_CHOICES, required=False)
+    exchange = forms.ChoiceField(label="Exchange", required=False)
+    offering = OfferingChoiceField(label="Strategy", queryset=None, required=False,
                                    empty_label="Choose a strategy")
     api_name = forms.CharField(label=LABELS["api_name"], required=False, max_length=100)
     passphrase = forms.CharField(label=LABELS["passphrase"], required=False, max_length=200, strip=False,
@@ -89,9 +90,13 @@ class SubmissionForm(forms.Form):
                 market = data["market"] = bot.offering.market
         offering = data.get("offering")
         if kind == "new":
+            if not market:
+                self.add_error("market", "Choose Spot Trading or Derivatives.")
+            if not exchange:
+                self.add_error("exchange", "Choose an exchange.")
             if offering is None:
                 self.add_error("offering", "Choose a strategy.")
-            elif (offering.exchange_id, offering.market) != (exchange, market):
+            elif exchange and market and (offering.exchange_id, offering.market) != (exchange, market):
                 self.add_error("offering", "That strategy is not available on this exchange and market. "
                                            "Choose one from the list.")
         if offering is not None and exchange in FIELDS_BY_EXCHANGE:

@@ -8,7 +8,6 @@ so its own reminders start afresh.
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -16,17 +15,17 @@ from django.utils import timezone
 
 from sequence.notifications.services import email_enqueue
 from sequence.onboarding.models import KeyReminder
+from sequence.onboarding.selectors import key_days_left
 from sequence.ops.services import audit_record
 from sequence.trading import services as trading
-from sequence.trading.models import Bot, BotStatus
-from sequence.trading.statuses import ENGINE_STATES, PauseReason
+from sequence.trading.selectors import bots_with_key_expiring
+from sequence.trading.statuses import ENGINE_STATES, BotStatus, PauseReason
 
 WINDOWS = (  # (window, opens this long before expiry), latest first
     (KeyReminder.Window.ONE_HOUR, timedelta(hours=1)),
     (KeyReminder.Window.SEVEN_DAYS, timedelta(days=7)),
     (KeyReminder.Window.TEN_DAYS, timedelta(days=10)),
 )
-STOPPED = (BotStatus.STOPPED,)
 
 
 def due_window(expires_at, now) -> str | None:
@@ -42,16 +41,14 @@ def key_reminders_run(*, now=None) -> dict[str, int]:
     """Send every notice that is due; returns counts per window (0 when all were sent already)."""
     now = now or timezone.now()
     counts = dict.fromkeys(KeyReminder.Window.values, 0)
-    bots = (Bot.objects.filter(credential__isnull=False, key_expires_at__lte=now + timedelta(days=10))
-            .exclude(status__in=STOPPED).select_related("offering__strategy", "offering__exchange", "user"))
-    for bot in bots:
+    for bot in bots_with_key_expiring(before=now + timedelta(days=10)):
         window = due_window(bot.key_expires_at, now)
         if window is not None and _notify(bot, window, now):
             counts[window] += 1
     return counts
 
 
-def _notify(bot: Bot, window: str, now) -> bool:
+def _notify(bot, window: str, now) -> bool:
     try:
         with transaction.atomic():
             KeyReminder.objects.create(bot=bot, credential_id=bot.credential_id, window=window,
@@ -59,7 +56,7 @@ def _notify(bot: Bot, window: str, now) -> bool:
             context = {"exchange": bot.offering.exchange.name, "strategy": bot.offering.strategy.name,
                        "market": bot.offering.get_market_display(), "key_tail": bot.credential.key_tail,
                        "expires_on": bot.key_expires_at.date().isoformat(),
-                       "days_left": max(0, math.ceil((bot.key_expires_at - now).total_seconds() / 86400))}
+                       "days_left": max(0, key_days_left(bot.key_expires_at, now))}
             if window == KeyReminder.Window.EXPIRED:
                 locked = trading.bot_lock(bot_id=bot.pk)
                 was_live = locked.status in ENGINE_STATES

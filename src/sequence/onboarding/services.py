@@ -15,12 +15,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from sequence.accounts.models import User
-from sequence.accounts.services import anti_phishing_code_set
-from sequence.catalog.models import Exchange
-from sequence.catalog.selectors import user_is_invited
+from sequence.accounts.services import anti_phishing_code_set, user_lock
+from sequence.catalog.selectors import connects_through_support, user_is_invited
 from sequence.notifications.services import email_enqueue
 from sequence.onboarding.models import Submission
+from sequence.onboarding.selectors import ELIGIBILITY_FLAG
 from sequence.ops.jobs import defer
 from sequence.ops.services import audit_record
 from sequence.trading import services as trading
@@ -28,7 +27,8 @@ from sequence.vault.services import credential_destroy, credential_open, credent
 
 log = logging.getLogger(__name__)
 
-OPEN_STATES = (Submission.Status.SUBMITTED, Submission.Status.VERIFYING, Submission.Status.NEEDS_ATTENTION)
+OPEN_STATES = (Submission.Status.SUBMITTED, Submission.Status.VERIFYING, Submission.Status.NEEDS_ATTENTION,
+               Submission.Status.ELIGIBILITY)
 MAX_VERIFY_ATTEMPTS = 5
 
 
@@ -44,19 +44,19 @@ def _defer_verification(submission: Submission) -> None:
 
 
 @transaction.atomic
-def submission_create(*, user: User, data: dict, request=None) -> tuple[Submission, bool]:
+def submission_create(*, user, data: dict, request=None) -> tuple[Submission, bool]:
     """Store one submitted form; returns (submission, created). A repeated form token returns the first."""
     # Lock order (sequence.ops.jobs): user -> bot -> submission. Only the user row: a double
     # click is serialised here.
-    User.objects.select_for_update(of=("self",)).filter(pk=user.pk).first()
+    user_lock(user)
     existing = Submission.objects.filter(user=user, form_token=data["form_token"]).first()
     if existing is not None:
         return existing, False
     offering = data["offering"]
-    exchange: Exchange = offering.exchange
-    if not user_is_invited(user=user, strategy=offering.strategy):
-        raise EligibilityError(f"“{offering.strategy.name}” is Invite Only. Please contact us to check your "
-                               f"eligibility: {settings.SUPPORT_EMAIL}")
+    exchange = offering.exchange
+    # Read under the user's lock: an invite granted meanwhile releases this submission (or,
+    # committed first, is seen here), see eligibility_release.
+    invited = user_is_invited(user=user, strategy=offering.strategy)
     anti_phishing_code_set(user=user, code=data["anti_phishing_code"], request=request)
 
     if data["kind"] == Submission.Kind.REFRESH:
@@ -67,7 +67,7 @@ def submission_create(*, user: User, data: dict, request=None) -> tuple[Submissi
     flags: list[str] = []
     credential = None
     status = Submission.Status.SUBMITTED
-    if exchange.connection == Exchange.Connection.CONTACT_SUPPORT:
+    if connects_through_support(exchange):
         status = Submission.Status.CONTACT_SUPPORT
         flags.append("alternate_connection")
     else:
@@ -75,6 +75,10 @@ def submission_create(*, user: User, data: dict, request=None) -> tuple[Submissi
                                       label=data.get("api_name", ""))
     if exchange.flag_for_operator:
         flags.append(f"{exchange.slug}_contact_support")
+    if not invited:
+        flags.append(ELIGIBILITY_FLAG)
+        if status == Submission.Status.SUBMITTED:
+            status = Submission.Status.ELIGIBILITY  # kept sealed, not checked, until an operator decides
 
     _supersede_open_submissions(bot)
     submission = Submission.objects.create(
@@ -87,17 +91,64 @@ def submission_create(*, user: User, data: dict, request=None) -> tuple[Submissi
     audit_record(actor=user, action=f"onboarding.submitted_{data['kind']}", target=submission, request=request,
                  data={"exchange": exchange.slug, "market": offering.market, "strategy": offering.strategy.slug,
                        "key_tail": submission.key_tail, "flags": flags, "terms": settings.TERMS_VERSION})
+    support_needed = status == Submission.Status.CONTACT_SUPPORT or any(f != ELIGIBILITY_FLAG for f in flags)
     context = {"exchange": exchange.name, "strategy": offering.strategy.name, "market": offering.get_market_display(),
-               "kind": data["kind"], "key_tail": submission.key_tail,
-               "contact_support": status == Submission.Status.CONTACT_SUPPORT or bool(flags),
-               "exchange_notice": exchange.notice}
+               "kind": data["kind"], "key_tail": submission.key_tail, "contact_support": support_needed,
+               "exchange_notice": exchange.notice, "eligibility": not invited}
     email_enqueue(kind="keys_received", user=user, dedup_key=str(submission.pk), context=context)
     if status == Submission.Status.CONTACT_SUPPORT:
         email_enqueue(kind="support_connection_request", user=user, to=settings.SUPPORT_EMAIL,
                       dedup_key=str(submission.pk), context={**context, "client": user.email})
-    else:
+    elif status == Submission.Status.SUBMITTED:
         _defer_verification(submission)
     return submission, True
+
+
+@transaction.atomic
+def eligibility_release(*, user, strategy_id, actor, request=None) -> list[Submission]:
+    """The client was granted an invite to the strategy: their submissions waiting for it go
+    on to verification. Returns those submissions (the caller resolves their flag).
+
+    The user's row is locked first, as ``submission_create`` does: a submission stored while
+    the grant was being written is seen here once it commits, never left waiting.
+    """
+    user_lock(user)
+    released = []
+    waiting = Submission.objects.filter(user=user, offering__strategy_id=strategy_id,
+                                        status=Submission.Status.ELIGIBILITY).values_list("pk", "bot_id")
+    for pk, bot_id in waiting:
+        trading.bot_lock(bot_id=bot_id)  # lock order: user -> bot -> submission
+        submission = Submission.objects.select_for_update(of=("self",)).get(pk=pk)
+        if submission.status != Submission.Status.ELIGIBILITY:
+            continue
+        submission.status = Submission.Status.SUBMITTED
+        submission.verifying_since = timezone.now()  # "stuck" counts from here, not from the form
+        submission.save(update_fields=["status", "verifying_since"])
+        audit_record(actor=actor, action="onboarding.eligibility_granted", target=submission, request=request)
+        _defer_verification(submission)
+        released.append(submission)
+    return released
+
+
+@transaction.atomic
+def eligibility_refuse(*, submission: Submission, actor, note: str, request=None) -> Submission:
+    """An operator refused the client's eligibility request: the key is destroyed unused and a
+    new bot (it never traded) is stopped. A refresh leaves its bot as it is, on its old key."""
+    bot_id = Submission.objects.values_list("bot_id", flat=True).get(pk=submission.pk)
+    bot = trading.bot_lock(bot_id=bot_id)  # lock order: bot -> submission
+    submission = Submission.objects.select_for_update(of=("self",)).get(pk=submission.pk)
+    if submission.status != Submission.Status.ELIGIBILITY:
+        raise EligibilityError(f"This submission is not waiting for an eligibility check; it is "
+                               f"“{submission.get_status_display()}”.")
+    submission.status = Submission.Status.NOT_ELIGIBLE
+    submission.save(update_fields=["status"])
+    if submission.credential_id and submission.credential_id != bot.credential_id:
+        credential_destroy(credential=submission.credential, reason="eligibility request refused")
+    if submission.kind == Submission.Kind.NEW:
+        trading.bot_stop(bot_id=bot_id, actor=actor, request=request)
+    audit_record(actor=actor, action="onboarding.eligibility_refused", target=submission, request=request,
+                 data={"note": note})
+    return submission
 
 
 def _supersede_open_submissions(bot) -> None:
@@ -110,7 +161,7 @@ def _supersede_open_submissions(bot) -> None:
 
 
 @transaction.atomic
-def submission_recheck(*, submission: Submission, user: User, request=None, actor=None) -> bool:
+def submission_recheck(*, submission: Submission, user, request=None, actor=None) -> bool:
     """The client fixed the key on the exchange: verify again (``actor``: an operator doing it)."""
     bot_id = Submission.objects.values_list("bot_id", flat=True).get(pk=submission.pk, user=user)
     trading.bot_lock(bot_id=bot_id)  # lock order: bot -> submission

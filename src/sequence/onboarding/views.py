@@ -12,7 +12,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from sequence.accounts.decorators import recent_second_factor_required, second_factor_fresh
-from sequence.catalog.models import Exchange, Offering
+from sequence.catalog.selectors import exchanges, offerings_open
 from sequence.onboarding import services
 from sequence.onboarding.fields import FIELDS_BY_EXCHANGE, SECRET_FIELDS
 from sequence.onboarding.forms import SubmissionForm
@@ -23,13 +23,12 @@ SECRET_POST_FIELDS = SECRET_FIELDS  # hidden from Django's error reports
 
 
 def _form(request, data=None):
-    offerings = Offering.objects.filter(active=True, strategy__active=True).select_related("strategy", "exchange")
-    exchanges = Exchange.objects.all()
+    offerings = offerings_open()
     kind = "refresh" if request.GET.get("type") == "refresh" else "new"
     initial = {"registered_email": request.user.email, "kind": kind, "form_token": uuid.uuid4(),
                "anti_phishing_code": request.user.anti_phishing_code}
     return SubmissionForm(data, user=request.user, offerings=offerings, bots=refreshable_bots(request.user),
-                          exchanges=exchanges, initial=initial)
+                          exchanges=exchanges(), initial=initial)
 
 
 @never_cache
@@ -40,19 +39,18 @@ def submit(request):
     if request.method == "POST" and form.is_valid():
         if not second_factor_fresh(request):  # pragma: no cover - the decorator sends stale sessions away
             return redirect("accounts:reauth")
-        try:
-            submission, _created = services.submission_create(user=request.user, data=form.cleaned_data,
-                                                              request=request)
-        except services.EligibilityError as exc:
-            form.add_error("offering", exc.message)
-        else:
-            return redirect("onboarding:submitted", pk=submission.pk)
+        # an Invite Only strategy without an invite is stored as an eligibility request
+        submission, _created = services.submission_create(user=request.user, data=form.cleaned_data,
+                                                          request=request)
+        return redirect("onboarding:submitted", pk=submission.pk)
     offerings = form.fields["offering"].queryset
     return render(request, "onboarding/submit.html", {
         "form": form,
         "offering_meta": [{"id": o.pk, "exchange": o.exchange_id, "market": o.market} for o in offerings],
         "fields_by_exchange": {k: list(v) for k, v in FIELDS_BY_EXCHANGE.items()},
-        "exchanges": Exchange.objects.all(),
+        # a refresh asks for the fields of the chosen bot's exchange (step 8)
+        "bot_exchanges": {pk: bot.offering.exchange_id for pk, bot in form.bots.items()},
+        "exchanges": exchanges(),
         "has_bots": len(form.bots) > 0,
     })
 

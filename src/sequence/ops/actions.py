@@ -3,8 +3,9 @@
 Bot moves (launch, pause, resume, stop, a version move) are the trading app's services,
 called with the operator as actor (they write their own audit events). The rest is here:
 check again, ask for new keys, message the client, resolve a flag, retry a dead-letter email,
-grant or revoke an invite. Operator text goes into emails from the trading team; it is kept
-in the outbox row and the audit event (it holds no secret: operators never see one).
+grant or revoke an invite, refuse an eligibility request (granting the invite accepts it).
+Operator text goes into emails from the trading team; it is kept in the outbox row and the
+audit event (it holds no secret: operators never see one).
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from sequence.accounts.services import user_lock
 from sequence.catalog import services as catalog
 from sequence.notifications.services import email_enqueue, email_retry
 from sequence.onboarding import services as onboarding
 from sequence.ops.models import FlagResolution
 from sequence.ops.services import audit_record
+from sequence.trading.statuses import SubmissionStatus
 
 MAX_TEXT = 4000
 
@@ -73,6 +76,13 @@ def client_message(*, user, operator, subject: str, text: str, request=None) -> 
 def flag_resolve(*, submission, flag: str, operator, note: str = "", request=None) -> FlagResolution:
     if flag not in submission.operator_flags:
         raise ActionError("This submission has no such flag.")
+    if flag == onboarding.ELIGIBILITY_FLAG and submission.status == SubmissionStatus.ELIGIBILITY:
+        # resolving it is a decision: the client's key is verified, or destroyed
+        raise ActionError("An eligibility request is resolved by granting the invite or refusing it.")
+    return _resolved(submission=submission, flag=flag, operator=operator, note=note, request=request)
+
+
+def _resolved(*, submission, flag: str, operator, note: str, request=None) -> FlagResolution:
     resolution, created = FlagResolution.objects.get_or_create(
         submission=submission, flag=flag, defaults={"note": note.strip()[:MAX_TEXT], "resolved_by": operator})
     if not created:
@@ -80,6 +90,31 @@ def flag_resolve(*, submission, flag: str, operator, note: str = "", request=Non
     audit_record(actor=operator, action="ops.flag_resolved", target=submission, request=request,
                  data={"flag": flag, "note": resolution.note})
     return resolution
+
+
+def eligibility_grant(*, submission, operator, reason: str, request=None) -> None:
+    """Accept an eligibility request from the queue: the invite to its strategy is granted."""
+    if submission.status != SubmissionStatus.ELIGIBILITY:
+        raise ActionError("This submission is not waiting for an eligibility check; "
+                          f"it is “{submission.get_status_display()}”.")
+    invite_grant(user=submission.user, strategy=submission.offering.strategy, operator=operator, reason=reason,
+                 request=request)
+
+
+@transaction.atomic
+def eligibility_refuse(*, submission, operator, text: str, request=None) -> None:
+    """Refuse an eligibility request: the key is destroyed unused, a new bot stopped, the flag
+    resolved, and the client gets the operator's words from the trading team."""
+    text = _text(text, "answer to the client")
+    try:
+        onboarding.eligibility_refuse(submission=submission, actor=operator, note=text, request=request)
+    except onboarding.EligibilityError as exc:
+        raise as_action_error(exc) from None
+    _resolved(submission=submission, flag=onboarding.ELIGIBILITY_FLAG, operator=operator,
+              note=f"Refused: {text}", request=request)
+    strategy = submission.offering.strategy.name
+    email_enqueue(kind="ops_message", user=submission.user, dedup_key=f"eligibility:{submission.pk}",
+                  context={"subject": f"Your request for {strategy} (Invite Only)", "message": text})
 
 
 @transaction.atomic
@@ -92,9 +127,18 @@ def dead_email_retry(*, email_id: int, operator, request=None) -> None:
                  data={"kind": email.kind, "client": email.user.email})
 
 
-def invite_grant(*, user, strategy, operator, reason: str, request=None) -> None:
+@transaction.atomic
+def invite_grant(*, user, strategy, operator, reason: str, request=None) -> int:
+    """Grant the invite; the client's submissions waiting for it have their eligibility flag
+    resolved and go on to verification. Returns how many did."""
     reason = _text(reason, "reason")
+    user_lock(user)  # first, as a submission does (lock order user -> bot -> submission): see eligibility_release
     catalog.invite_grant(user=user, strategy=strategy, actor=operator, reason=reason, request=request)
+    released = onboarding.eligibility_release(user=user, strategy_id=strategy.pk, actor=operator, request=request)
+    for submission in released:
+        _resolved(submission=submission, flag=onboarding.ELIGIBILITY_FLAG, operator=operator,
+                  note=f"Invite granted: {reason}", request=request)
+    return len(released)
 
 
 def invite_revoke(*, user, strategy, operator, reason: str, request=None) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from sequence.catalog.models import StrategyVersion
+from sequence.catalog.selectors import strategy_version
 from sequence.ops.jobs import defer
 from sequence.ops.models import BacktestReport
 
@@ -22,7 +22,7 @@ REPORT_CSP = ("sandbox allow-scripts; default-src 'none'; style-src 'unsafe-inli
               "script-src 'unsafe-inline'; img-src data:")
 
 
-def backtest_request(version: StrategyVersion) -> bool:
+def backtest_request(version) -> bool:
     """Queue the version's backtest unless it is built or already queued; True if queued now."""
     from sequence.ops.tasks import strategy_backtest
 
@@ -38,7 +38,7 @@ def backtest_build(*, version_id: int) -> BacktestReport:
     from sequence.backtest.report import write_report
     from sequence.strategy.params import Params, ParamsError
 
-    version = StrategyVersion.objects.get(pk=version_id)
+    version = strategy_version(version_id)
     existing = BacktestReport.objects.filter(version=version).first()
     if existing is not None:
         return existing
@@ -59,7 +59,7 @@ def backtest_build(*, version_id: int) -> BacktestReport:
     return report
 
 
-def backtest_of(version: StrategyVersion | None) -> BacktestReport | None:
+def backtest_of(version) -> BacktestReport | None:
     if version is None:
         return None
     return BacktestReport.objects.filter(version=version).only("pk", "error", "created_at", "candles").first()

@@ -4,7 +4,8 @@ A strategy is a named parameter set validated by ``sequence.strategy.params``, w
 markets (offerings), minimum balance, base currency and invite flag. Saving goes through
 ``sequence.catalog.services.strategy_upsert``, which makes a new ``StrategyVersion`` when the
 parameters change; running bots keep theirs until an operator moves them (bot page). Saving
-is a catalogue change: it needs a second factor from the last 15 minutes.
+is a catalogue change: it needs a second factor from the last 15 minutes. So does the strategy's
+withdrawal threshold (the funds rules' setting, kept by ``sequence.compliance``).
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from sequence.catalog.models import Exchange, Market, Strategy
+from sequence.catalog import selectors as catalog
 from sequence.catalog.services import (
     offering_ensure,
     strategy_upsert,
     strategy_version_current,
     validate_strategy_params,
 )
+from sequence.compliance import services as compliance
 from sequence.ops.access import fresh_factor_or_reauth, staff_required
 from sequence.ops.backtests import REPORT_CSP, backtest_of, backtest_request
 
@@ -41,7 +43,7 @@ def one_way_venue(exchange: str, market: str, contract: str) -> str | None:
 
 def parse_markets(text: str) -> list[tuple[str, str, str]]:
     """One market per line: ``exchange market symbol`` (e.g. ``bybit derivatives BTC/USDT:USDT``)."""
-    exchanges = set(Exchange.objects.values_list("slug", flat=True))
+    exchanges = catalog.exchange_slugs()
     out = []
     for n, line in enumerate(text.splitlines(), start=1):
         parts = line.split()
@@ -52,8 +54,8 @@ def parse_markets(text: str) -> list[tuple[str, str, str]]:
         exchange, market, symbol = parts
         if exchange not in exchanges:
             raise ValidationError(f"Markets, line {n}: unknown exchange “{exchange}”.")
-        if market not in Market.values:
-            raise ValidationError(f"Markets, line {n}: market must be one of {', '.join(Market.values)}.")
+        if market not in catalog.MARKETS:
+            raise ValidationError(f"Markets, line {n}: market must be one of {', '.join(catalog.MARKETS)}.")
         out.append((exchange, market, symbol))
     return out
 
@@ -72,7 +74,7 @@ def check_strategy(*, params: dict, markets: list[tuple[str, str, str]]) -> None
 
 
 @transaction.atomic
-def strategy_save(*, slug: str, data: dict, actor, request=None) -> Strategy:
+def strategy_save(*, slug: str, data: dict, actor, request=None):
     check_strategy(params=data["params"], markets=data["markets"])
     strategy = strategy_upsert(slug=slug, name=data["name"], base_currency=data["base_currency"],
                                min_balance=data["min_balance"], params=data["params"],
@@ -100,8 +102,8 @@ def _form_data(post) -> dict:
     if not min_balance.is_finite() or min_balance <= 0:
         raise ValidationError("The minimum balance must be above zero.")
     base = post.get("base_currency", "")
-    if base not in Strategy.BaseCurrency.values:
-        raise ValidationError(f"The base currency must be one of {', '.join(Strategy.BaseCurrency.values)}.")
+    if base not in catalog.BASE_CURRENCIES:
+        raise ValidationError(f"The base currency must be one of {', '.join(catalog.BASE_CURRENCIES)}.")
     return {"name": name, "description": post.get("description", "")[:2000], "params": params,
             "min_balance": min_balance, "base_currency": base, "invite_only": post.get("invite_only") == "on",
             "markets": parse_markets(post.get("markets", ""))}
@@ -109,13 +111,13 @@ def _form_data(post) -> dict:
 
 @staff_required
 def strategy_list(request):
-    strategies = Strategy.objects.prefetch_related("offerings__exchange").order_by("name")
+    strategies = catalog.strategies_for_console()
     return render(request, "ops/strategies.html", {"strategies": strategies})
 
 
 @staff_required
 def strategy_edit(request, slug=None):
-    strategy = Strategy.objects.filter(slug=slug).first() if slug else None
+    strategy = catalog.strategy_by_slug(slug) if slug else None
     if slug and strategy is None:
         raise Http404
     error, values = "", {}
@@ -127,7 +129,7 @@ def strategy_edit(request, slug=None):
         try:
             data = _form_data(request.POST)
             new_slug = slug or slugify(request.POST.get("slug", "") or data["name"])[:60]
-            if not slug and (not new_slug or Strategy.objects.filter(slug=new_slug).exists()):
+            if not slug and (not new_slug or catalog.strategy_slug_taken(new_slug)):
                 raise ValidationError("That short name is taken or empty: choose another.")
             saved = strategy_save(slug=new_slug, data=data, actor=request.user, request=request)
         except ValidationError as exc:
@@ -136,26 +138,62 @@ def strategy_edit(request, slug=None):
             messages.success(request, f"Saved: {saved.name} is at v{saved.version}.")
             return redirect("ops:strategy", slug=saved.slug)
     elif strategy is not None:
-        values = {"name": strategy.name, "description": strategy.description,
-                  "params": json.dumps(strategy.params, indent=2, sort_keys=True),
-                  "min_balance": strategy.min_balance.normalize(), "base_currency": strategy.base_currency,
-                  "invite_only": "on" if strategy.invite_only else "",
-                  "markets": "\n".join(f"{o.exchange_id} {o.market} {o.symbol}"
-                                       for o in strategy.offerings.filter(active=True))}
+        values = _saved_values(strategy)
+    return _page(request, strategy, values=values, error=error)
+
+
+def _saved_values(strategy) -> dict:
+    return {"name": strategy.name, "description": strategy.description,
+            "params": json.dumps(strategy.params, indent=2, sort_keys=True),
+            "min_balance": strategy.min_balance.normalize(), "base_currency": strategy.base_currency,
+            "invite_only": "on" if strategy.invite_only else "",
+            "markets": "\n".join(f"{o.exchange_id} {o.market} {o.symbol}"
+                                 for o in strategy.offerings.filter(active=True))}
+
+
+def _page(request, strategy, *, values: dict, error: str = "", rules_value: str | None = None,
+          rules_error: str = ""):
     versions = list(strategy.versions.order_by("-version")) if strategy else []
     current = next((v for v in versions if strategy and v.version == strategy.version), None)
+    withdrawal_pct = compliance.withdrawal_percent(strategy.pk) if strategy else None
     return render(request, "ops/strategy.html", {
         "strategy": strategy, "values": values, "error": error, "versions": versions,
         "current": current, "backtest": backtest_of(current),
-        "currencies": Strategy.BaseCurrency.values,
-        "action": reverse("ops:strategy", kwargs={"slug": slug}) if slug else reverse("ops:strategy_new")})
+        "currencies": catalog.BASE_CURRENCIES,
+        "withdrawal_pct": withdrawal_pct, "rules_error": rules_error,
+        "rules_value": rules_value if rules_value is not None else withdrawal_pct,
+        "action": reverse("ops:strategy", kwargs={"slug": strategy.slug}) if strategy
+        else reverse("ops:strategy_new")})
+
+
+@staff_required
+@require_POST
+def strategy_rules(request, slug):
+    """The funds rules' setting of the strategy (F1): the withdrawal share, in percent, above
+    which a notice pauses the bot and an unannounced withdrawal is an alert. A catalogue change:
+    it needs a second factor from the last 15 minutes."""
+    strategy = catalog.strategy_by_slug(slug)
+    if strategy is None:
+        raise Http404
+    back = reverse("ops:strategy", kwargs={"slug": slug})
+    if (reauth := fresh_factor_or_reauth(request, back)) is not None:
+        return reauth
+    text = request.POST.get("withdrawal_pct", "")[:40]
+    try:
+        before = compliance.withdrawal_percent(strategy.pk)
+        after = compliance.withdrawal_limit_set(strategy=strategy, percent=compliance.withdrawal_percent_parse(text),
+                                                actor=request.user, request=request)
+    except compliance.RulesError as exc:
+        return _page(request, strategy, values=_saved_values(strategy), rules_value=text, rules_error=str(exc))
+    messages.success(request, f"Withdrawal threshold of {strategy.name}: {after:f}% (was {before:f}%).")
+    return redirect(back)
 
 
 @staff_required
 @require_POST
 def strategy_backtest(request, slug):
     """Queue the current version's backtest (a strategy saved before the console has none yet)."""
-    strategy = Strategy.objects.filter(slug=slug).first()
+    strategy = catalog.strategy_by_slug(slug)
     if strategy is None:
         raise Http404
     queued = backtest_request(strategy_version_current(strategy=strategy))

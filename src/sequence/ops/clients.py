@@ -8,7 +8,6 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from sequence.catalog.models import Strategy
 from sequence.ops import actions, selectors
 from sequence.ops.access import staff_required
 
@@ -49,9 +48,17 @@ def client_action(request, pk, action):
             strategy = next((s for s in page.invite_strategies if str(s.pk) == post.get("strategy", "")), None)
             if strategy is None:
                 raise actions.ActionError("Choose an invite-only strategy.")
-            fn = actions.invite_grant if action == "grant" else actions.invite_revoke
-            fn(user=client, strategy=strategy, operator=request.user, reason=post.get("reason", ""), request=request)
-            messages.success(request, f"Invite to {strategy.name} {'granted' if action == 'grant' else 'revoked'}.")
-    except (actions.ActionError, Strategy.DoesNotExist) as exc:
+            reason = post.get("reason", "")
+            if action == "grant":
+                released = actions.invite_grant(user=client, strategy=strategy, operator=request.user,
+                                                reason=reason, request=request)
+                waiting = (f" {released} eligibility request{'s' if released != 1 else ''} resolved: "
+                           "the key is being checked." if released else "")
+                messages.success(request, f"Invite to {strategy.name} granted.{waiting}")
+            else:
+                actions.invite_revoke(user=client, strategy=strategy, operator=request.user, reason=reason,
+                                      request=request)
+                messages.success(request, f"Invite to {strategy.name} revoked.")
+    except actions.ActionError as exc:
         messages.error(request, str(exc))
     return redirect("ops:client", pk=client.pk)

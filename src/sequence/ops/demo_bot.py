@@ -10,24 +10,23 @@ from __future__ import annotations
 
 import uuid
 
-from sequence.accounts.models import User
-from sequence.catalog.models import Offering
+from sequence.accounts.selectors import user_by_email
+from sequence.catalog.selectors import offering_of
 from sequence.onboarding.services import submission_create, submission_verify
 from sequence.trading import services as trading
-from sequence.trading.models import Bot
+from sequence.trading.selectors import bot_first_on_offering, bot_for_operator
 from sequence.trading.statuses import BotStatus
 
 DEMO_OFFERING = ("usdt-perp-hedge", "bybit", "derivatives")
 
 
 def ensure_demo_bot(keys: list[dict]) -> str:
-    client = User.objects.get(email="client@example.com")
-    operator = User.objects.get(email="operator@example.com")
-    offering = Offering.objects.select_related("strategy", "exchange").get(
-        strategy__slug=DEMO_OFFERING[0], exchange_id=DEMO_OFFERING[1], market=DEMO_OFFERING[2])
+    client, operator = user_by_email("client@example.com"), user_by_email("operator@example.com")
+    if client is None or operator is None:
+        raise LookupError("the demo's people are missing: run seed_demo first")
+    offering = offering_of(strategy_slug=DEMO_OFFERING[0], exchange=DEMO_OFFERING[1], market=DEMO_OFFERING[2])
     # the seed's own bot is the client's first on that offering; bots the client adds later are theirs
-    bot = (Bot.objects.filter(user=client, offering=offering).exclude(status=BotStatus.STOPPED)
-           .order_by("created_at").first())
+    bot = bot_first_on_offering(user=client, offering=offering)
     if bot is None:
         key = keys[0]  # the trade-only one
         data = {"offering": offering, "kind": "new", "anti_phishing_code": client.anti_phishing_code,
@@ -35,7 +34,7 @@ def ensure_demo_bot(keys: list[dict]) -> str:
                 "funded": True, "form_token": uuid.uuid4(), "api_name": "demo"}
         submission, _ = submission_create(user=client, data=data)
         submission_verify(submission_id=str(submission.pk))
-        bot = Bot.objects.get(pk=submission.bot_id)
+        bot = bot_for_operator(submission.bot_id)
     if bot.status == BotStatus.AWAITING_LAUNCH and bot.launched_at is None:
         trading.bot_launch_request(bot_id=bot.pk, actor=operator)
     return bot.get_status_display()

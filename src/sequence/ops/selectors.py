@@ -8,18 +8,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from sequence.accounts.models import User
-from sequence.catalog.models import Exchange, InviteGrant, Strategy, StrategyVersion
-from sequence.notifications.models import OutboundEmail
-from sequence.onboarding.models import Submission
+from sequence.accounts import selectors as accounts
+from sequence.catalog import selectors as catalog
+from sequence.notifications import selectors as notifications
+from sequence.onboarding import selectors as onboarding
 from sequence.ops.models import AuditEvent, FlagResolution
 from sequence.trading import selectors as trading
-from sequence.trading.models import Bot
-from sequence.trading.statuses import BotStatus
+from sequence.trading.statuses import BotStatus, SubmissionStatus
+
+# Other apps' rows (users, bots, submissions, emails, strategies) come through their selectors;
+# an import-linter contract keeps this app away from their models.
+Row = Any
 
 # The five checks of a verification, and the problem codes of the exchange layer that fail each.
 CHECKS: dict[str, tuple[str, frozenset[str]]] = {
@@ -34,7 +38,7 @@ CHECKS: dict[str, tuple[str, frozenset[str]]] = {
 FLAG_LABELS = {
     "kraken_contact_support": "Kraken: contact the client",
     "alternate_connection": "Binance: alternate connection",
-    "eligibility_request": "Eligibility request",
+    onboarding.ELIGIBILITY_FLAG: "Eligibility request",
 }
 EXPIRY_WINDOW_DAYS = 14
 
@@ -52,7 +56,7 @@ class Check:
 
 @dataclass
 class QueueRow:
-    submission: Submission
+    submission: Row
     checks: list[Check]
     flags: list[tuple[str, str, FlagResolution | None]]  # (flag, label, its resolution)
     actions: list[str] = field(default_factory=list)
@@ -62,7 +66,7 @@ class QueueRow:
         return sum(1 for _, _, r in self.flags if r is None)
 
 
-def checks_of(submission: Submission) -> list[Check]:
+def checks_of(submission) -> list[Check]:
     checked = bool(submission.verification.get("checked_at"))
     codes = {p.get("code") for p in submission.problems}
     out = []
@@ -72,17 +76,10 @@ def checks_of(submission: Submission) -> list[Check]:
     return out
 
 
-def queue(*, status: str = "", exchange: str = "", flag: str = "", limit: int = 200) -> list[QueueRow]:
-    """Submissions newest first, with their checks, flags (resolved or not) and the bot's buttons."""
-    qs = (Submission.objects.select_related("user", "offering__strategy", "offering__exchange", "bot")
-          .order_by("-created_at"))
-    if status:
-        qs = qs.filter(status=status)
-    if exchange:
-        qs = qs.filter(offering__exchange_id=exchange)
-    if flag:
-        qs = qs.filter(operator_flags__contains=[flag])
-    subs = list(qs[:limit])
+def queue(*, status: str = "", exchange: str = "", flag: str = "", limit: int, offset: int) -> list[QueueRow]:
+    """Submissions newest first, with their checks, flags (resolved or not) and the bot's buttons:
+    ``limit`` of them from ``offset`` on."""
+    subs = onboarding.submissions_for_queue(status=status, exchange=exchange, flag=flag, limit=limit, offset=offset)
     resolved: dict[tuple, FlagResolution] = {
         (r.submission_id, r.flag): r
         for r in FlagResolution.objects.filter(submission__in=subs).select_related("resolved_by")}
@@ -94,23 +91,22 @@ def queue(*, status: str = "", exchange: str = "", flag: str = "", limit: int = 
 
 
 def queue_filters() -> dict:
-    return {"statuses": Submission.Status.choices,
-            "exchanges": list(Exchange.objects.values_list("slug", "name")),
+    return {"statuses": SubmissionStatus.choices,
+            "exchanges": catalog.exchange_choices(),
             "flags": list(FLAG_LABELS.items())}
 
 
-def submission(pk) -> Submission | None:
-    return (Submission.objects.select_related("user", "offering__strategy", "offering__exchange", "bot")
-            .filter(pk=pk).first())
+def submission(pk):
+    return onboarding.submission_for_operator(pk)
 
 
 @dataclass(frozen=True)
 class BotPage:
-    bot: Bot
+    bot: Row
     live: trading.LiveView
     history: list[AuditEvent]
     actions: list[str]
-    versions: list[StrategyVersion]
+    versions: list[Row]
     anti_phishing_set: bool
     days_to_expiry: int | None
 
@@ -121,55 +117,59 @@ def bot_page(pk) -> BotPage | None:
         return None
     history = list(AuditEvent.objects.filter(target_type="trading.bot", target_id=str(bot.pk))
                    .order_by("-created_at", "-id")[:100])
-    versions = list(StrategyVersion.objects.filter(strategy_id=bot.offering.strategy_id).order_by("-version"))
+    versions = catalog.strategy_versions(bot.offering.strategy_id)
     days = (bot.key_expires_at - timezone.now()).days if bot.key_expires_at else None
     return BotPage(bot, trading.bot_live(bot, fills=25, events=25), history, trading.actions_for(bot),
                    versions, bool(bot.user.anti_phishing_code), days)
 
 
-def bots(*, status: str = "") -> list[Bot]:
+def bots(*, status: str = "") -> list[Row]:
     out = trading.bots_for_operator()
     return [b for b in out if b.status == status] if status else out
 
 
-def clients(*, q: str = "", limit: int = 200) -> list[User]:
-    qs = User.objects.filter(is_staff=False).order_by("email")
-    if q:
-        qs = qs.filter(Q(email__icontains=q) | Q(full_name__icontains=q))
-    return list(qs.prefetch_related(Prefetch("bots", queryset=Bot.objects.select_related(
-        "offering__strategy", "offering__exchange")))[:limit])
+@dataclass(frozen=True)
+class ClientRow:
+    client: Row
+    bots: list[Row]
+
+
+def clients(*, q: str = "", limit: int = 200) -> list[ClientRow]:
+    """Clients by email or name, each with their bots (two queries whatever their number)."""
+    users = accounts.clients_search(q=q, limit=limit)
+    by_user = trading.bots_by_user(u.pk for u in users)
+    return [ClientRow(u, by_user.get(u.pk, [])) for u in users]
 
 
 @dataclass(frozen=True)
 class ClientPage:
-    client: User
-    bots: list[Bot]
-    submissions: list[Submission]
-    emails: list[OutboundEmail]
+    client: Row
+    bots: list[Row]
+    submissions: list[Row]
+    emails: list[Row]
     audit: list[AuditEvent]
-    grants: list[InviteGrant]
-    invite_strategies: list[Strategy]
+    grants: list[Row]
+    invite_strategies: list[Row]
 
 
 def client_page(pk) -> ClientPage | None:
-    user = User.objects.filter(pk=pk, is_staff=False).first()
+    user = accounts.client_by_id(pk)
     if user is None:
         return None
-    bot_ids = [str(b) for b in Bot.objects.filter(user=user).values_list("pk", flat=True)]
-    sub_ids = [str(s) for s in Submission.objects.filter(user=user).values_list("pk", flat=True)]
+    bots_of = trading.bots_of(user)
+    sub_ids = onboarding.submission_ids_of(user)
     audit = AuditEvent.objects.filter(
         Q(actor_id=user.pk) | Q(target_type="accounts.user", target_id=str(user.pk))
-        | Q(target_type="trading.bot", target_id__in=bot_ids)
+        | Q(target_type="trading.bot", target_id__in=[str(b.pk) for b in bots_of])
         | Q(target_type="onboarding.submission", target_id__in=sub_ids)).order_by("-created_at", "-id")
     return ClientPage(
         client=user,
-        bots=list(Bot.objects.filter(user=user).select_related("offering__strategy", "offering__exchange")),
-        submissions=list(Submission.objects.filter(user=user).select_related("offering__strategy",
-                                                                             "offering__exchange")),
-        emails=list(OutboundEmail.objects.filter(user=user).order_by("-created_at")[:100]),
+        bots=bots_of,
+        submissions=onboarding.submissions_of(user),
+        emails=notifications.emails_of(user, limit=100),
         audit=list(audit[:100]),
-        grants=list(InviteGrant.objects.filter(user=user).select_related("strategy", "granted_by")),
-        invite_strategies=list(Strategy.objects.filter(invite_only=True)),
+        grants=catalog.invite_grants_of(user),
+        invite_strategies=catalog.invite_only_strategies(),
     )
 
 
@@ -200,8 +200,8 @@ def audit_events(f: AuditFilter):
 
 @dataclass(frozen=True)
 class Attention:
-    expiring: list[Bot]
-    dead_emails: list[OutboundEmail]
+    expiring: list[Row]
+    dead_emails: list[Row]
     open_flags: int
     awaiting_launch: int
     open_notices: list = field(default_factory=list)  # compliance: withdrawal notices still open
@@ -211,16 +211,12 @@ class Attention:
 def attention() -> Attention:
     """H3: what needs the team, in one place (the console's home page)."""
     soon = timezone.now() + timedelta(days=EXPIRY_WINDOW_DAYS)
-    expiring = list(Bot.objects.filter(key_expires_at__lte=soon).exclude(status=BotStatus.STOPPED)
-                    .select_related("user", "offering__strategy", "offering__exchange").order_by("key_expires_at"))
-    dead = list(OutboundEmail.objects.filter(status=OutboundEmail.Status.DEAD).select_related("user")
-                .order_by("-created_at")[:100])
+    expiring = trading.bots_expiring(before=soon)
+    dead = notifications.dead_emails(limit=100)
     resolved = set(FlagResolution.objects.values_list("submission_id", "flag"))
-    flagged = Submission.objects.exclude(operator_flags=[]).exclude(status=Submission.Status.SUPERSEDED)
-    open_flags = sum(1 for pk, flags in flagged.values_list("pk", "operator_flags")
-                     for f in flags if (pk, f) not in resolved)
+    open_flags = sum(1 for pk, flags in onboarding.flags_in_flight() for f in flags if (pk, f) not in resolved)
     from sequence.compliance import selectors as compliance
 
-    return Attention(expiring, dead, open_flags, Bot.objects.filter(status=BotStatus.AWAITING_LAUNCH).count(),
+    return Attention(expiring, dead, open_flags, trading.bots_count(status=BotStatus.AWAITING_LAUNCH),
                      [n for n in compliance.notices_for_operator() if n.is_open],
                      compliance.alerts_for_operator(status="open"))

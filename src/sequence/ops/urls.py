@@ -21,6 +21,7 @@ urlpatterns = [
     path("catalogue/", catalogue.strategy_list, name="strategies"),
     path("catalogue/new/", catalogue.strategy_edit, name="strategy_new"),
     path("catalogue/<slug:slug>/", catalogue.strategy_edit, name="strategy"),
+    path("catalogue/<slug:slug>/rules/", catalogue.strategy_rules, name="strategy_rules"),
     path("catalogue/<slug:slug>/backtest/", catalogue.strategy_backtest, name="strategy_backtest"),
     path("catalogue/<slug:slug>/backtest/v<int:version>.html", catalogue.backtest_report, name="backtest_report"),
     path("audit/", audit.audit_log, name="audit"),

@@ -2,7 +2,10 @@
 
 CSV columns carry the unit of account (``pnl_BTC``) and USD beside it; each cycle lists the
 exchange's own trade ids of its fills. Amounts are the ledger's Decimals written in full
-(no rounding), so the sums of a parsed CSV equal the page's figures.
+(no rounding), so the sums of a parsed CSV equal the page's figures. A cycle's PnL includes
+its funding (``funding_BTC``); ``quote_left`` is the quote currency the cycle left over
+(a BTC-base spot cycle's USDT, the buy-back's lot rounding), ``quote_left_BTC`` the same at
+the cycle's close price (part of its PnL), so ``pnl - quote_left_BTC`` is the change in BTC.
 """
 
 from __future__ import annotations
@@ -33,13 +36,16 @@ def cycles_csv(perf: Performance) -> str:
     w = csv.writer(out, lineterminator="\n")
     w.writerow(["side", "cycle", "entry_time", "exit_time", "ending", "entry_price", "exit_price",
                 "dca_depth", "duration_seconds", f"pnl_{u}", "pnl_USD", f"fees_{u}", "fees_USD",
-                f"funding_{u}", "quote_left", "trade_ids"])  # fmt: skip
+                f"funding_{u}", "funding_USD", "quote_left", f"quote_left_{u}", "trade_ids"])  # fmt: skip
     for c in perf.closed:
         pnl, fees = c.pnl(mu), c.fees(mu)
+        left = c.quote_left()
         w.writerow([c.side, c.number, _iso(c.entry_ts), _iso(c.exit_ts), c.ending, c.entry_price,
                     c.exit_price, c.dca_depth, (c.duration_ms or 0) / 1000, pnl,
                     _usd(perf, pnl, c.last_price), fees, _usd(perf, fees, c.last_price), c.funding,
-                    c.quote_left(), " ".join(c.trade_ids)])  # fmt: skip
+                    _usd(perf, c.funding, c.last_price), left,
+                    left / c.last_price if perf.unit_is_coin and left else left,
+                    " ".join(c.trade_ids)])  # fmt: skip
     return out.getvalue()
 
 
@@ -82,12 +88,15 @@ def chart_data(perf: Performance) -> dict[str, Any]:
                     "kind": p.kind} for p in perf.points],
         "cycles": [{"t": _iso(c.exit_ts), "entry": _iso(c.entry_ts), "side": c.side,
                     "number": c.number, "pnl": float(c.pnl(mu)), "pnl_exact": str(c.pnl(mu)),
-                    "fees_exact": str(c.fees(mu)), "ending": c.ending, "dca_depth": c.dca_depth,
+                    "fees_exact": str(c.fees(mu)), "funding_exact": str(c.funding),
+                    "quote_left_exact": str(c.quote_left()), "ending": c.ending, "dca_depth": c.dca_depth,
                     "entry_price": str(c.entry_price), "exit_price": str(c.exit_price)}
                    for c in perf.closed],
         "summary": {
             "cycles": len(perf.closed), "realised": float(perf.realised),
             "realised_exact": str(perf.realised), "fees_exact": str(perf.fees),
+            "funding_exact": str(perf.funding_closed), "funding_total_exact": str(perf.funding_total),
+            "funding_outside_exact": str(perf.funding_outside),
             "equity": _num(perf.equity), "equity_exact": None if perf.equity is None else str(perf.equity),
             "return": None if r is None else r.total_return,
             "max_drawdown": None if r is None else r.drawdown.max,

@@ -2,8 +2,14 @@
 
 The figures come from :mod:`sequence.metrics` over the engine's fills (read through
 ``sequence.trading.selectors``), in Decimal: a cycle's PnL is what its fills moved, net of
-their fees, as the exchange booked them. Funding is not in the engine's fills ledger, so
-a cycle's funding is 0 here (the exchange's funding rows are not read yet).
+their fees, as the exchange booked them, plus the funding its position paid or received.
+
+Funding is the exchange's ledger rows the engine recorded (``trading.selectors.bot_funding``),
+each given to the cycle of the side whose position paid it, open at its time. A payment in
+the unit of account counts as it is; one in the other currency of the market (a USDT payment
+of a BTC book) at the market's price when the engine read it. A payment whose side is not
+known, or of a side that was flat, belongs to no cycle: it is in :attr:`Performance.funding`
+(and so in the account's figures) but in no cycle's PnL.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from decimal import Decimal
 
 from sequence.metrics.cycles import (
     Cycle,
+    Funding,
     MetricFill,
     OpenPosition,
     SideStats,
@@ -43,10 +50,16 @@ class Performance:
     returns: Returns | None
     equity: Decimal | None
     price: Decimal | None
+    funding: list[Funding]  # every payment, in the unit of account, oldest first
 
     @property
     def metric_unit(self) -> str:
         return "coin" if self.unit_is_coin else "quote"
+
+    @property
+    def spot_in_coin(self) -> bool:
+        """A BTC-base spot book: its cycles may leave USDT over (reported beside the PnL)."""
+        return self.unit_is_coin and self.bot.offering.market_kind == "spot"
 
     @property
     def closed(self) -> list[Cycle]:
@@ -60,6 +73,46 @@ class Performance:
     @property
     def fees(self) -> Decimal:
         return sum((c.fees(self.metric_unit) for c in self.closed), ZERO)
+
+    @property
+    def funding_closed(self) -> Decimal:
+        """The closed cycles' funding (in :attr:`realised`), in the unit."""
+        return sum((c.funding for c in self.closed), ZERO)
+
+    @property
+    def funding_total(self) -> Decimal:
+        """Every funding payment recorded, in the unit: closed cycles', open ones', and those
+        of no cycle."""
+        return sum((f.amount for f in self.funding), ZERO)
+
+    @property
+    def funding_outside(self) -> Decimal:
+        """Funding that belongs to no cycle (its side not known, or flat at its time)."""
+        return self.funding_total - sum((c.funding for c in self.cycles), ZERO)
+
+
+def funding_of(bot, payments) -> list[Funding]:
+    """The engine's funding payments in the unit of account (see the module); a payment in a
+    currency the market does not price is left out.
+
+    Example: a USDT-base book paid 0.5 USDT -> -0.5; a BTC book received 2 USDT read at a
+    price of 20,000 -> 0.0001 BTC."""
+    unit, is_coin = unit_of(bot)
+    coin, _, rest = bot.offering.symbol.partition("/")
+    quote, _, settle = rest.partition(":")
+    out = []
+    for pay in payments:
+        cur = pay.currency.upper()
+        if cur == unit.upper():
+            amount = pay.amount
+        elif pay.price and is_coin and cur in (quote.upper(), settle.upper()):
+            amount = pay.amount / pay.price
+        elif pay.price and not is_coin and cur == coin.upper():
+            amount = pay.amount * pay.price
+        else:
+            continue
+        out.append(Funding(ts_ms=pay.ms, side=pay.side, amount=amount))
+    return out
 
 
 def metric_fills_of(bot, fills) -> list[MetricFill]:
@@ -85,7 +138,8 @@ def performance(bot) -> Performance:
     spot = bot.offering.market_kind == "spot"
     fills = trading.bot_fills(bot)
     mfills = metric_fills_of(bot, fills)
-    cycles = build_cycles(mfills, contract=contract, spot=spot)
+    funding = funding_of(bot, trading.bot_funding(bot))
+    cycles = build_cycles(mfills, contract=contract, spot=spot, funding=funding)
     engine, sides = trading.bot_engine_state(bot)
     snap = snapshot(bot, engine, sides)
     mu = "coin" if is_coin else "quote"
@@ -98,4 +152,5 @@ def performance(bot) -> Performance:
         metric_fills=mfills, cycles=cycles, stats=side_stats(cycles, mu),
         open=open_positions(cycles, contract=contract, unit=mu, mark=price) if price else [],
         points=points, returns=measured, equity=snap.equity if snap else None, price=price,
+        funding=funding,
     )  # fmt: skip

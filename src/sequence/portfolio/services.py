@@ -50,23 +50,29 @@ def snapshot(bot, engine, sides) -> Snapshot | None:
 
         linear, spot:  s q (P - E)            (quote)
         inverse:       s q (1/E - 1/P)        (coin; q in USD contracts)
+        BTC-base spot: s q (1/E - 1/P)        (coin; q the USDT the short side holds)
 
     A coin unit on a linear market counts the quote PnL at P. Spot's balance already holds
-    the coins at cost (the engine's B), so its unrealised PnL is the same formula.
+    the coins at cost (the engine's B), so its unrealised PnL is the same formula: for a BTC
+    base, B holds the USDT at cost (q/E), and the equity is the BTC held plus q/P.
     Example (linear long): balance 1,000, 0.1 BTC at 20,000, P 21,000 -> 1,000 + 100 = 1,100.
+    Example (BTC-base spot): B = 1 BTC, of which 200 USDT from a sale of 0.01 BTC at 20,000
+    (0.99 BTC held); at P 19,000 -> 1 - 200 (1/20,000 - 1/19,000) = 0.99 + 200/19,000
+    = 1.000526... BTC.
     """
     if engine is None or engine.balance is None or not engine.last_price:
         return None
     price = engine.last_price
-    inverse = bot.offering.market_kind == "inverse"
+    unit, coin = unit_of(bot)
+    # sizes in quote, PnL in the coin: inverse contracts, and the short side of a BTC-base spot book
+    in_coin = bot.offering.market_kind == "inverse" or (bot.offering.market_kind == "spot" and coin)
     upl = ZERO
     for s in sides:
         if s.size <= 0 or not s.entry_price:
             continue
         sign = 1 if s.side == "long" else -1
-        upl += sign * s.size * ((1 / s.entry_price - 1 / price) if inverse else (price - s.entry_price))
-    unit, coin = unit_of(bot)
-    equity = engine.balance + (upl / price if coin and not inverse else upl)
+        upl += sign * s.size * ((1 / s.entry_price - 1 / price) if in_coin else (price - s.entry_price))
+    equity = engine.balance + (upl / price if coin and not in_coin else upl)
     return Snapshot(equity=equity, unit=unit, usd=equity * price if coin else equity, price=price,
                     balance=engine.balance)
 

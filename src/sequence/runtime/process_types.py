@@ -10,7 +10,10 @@ all on one DATABASE_URL; `sequence run` starts one of each for the demo.
   steps). A worker restricted with --queues / PROCRASTINATE_WORKER_QUEUES must
   leave every queue served by some worker, "engine" above all, or bots stop.
 - venue: the simulated exchange (`sequence venue serve`, Bybit and OKX
-  protocols), a platform process for paper trading and the demo.
+  protocols), a platform process for paper trading and the demo. It replays
+  the candle file given; PAPER_VENUE_FEED=live:bybit in its environment (which
+  `sequence run` and the systemd unit pass on) prices it live from the real
+  exchange's public market data instead, at speed 1 (`sequence.venue.live_ccxt`).
 
 `smtp_sink` is the demo's stand-in for a mail server, not a platform process.
 """

@@ -22,6 +22,10 @@ def main(argv: list[str]) -> int:
     env.setdefault("SECURE_COOKIES", "0")
     env.setdefault("SECURE_SSL_REDIRECT", "0")
     env.setdefault("STATIC_MANIFEST", "0")
+    # The test databases are thrown away: their commits need not wait for the WAL to reach the
+    # disk (every test's flush and every worker's job is a commit). Per connection, so a server
+    # at DATABASE_URL keeps its own setting for everything else.
+    env.setdefault("PGOPTIONS", "-c synchronous_commit=off")
     # Not the demo, so the secrets must come from the environment: fresh ones for each run.
     env.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     env.setdefault("FIELD_ENCRYPTION_KEY", "k1:" + base64.b64encode(secrets.token_bytes(32)).decode())

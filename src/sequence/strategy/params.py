@@ -97,6 +97,12 @@ class Params:
         return self.contract == "inverse" or (self.market == "spot" and self.sides == "short")
 
     @property
+    def spot_coin_base(self) -> bool:
+        """Spot with a coin base: the short side sells the coin and buys more back. Its sizes
+        are in quote (``q``, USDT) while the market's lot is in the coin (BTC)."""
+        return self.market == "spot" and self.sides == "short"
+
+    @property
     def unit(self) -> str:
         """The unit of account: ``coin`` or ``quote``."""
         return "coin" if self.coin_margined else "quote"

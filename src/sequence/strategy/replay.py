@@ -119,6 +119,8 @@ def replay(
     ``precision``: round every order to the market's grid and minimums (see the module).
     ``on_candle(i, equity, book)`` is called after each candle (for reports).
     """
+    if precision is not None and p.spot_coin_base:
+        precision = precision.sized_in_quote()  # the coin's lot, the strategy's quote sizes
     book = Book()
     balance = p.starting_balance
     peak = balance

@@ -1,19 +1,15 @@
-"""The step of one bot as a job, and the chain of steps.
+"""The step of one bot: load, trade (``sequence.engine.runner``), write, next due time.
 
-A live bot's steps form a chain: each step, in the same transaction as the state it wrote,
-defers the next one (``lock`` and ``queueing_lock`` ``bot:{id}``: two steps of one bot never
-run together, and at most one waits). ``ensure_chains`` (periodic) re-creates a chain that
-was lost. The interval is market time (ENGINE_STEP_SECONDS), turned into wall time by the
-market's observed speed, so the demo's accelerated clock steps faster.
-
-Workers LISTEN for new jobs and poll every WORKER_POLL_SECONDS for scheduled ones (settings).
-One job per bot-step: bench/engine_bench.py measures what a step costs, jobs included;
-batching bots per job (fixed shards whose lock is the shard's) is the lever if jobs ever
-become the limit.
+Steps are run by the shards' ticks (:mod:`sequence.trading.shards`, which also holds the
+step clock: ``step_now``, ``ensure_chains``). The interval is market time
+(ENGINE_STEP_SECONDS), turned into wall time by the market's observed speed, so the demo's
+accelerated clock steps faster.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -21,7 +17,7 @@ from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 
 from sequence.catalog.selectors import strategy_version_params
 from sequence.core.clock import Clock, SystemClock
@@ -29,66 +25,59 @@ from sequence.engine.model import BotContext, SideMemo
 from sequence.engine.runner import StepResult, run_step
 from sequence.exchanges.errors import AuthenticationError, ExchangeError, PermissionDeniedError
 from sequence.exchanges.port import ExchangePort
-from sequence.ops.jobs import defer, defer_statement
 from sequence.strategy.params import Params
 from sequence.trading import hooks, store
+from sequence.trading.lanes import CALLER, Lane
 from sequence.trading.models import Bot
 from sequence.trading.ports import port_for, precision_of
-from sequence.trading.statuses import BotStatus
+from sequence.trading.shards import ensure_chains, step_now  # noqa: F401 - the step clock's entry points
+from sequence.trading.statuses import STEPPING, BotStatus
 
 log = logging.getLogger(__name__)
 
-STEPPING = (BotStatus.LIVE, BotStatus.PAUSED, BotStatus.NEEDS_ATTENTION)
 # The one clock seam (sequence.core.clock): wall time of steps; tests may put a ManualClock here.
 CLOCK: Clock = SystemClock()
 # The benchmark's seam (bench/engine_bench.py): a process that sets it steps every bot through
 # the port it returns (an in-process simulated exchange) instead of the bot's real exchange.
 PORT_FACTORY: Callable[[Bot], ExchangePort] | None = None
+# Bots stepping in this process. Steps of several bots share a lane's connection, on which an
+# advisory lock is re-entrant: this set keeps a second step of a bot out when the lock cannot.
+_RUNNING: set[str] = set()
 
 
 def lock_of(bot_id) -> str:
+    """The job lock of a bot's one-off jobs (verify, launch, wind down)."""
     return f"bot:{bot_id}"
 
 
-def _defer_step(bot_id, *, seconds: float = 0.0) -> int | None:
-    from sequence.trading.tasks import bot_step
-
-    # A step due sooner than a worker's poll is deferred as due now: NOTIFY wakes a worker at
-    # once, whereas a job scheduled a few milliseconds ahead would wait for the next poll.
-    if seconds < settings.WORKER_POLL_SECONDS:
-        seconds = 0.0
-    schedule = {"milliseconds": int(seconds * 1000)} if seconds > 0 else None
-    return defer(bot_step, lock=lock_of(bot_id), queueing_lock=lock_of(bot_id), schedule_in=schedule,
-                 bot_id=str(bot_id))
-
-
 def chain_start(bot: Bot) -> None:
-    _defer_step(bot.pk)
+    step_now(bot)
 
 
-def step_now(bot: Bot) -> None:
-    """Bring the waiting step forward to now (or defer one): pause and resume act at once."""
-    with connection.cursor() as cur:
-        cur.execute("UPDATE procrastinate_jobs SET scheduled_at = NULL WHERE queueing_lock = %s "
-                    "AND status = 'todo'", [lock_of(bot.pk)])
-        moved = cur.rowcount
-    if not moved:
-        _defer_step(bot.pk)
-
-
-def ensure_chains() -> int:
-    """Defer a step for every stepping bot that has none waiting or running; returns how many."""
-    with connection.cursor() as cur:
-        cur.execute("SELECT lock FROM procrastinate_jobs WHERE lock LIKE 'bot:%%' "
-                    "AND status IN ('todo', 'doing')")
-        busy = {row[0] for row in cur.fetchall()}
-    count = 0
-    for bot_id in Bot.objects.filter(status__in=STEPPING, launched_at__isnull=False).values_list("pk", flat=True):
-        if lock_of(bot_id) not in busy and _defer_step(bot_id) is not None:
-            count += 1
-    if count:
-        log.warning("re-created %d lost step chain(s)", count)
-    return count
+@contextlib.asynccontextmanager
+async def no_step_of(bot: Bot, timeout: float = 120.0):
+    """While inside, no step of the bot runs anywhere: this process's claim first (its steps take
+    their locks on one connection, where an advisory lock is re-entrant), then the step lock,
+    polled (a blocking wait would hold a connection other steps need)."""
+    key = str(bot.pk)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        if key not in _RUNNING:
+            _RUNNING.add(key)
+            if await sync_to_async(store.try_lock)(bot.pk):
+                break
+            _RUNNING.discard(key)
+        if loop.time() > deadline:
+            raise TimeoutError(f"bot {bot.pk}: a step held it for over {timeout:.0f} s")
+        await asyncio.sleep(0.05)
+    try:
+        yield
+    finally:
+        try:
+            await sync_to_async(store.unlock)(bot.pk)
+        finally:
+            _RUNNING.discard(key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +120,8 @@ def _load(bot_id):
         flags, loaded = store.load(bot_id)
     if flags is None or loaded is None:
         if flags is not None and flags["busy"]:
-            # Another step of this bot is running (its job was requeued as stalled while it
-            # still ran): it, not this one, carries the chain on.
+            # another step of this bot is running (its tick was requeued as stalled while it
+            # still ran, or a wind-down holds it): it, not this one, carries the chain on
             log.warning("bot %s: a step is already running, this one stands down", bot_id)
         return None, None
     try:
@@ -144,7 +133,7 @@ def _load(bot_id):
                 loaded.sides_before[name] = store.side_signature(SideMemo(name))
         return static, loaded
     except BaseException:
-        store.unlock(flags["number"])
+        store.unlock(bot_id)
         raise
 
 
@@ -177,33 +166,47 @@ def _context(static: _Static, market, loaded) -> BotContext:
 class _SqlStore:
     """The runner's store: writes the step's orders before they are sent (one round trip)."""
 
-    def __init__(self, bot_id, loaded) -> None:
+    def __init__(self, bot_id, loaded, lane: Lane) -> None:
         self.bot_id = bot_id
         self.loaded = loaded
+        self.lane = lane
 
     async def commit(self, ctx, state) -> None:
         statements = store.step_statements(self.bot_id, state, self.loaded)
         if statements:
-            await sync_to_async(store.execute)(statements)
+            await self.lane(store.execute)(statements)
+        statements.saved()
 
 
-async def step_bot(bot_id, *, port: ExchangePort | None = None, schedule: bool = True) -> StepResult | None:
-    """One step of one bot (the job's body). ``port``: tests and benchmarks pass their own."""
-    static, loaded = await sync_to_async(_load)(bot_id)
-    if static is None:
+async def step_bot(bot_id, *, port: ExchangePort | None = None, schedule: bool = True,
+                   lane: Lane = CALLER) -> StepResult | None:
+    """One step of one bot (a tick runs it). ``port``: tests and benchmarks pass their own.
+    ``schedule`` False leaves the bot's next due time alone (a step run by hand). ``lane``: the
+    thread of its database work (sequence.trading.lanes); by default the caller's."""
+    key = str(bot_id)
+    if key in _RUNNING:
+        log.warning("bot %s: a step is already running in this process, this one stands down", bot_id)
         return None
-    unlocked = False
+    _RUNNING.add(key)
+    lane = lane.of(key)  # every database call of the step on one connection: the lock's
     try:
-        result, ctx, error = await _step_locked(static, loaded, port)
-        unlocked = await sync_to_async(_finish)(static.bot, ctx, loaded, error, schedule,
-                                                error.startswith("the exchange refused the key"))
-        return result
-    finally:  # whatever happened, the bot's step lock goes (a held one would stop it for good)
-        if not unlocked:
-            await sync_to_async(store.unlock)(static.bot.number)
+        static, loaded = await lane(_load)(bot_id)
+        if static is None:
+            return None
+        unlocked = False
+        try:
+            result, ctx, error = await _step_locked(static, loaded, port, lane)
+            unlocked = await lane(_finish)(static.bot, ctx, loaded, error, schedule,
+                                           error.startswith("the exchange refused the key"))
+            return result
+        finally:  # whatever happened, the bot's step lock goes (a held one would stop it for good)
+            if not unlocked:
+                await lane(store.unlock)(bot_id)
+    finally:
+        _RUNNING.discard(key)
 
 
-async def _step_locked(static: _Static, loaded, port: ExchangePort | None):
+async def _step_locked(static: _Static, loaded, port: ExchangePort | None, lane: Lane):
     state = loaded.state
     state.wall_ms = CLOCK.now_ms()
     error = ""
@@ -212,13 +215,13 @@ async def _step_locked(static: _Static, loaded, port: ExchangePort | None):
     try:
         if port is None and PORT_FACTORY is not None:
             port = PORT_FACTORY(static.bot)
-        port = port or await sync_to_async(port_for)(static.bot)
+        port = port or await lane(port_for)(static.bot)
         markets = await port.load_markets()
         market = markets.get(static.bot.offering.symbol)
         if market is None:
             raise ExchangeError(f"{static.bot.offering.symbol} is not a market of this exchange")
         ctx = _context(static, market, loaded)
-        result = await run_step(ctx, port, _SqlStore(static.bot.pk, loaded), state)
+        result = await run_step(ctx, port, _SqlStore(static.bot.pk, loaded, lane), state)
     except (AuthenticationError, PermissionDeniedError) as exc:
         error = f"the exchange refused the key: {exc}"
     except ExchangeError as exc:
@@ -230,48 +233,30 @@ async def _step_locked(static: _Static, loaded, port: ExchangePort | None):
 
 
 def _finish(bot: Bot, ctx, loaded, error: str, schedule: bool, key_refused: bool) -> bool:
-    """The step's last write, with the next step's job and the lock's release: one round trip
+    """The step's last write, with the next due time and the lock's release: one round trip
     for a step that needs no person and no monitor. Returns True when the lock was released."""
     state = loaded.state
     wall_ms = CLOCK.now_ms()
     speed = store.learned_speed(loaded, state, wall_ms)
+    delay = settings.ENGINE_STEP_SECONDS / max(1.0, speed)
+    next_in = (delay, min(settings.ENGINE_TICK_SECONDS, delay)) if schedule else None
     statements = store.end_statements(bot.pk, state, loaded, wall_ms=wall_ms, speed=speed, written=ctx is not None,
-                                      base_currency=ctx.base_currency if ctx else "", error=error)
+                                      base_currency=ctx.base_currency if ctx else "", error=error, next_in=next_in)
     reason = state.attention or ("the exchange refused the API key" if key_refused else "")
     # monitors look at steps that saw something not of the engine's own doing (a foreign fill is
     # such an event too); the bot's own fills alone are no finding
-    watched = hooks.has_monitors() and bool(loaded.saved_events)
-    delay = settings.ENGINE_STEP_SECONDS / max(1.0, speed)
+    watched = hooks.has_monitors() and bool(loaded.saved_events or statements.events)
     if reason or watched:
         with transaction.atomic():
-            # the next step's job goes with the writes; a pause or stop by a monitor or the
-            # attention below acts on that job (trading.services moves or drops it)
-            store.execute([*statements, _step_statement(bot.pk, delay)] if schedule and state.status in STEPPING
-                          else statements)
+            # the next due time goes with the writes; a pause or stop by a monitor or the
+            # attention below moves it (trading.services asks for a step now)
+            store.execute(statements)
+            statements.saved()
             _attend(bot, ctx, loaded, reason)
         return False
-    unlock = store.unlock_statement(bot.number)
-    if not (schedule and state.status in STEPPING):
-        store.execute([*statements, unlock])
-        return True
-    try:
-        store.execute([*statements, _step_statement(bot.pk, delay), unlock])
-    except IntegrityError as exc:
-        if "queueing_lock" not in str(exc):
-            raise
-        # a step deferred by someone else (pause, resume) between our check and our insert:
-        # it carries the chain on
-        store.execute([*statements, unlock])
+    store.execute([*statements, store.unlock_statement(bot.pk)])
+    statements.saved()
     return True
-
-
-def _step_statement(bot_id, seconds: float):
-    from sequence.trading.tasks import bot_step
-
-    # A step due sooner than a worker's poll is deferred as due now (see _defer_step).
-    ms = int(seconds * 1000) if seconds >= settings.WORKER_POLL_SECONDS else 0
-    return defer_statement(bot_step, lock=lock_of(bot_id), queueing_lock=lock_of(bot_id), schedule_in_ms=ms,
-                           bot_id=str(bot_id))
 
 
 def _attend(bot: Bot, ctx, loaded, reason: str) -> None:

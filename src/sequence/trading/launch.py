@@ -4,6 +4,7 @@ At launch the account gets what the strategy needs, or the launch is refused wit
 
 - two-sided strategies need hedge mode (a long and a short position at once); Bybit's inverse
   contracts and Kraken are one-way, so they run one side only;
+- spot runs one side, the one that spends the base currency (:func:`spot_side_refusal`);
 - cross margin, and leverage enough for the wallet exposure limit on every side plus the
   resting orders: each side's position and its resting DCA ladder together stay within
   ``WEL * B`` (the ladder stops at the cap), entries and take-profits add nothing beyond
@@ -38,6 +39,32 @@ def needed_leverage(params: Params) -> Decimal:
     return min(MAX_LEVERAGE, Decimal(max(1, math.ceil(sides * params.wallet_exposure_limit * 1.25))))
 
 
+def spot_side_refusal(params: Params, base_currency: str, symbol: str) -> str:
+    """Why a spot strategy cannot run as its parameters say ("" when it can).
+
+    Spot runs the side that spends the base currency: with a USDT base the long side (it buys
+    the coin on dips and sells the recoveries), with a BTC base the short side (it sells BTC on
+    rallies and buys back more BTC). The other side would spend a currency the balance is not
+    counted in, and the bot cannot borrow.
+    """
+    coin, _, quote = symbol.partition("/")
+    quote = quote.split(":")[0]
+    if params.sides == "both":
+        return "Spot runs one side only: a strategy trading both sides cannot run on spot."
+    if params.market != "spot":
+        return "The strategy's parameters are not for spot (market 'derivatives'): it cannot run on a spot market."
+    base = base_currency.upper()
+    if base == coin.upper() and params.sides != "short":
+        return (f"A spot strategy with a {coin} base trades the short side (it sells {coin} on rallies and "
+                f"buys more back): this one trades the long side, which would spend {quote}.")
+    if base == quote.upper() and params.sides != "long":
+        return (f"A spot strategy with a {quote} base trades the long side (it buys {coin} on dips and sells "
+                f"the recoveries): this one trades the short side, which would spend {coin}.")
+    if base not in (coin.upper(), quote.upper()):
+        return f"A spot strategy's base currency must be {coin} or {quote} on {symbol}, not {base_currency}."
+    return ""
+
+
 def _next_number() -> int:
     with connection.cursor() as cur:
         cur.execute("SELECT nextval('trading_bot_number')")
@@ -70,8 +97,8 @@ async def launch(bot_id, actor_id) -> str:
     if two_sided and (exchange, kind) in ONE_WAY_ONLY:
         reason = (f"{bot.offering.exchange.name} {kind} markets are one-way: a strategy trading both sides "
                   "cannot run there (choose a one-sided strategy).")
-    elif kind == "spot" and two_sided:
-        reason = "Spot runs one side only: a strategy trading both sides cannot run on spot."
+    elif kind == "spot":
+        reason = spot_side_refusal(params, bot.offering.strategy.base_currency, bot.offering.symbol)
     if not reason and bot.kind != Bot.Kind.PAPER and bot.credential_id is None:
         reason = "The bot has no verified key."
     if not reason and kind != "spot":
@@ -101,12 +128,22 @@ async def wind_down(bot_id, operator_id) -> int:
     """After stop: cancel every order of the bot, tell the operator what position is left."""
     from django.contrib.auth import get_user_model
 
-    from sequence.trading import store
 
     bot = await sync_to_async(lambda: Bot.objects.select_related(
         "offering__strategy", "offering__exchange", "credential", "user").get(pk=bot_id))()
     operator = await sync_to_async(lambda: get_user_model().objects.filter(pk=operator_id).first())() \
         if operator_id else None
+    # a step that loaded before the stop may still be trading: wait for it to end, so that
+    # nothing it sends comes after the cancels below (a later step sees "stopped" and stands down)
+    from sequence.trading.engine_jobs import no_step_of
+
+    async with no_step_of(bot):
+        return await _wind_down_locked(bot, operator)
+
+
+async def _wind_down_locked(bot, operator) -> int:
+    from sequence.trading import store
+
     port = await sync_to_async(port_for)(bot)
     symbol = bot.offering.symbol
     left = 0

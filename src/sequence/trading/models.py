@@ -80,6 +80,13 @@ class BotEngine(models.Model):
     last_price = models.DecimalField(**MONEY, null=True, blank=True)
     last_error = models.TextField(blank=True)
     consecutive_errors = models.PositiveIntegerField(default=0)
+    # the step clock: which shard's ticks step this bot, and when its next step is due (NULL:
+    # it does not step); trading.engine_jobs
+    shard = models.PositiveSmallIntegerField(default=0)
+    next_step_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["shard", "next_step_at"], name="engine_shard_due")]
 
     def __str__(self) -> str:
         return f"engine of {self.bot_id}"
@@ -171,6 +178,7 @@ class EngineEvent(models.Model):
         BELOW_MINIMUM = "below_minimum", "Below the market minimum"
         ERROR = "error", "Step failed"
         DEPOSIT = "deposit", "Funds moved"
+        FUNDING = "funding", "Funding paid or received"
 
     bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="engine_events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from sequence.catalog.models import Offering
+from sequence.catalog.selectors import offering_by_id
 from sequence.ops.services import audit_record
 from sequence.trading import services
 from sequence.trading.models import Bot
@@ -38,7 +38,7 @@ def paper_venue_url() -> str:
 def paper_bot_create(*, operator, offering_id, balance, request=None) -> Bot:
     from sequence.venue.client import AdminClient, AdminError
 
-    offering = Offering.objects.select_related("strategy", "exchange").filter(pk=_int(offering_id)).first()
+    offering = offering_by_id(_int(offering_id))
     if offering is None:
         raise PaperError("Choose a strategy from the list.")
     if offering.exchange_id not in PAPER_EXCHANGES:

@@ -54,10 +54,11 @@ def port_for(bot) -> ExchangePort:
     base = configs_from_settings(urls, egress_ip=bot.egress_ip)[exchange]
     from dataclasses import replace
 
-    config = replace(base, rate_per_second=rate_budget(exchange))
-    if bot.kind == "paper":  # paper bots trade on the simulated exchange, whatever *_API_URL says
-        config = replace(config, api_url=(settings.PAPER_VENUE_URL or "").rstrip("/") or None,
-                         rate_per_second=None)
+    config = replace(base, rate_per_second=rate_budget(exchange),
+                     account_rate_scale=settings.EXCHANGE_ACCOUNT_RATE_SCALE)
+    if bot.kind == "paper":  # paper bots trade on the simulated exchange, whatever *_API_URL says;
+        # it sets the exchange's own per-IP limits, on a budget of its own (another host)
+        config = replace(config, api_url=(settings.PAPER_VENUE_URL or "").rstrip("/") or None)
     secrets = credential_open(credential=bot.credential, purpose="engine step", actor="engine worker")
     secret = secrets.get("api_secret") or secrets.get("private_key")
     passphrase = secrets.get("passphrase")

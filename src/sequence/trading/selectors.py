@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from sequence.trading.models import Bot, BotEngine, BotSide, EngineEvent, Fill, Order
 from sequence.trading.statuses import ENGINE_STATES, BotStatus, OrderState
@@ -19,8 +20,15 @@ class LiveView:
 
     @property
     def unit(self) -> str:
+        """What a side's size counts: USD contracts (inverse), the coin, or, for a BTC-base spot
+        bot (its short side holds what its sales brought in), the quote currency."""
         kind = self.bot.offering.market_kind
-        return "USD contracts" if kind == "inverse" else self.bot.offering.symbol.split("/")[0]
+        coin, _, quote = self.bot.offering.symbol.partition("/")
+        if kind == "inverse":
+            return "USD contracts"
+        if kind == "spot" and self.bot.offering.strategy.base_currency.upper() == coin.upper():
+            return quote.split(":")[0]
+        return coin
 
 
 def bot_live(bot: Bot, *, fills: int = 10, events: int = 10) -> LiveView:
@@ -112,6 +120,41 @@ def bot_fills(bot: Bot) -> list[Fill]:
     return list(Fill.objects.filter(bot=bot).order_by("executed_at", "pk"))
 
 
+@dataclass(frozen=True)
+class FundingPayment:
+    """A funding payment of the bot's market as the engine read it from the exchange's ledger."""
+
+    record_id: str  # the exchange's ledger id
+    ms: int  # its time (the exchange's)
+    side: str  # long | short: the position that paid or received it; "" when not known
+    amount: Decimal  # signed: positive received, negative paid
+    currency: str
+    price: Decimal | None  # the market's price when it was read (to value it in the other currency)
+
+
+def _decimal(text) -> Decimal | None:
+    try:
+        return Decimal(str(text)) if text not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
+def bot_funding(bot: Bot) -> list[FundingPayment]:
+    """The funding payments the engine recorded for the bot (its ``funding`` events), oldest
+    first, each exchange record once."""
+    out: dict[str, FundingPayment] = {}
+    for data in EngineEvent.objects.filter(bot=bot, kind="funding").order_by("pk").values_list("data", flat=True):
+        amount = _decimal(data.get("amount"))
+        if amount is None:
+            continue
+        key = str(data.get("id") or f"{data.get('ms')}:{data.get('currency')}:{amount}")
+        out.setdefault(key, FundingPayment(record_id=str(data.get("id") or ""), ms=int(data.get("ms") or 0),
+                                           side=str(data.get("side") or ""), amount=amount,
+                                           currency=str(data.get("currency") or ""),
+                                           price=_decimal(data.get("price"))))
+    return sorted(out.values(), key=lambda f: f.ms)
+
+
 def take_profit_fills_since(bot: Bot, since) -> list[Fill]:
     """The bot's take-profit fills executed at or after ``since`` (None: all), oldest first."""
     qs = Fill.objects.filter(bot=bot, kind="take_profit")
@@ -123,3 +166,53 @@ def take_profit_fills_since(bot: Bot, since) -> list[Fill]:
 def bot_engine_state(bot: Bot) -> tuple[BotEngine | None, list[BotSide]]:
     """The engine's last snapshot of a bot (balance, last price) and its sides."""
     return BotEngine.objects.filter(bot=bot).first(), list(BotSide.objects.filter(bot=bot).order_by("side"))
+
+
+# --- for the console (sequence.ops): clients, attention, the demo -------------------------------
+
+def _with_offering():
+    return Bot.objects.select_related("offering__strategy", "offering__exchange")
+
+
+def bots_with_credential(user) -> list[Bot]:
+    """The client's bots, each with its offering and credential (dashboard, refresh form)."""
+    return list(Bot.objects.filter(user=user).select_related("offering__strategy", "offering__exchange", "credential"))
+
+
+def bots_with_key(user) -> list[Bot]:
+    return [bot for bot in bots_with_credential(user) if bot.credential_id is not None]
+
+
+def bots_with_key_expiring(*, before) -> list[Bot]:
+    """Bots not stopped whose key expires before ``before`` (the key reminders' job)."""
+    return list(Bot.objects.filter(credential__isnull=False, key_expires_at__lte=before)
+                .exclude(status=BotStatus.STOPPED)
+                .select_related("offering__strategy", "offering__exchange", "user", "credential"))
+
+
+def bots_by_user(user_ids) -> dict:
+    """user id -> their bots (offering joined), in one query whatever the number of users."""
+    out: dict = {}
+    for bot in _with_offering().filter(user_id__in=list(user_ids)):
+        out.setdefault(bot.user_id, []).append(bot)
+    return out
+
+
+def bots_of(user) -> list[Bot]:
+    return list(_with_offering().filter(user=user))
+
+
+def bots_expiring(*, before) -> list[Bot]:
+    """Bots not stopped whose key expires before ``before``, soonest first."""
+    return list(Bot.objects.filter(key_expires_at__lte=before).exclude(status=BotStatus.STOPPED)
+                .select_related("user", "offering__strategy", "offering__exchange").order_by("key_expires_at"))
+
+
+def bots_count(*, status: str) -> int:
+    return Bot.objects.filter(status=status).count()
+
+
+def bot_first_on_offering(*, user, offering) -> Bot | None:
+    """The user's oldest bot on that offering that is not stopped (the demo's own bot)."""
+    return (Bot.objects.filter(user=user, offering=offering).exclude(status=BotStatus.STOPPED)
+            .order_by("created_at").first())

@@ -31,6 +31,9 @@ _SUBMISSION_ONLY = [
     ("VERIFIED", "verified", "Verified"),
     ("CONTACT_SUPPORT", "contact_support", "Waiting for support"),
     ("SUPERSEDED", "superseded", "Replaced by a newer submission"),
+    # an Invite Only strategy asked for without an invite: kept, not verified, until an operator decides
+    ("ELIGIBILITY", "eligibility", "Waiting for an eligibility check"),
+    ("NOT_ELIGIBLE", "not_eligible", "Not eligible (Invite Only)"),
 ]
 
 BotStatus = models.TextChoices("BotStatus", [(n, (v, label)) for n, v, label in _SHARED + _BOT_ONLY])
@@ -49,6 +52,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 # States in which the engine steps the bot (a paused bot still manages its take-profit).
 ENGINE_STATES = frozenset({S.LIVE, S.PAUSED})
+# ... and in which its step chain goes on (one needing attention is still watched, and
+# recovers by itself once funds are added)
+STEPPING = (S.LIVE, S.PAUSED, S.NEEDS_ATTENTION)
 
 
 class PauseReason(models.TextChoices):

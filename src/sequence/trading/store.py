@@ -5,7 +5,7 @@ Built for thousands of bots per process. A step costs **one read and one write**
 - :func:`load` reads the bot's flags, cursors, sides, live orders and the trade ids of the
   re-read window in one query, and takes the bot's step lock (a session advisory lock) in it;
 - :func:`step_statements` and :func:`end_statements` build the step's writes (orders, fills,
-  events, sides, cursors, the next step's job, the lock's release) as statements that
+  events, sides, cursors, the next step's due time, the lock's release) as statements that
   :func:`execute` sends as one string. PostgreSQL runs a multi-statement string as one
   implicit transaction (Django's psycopg cursor binds parameters client-side, which allows
   several statements); inside the caller's ``atomic`` block it is part of that transaction.
@@ -20,6 +20,7 @@ written only by that bot's step, and two steps of one bot never run at once (the
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -30,16 +31,17 @@ from django.utils import timezone
 from sequence.engine.model import EngineEvent as Event
 from sequence.engine.model import FillRecord, OrderRecord, SideMemo, StepState
 from sequence.trading.models import Bot, BotEngine, BotSide, EngineEvent, Fill, Order
-from sequence.trading.statuses import BotStatus, OrderState
+from sequence.trading.statuses import STEPPING, BotStatus, OrderState
 
 LIVE_ORDER_STATES = (OrderState.PENDING, OrderState.OPEN)
-STEPPING = (BotStatus.LIVE, BotStatus.PAUSED, BotStatus.NEEDS_ATTENTION)
 REREAD_MS = 2 * 300_000  # twice the engine's re-read window (runner.REREAD_MS)
-# Two steps of one bot never run at once, whatever runs on how many machines: besides the job
-# lock (which a stalled-job requeue can release while the first step still runs), each step
-# holds a PostgreSQL session advisory lock on the bot's number for its whole duration. A
-# killed worker's connection closes and PostgreSQL releases its lock with it.
+# Two steps of one bot never run at once, whatever runs on how many machines: besides the
+# shard's job lock (which a stalled-job requeue can release while the first tick still runs),
+# each step holds a PostgreSQL session advisory lock on the bot for its whole duration. A
+# killed worker's connection closes and PostgreSQL releases its locks with it.
 STEP_LOCK_SPACE = 0x5E90
+# events that are the bot's own doing: saved, but no step monitor looks at them (trading.hooks)
+UNWATCHED_EVENTS = frozenset({"funding"})
 
 T_BOT, T_ENGINE, T_SIDE = Bot._meta.db_table, BotEngine._meta.db_table, BotSide._meta.db_table
 T_ORDER, T_FILL, T_EVENT = Order._meta.db_table, Fill._meta.db_table, EngineEvent._meta.db_table
@@ -56,6 +58,7 @@ class Loaded:
     last_market_ms: int
     speed: float
     balance_before: Decimal | None = None  # the balance the previous step read
+    due_at: Any = None  # the bot's next_step_at when it was loaded (a later change: a hurry)
     versions: dict = field(default_factory=dict)  # version id -> Params of older versions sides run
     # what this step saved, for the step monitors (trading.hooks) at its end
     saved_events: list[Event] = field(default_factory=list)
@@ -90,7 +93,8 @@ SELECT b.status, b.pause_reasons, b.launched_at IS NOT NULL, b.number, b.strateg
        (SELECT array_agg(f.trade_id) FROM {T_FILL} f WHERE f.bot_id = b.id
            AND f.executed_at >= to_timestamp(GREATEST(0, e.fills_cursor_ms - %s) / 1000.0)),
        CASE WHEN b.status = ANY(%s) AND b.launched_at IS NOT NULL AND e.bot_id IS NOT NULL
-            THEN pg_try_advisory_lock(%s, b.number::int) END
+            THEN pg_try_advisory_lock(%s, %s) END,
+       e.next_step_at
   FROM {T_BOT} b LEFT JOIN {T_ENGINE} e ON e.bot_id = b.id
  WHERE b.id = %s
 """
@@ -105,12 +109,12 @@ def load(bot_id) -> tuple[dict | None, Loaded | None]:
     lock (``flags["busy"]``).
     """
     with connection.cursor() as cur:
-        cur.execute(_LOAD, [REREAD_MS, list(STEPPING), STEP_LOCK_SPACE, bot_id])
+        cur.execute(_LOAD, [REREAD_MS, list(STEPPING), STEP_LOCK_SPACE, lock_key(bot_id), bot_id])
         row = cur.fetchone()
     if row is None:
         return None, None
     (status, reasons, launched, number, version_id, credential_id, fills_ms, ledger_ms, seen, market_ms, wall_ms,
-     speed, balance, sides, orders, known, locked) = row
+     speed, balance, sides, orders, known, locked, due_at) = row
     flags = {"status": status, "pause_reasons": list(reasons or []), "launched": launched, "number": number,
              "strategy_version_id": version_id, "credential_id": credential_id, "rows": fills_ms is not None,
              "busy": locked is False}
@@ -125,15 +129,27 @@ def load(bot_id) -> tuple[dict | None, Loaded | None]:
                       orders=records, fills_cursor_ms=fills_ms, ledger_cursor_ms=ledger_ms, ledger_seen=set(seen or ()),
                       known_trades=set(known or ()), market_ms=market_ms)
     return flags, Loaded(state, {n: side_signature(m) for n, m in memos.items()}, wall_ms, market_ms, speed,
-                         balance_before=_dec(balance))
+                         balance_before=_dec(balance), due_at=due_at)
 
 
-def unlock_statement(number) -> Statement:
-    return "SELECT pg_advisory_unlock(%s, %s::int)", [STEP_LOCK_SPACE, int(number or 0)]
+def lock_key(bot_id) -> int:
+    """The bot's step lock: a 31-bit key from its id (known before anything is read)."""
+    return uuid.UUID(str(bot_id)).int & 0x7FFFFFFF
 
 
-def unlock(number) -> None:
-    execute([unlock_statement(number)])
+def try_lock(bot_id) -> bool:
+    """Take the bot's step lock when free (a session advisory lock: see the module's lanes)."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_lock(%s, %s)", [STEP_LOCK_SPACE, lock_key(bot_id)])
+        return bool(cur.fetchone()[0])
+
+
+def unlock_statement(bot_id) -> Statement:
+    return "SELECT pg_advisory_unlock(%s, %s)", [STEP_LOCK_SPACE, lock_key(bot_id)]
+
+
+def unlock(bot_id) -> None:
+    execute([unlock_statement(bot_id)])
 
 
 def execute(statements: list[Statement]) -> None:
@@ -176,18 +192,49 @@ _UPDATE_SIDES = f"""UPDATE {T_SIDE} AS s SET cycle = v.cycle, cycle_balance = v.
  FROM json_to_recordset(%s::json) AS v(side text, cycle int, cb numeric, size numeric, entry numeric, k int, seq int,
  ver bigint)
  WHERE s.bot_id = %s::uuid AND s.side = v.side"""
+# The next step's due time: ``delay`` seconds on, rounded up to the tick grid (``grid``
+# seconds, from the epoch) so that the bots of a shard come due together and one tick steps
+# them all. A due time someone moved since the step loaded (a pause or resume asking for a step
+# now) is kept when it is the earlier.
+# The cadence is kept from the due time the step ran for (not from when it ended), unless the
+# step ran more than one interval late: then from now.
+_DUE = ("to_timestamp(ceil((extract(epoch FROM GREATEST(%s::timestamptz, now() - %s * interval '1 second'))"
+        " + %s) / %s) * %s)")
 _UPDATE_ENGINE = f"""UPDATE {T_ENGINE} SET steps = steps + 1, last_step_at = now(), last_wall_ms = %s,
  market_speed = %s, last_market_ms = %s, fills_cursor_ms = %s, ledger_cursor_ms = %s, ledger_seen = %s,
- balance = %s::numeric,
- balance_currency = %s, last_price = %s::numeric, last_error = %s,
- consecutive_errors = CASE WHEN %s THEN consecutive_errors + 1 ELSE 0 END WHERE bot_id = %s::uuid"""
+ balance = COALESCE(%s::numeric, balance),
+ balance_currency = COALESCE(NULLIF(%s, ''), balance_currency), last_price = COALESCE(%s::numeric, last_price),
+ last_error = %s,
+ consecutive_errors = CASE WHEN %s THEN consecutive_errors + 1 ELSE 0 END,
+ next_step_at = CASE WHEN NOT %s THEN next_step_at WHEN NOT %s THEN NULL
+     WHEN next_step_at IS DISTINCT FROM %s::timestamptz THEN LEAST(next_step_at, {_DUE})
+     ELSE {_DUE} END
+ WHERE bot_id = %s::uuid"""
 
 
-def step_statements(bot_id, state: StepState, loaded: Loaded | None) -> list[Statement]:
+class Writes(list):
+    """Statements of a step, and what to mark written once they have run (:meth:`saved`).
+
+    Marked only then: a write that failed (a unique violation, a lost connection) leaves the
+    step's fills, events and orders pending, so that no later write of the step moves the
+    cursors past fills that were never saved."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.marks: list = []
+        self.events: list[Event] = []  # the events to save that a step monitor looks at
+
+    def saved(self) -> None:
+        for mark in self.marks:
+            mark()
+        self.marks = []
+
+
+def step_statements(bot_id, state: StepState, loaded: Loaded | None) -> Writes:
     """The writes of what the step changed (only that): orders, fills, events, sides.
 
-    The state is marked written: the statements must be executed (or the step fail)."""
-    out: list[Statement] = []
+    Once executed, :meth:`Writes.saved` marks the state written."""
+    out = Writes()
     bot = str(bot_id)
     new = [o for o in state.orders if o.new]
     if new:
@@ -201,29 +248,45 @@ def step_statements(bot_id, state: StepState, loaded: Loaded | None) -> list[Sta
         out.append((_UPDATE_ORDERS, [_json([
             {"cid": o.client_order_id, "state": o.state, "eid": o.exchange_order_id, "filled": o.filled,
              "lookups": o.lookups, "detail": o.detail[:200]} for o in changed]), bot]))
-    for o in state.orders:
-        o.dirty = o.new = False
+    touched = new + changed
+
+    def orders_saved() -> None:
+        for o in touched:
+            o.dirty = o.new = False
+
+    out.marks.append(orders_saved)
     if state.new_fills:
         out.append((_INSERT_FILLS, [bot, _json([
             {"tid": f.trade_id, "cid": f.client_order_id, "side": f.side, "kind": f.kind, "level": f.level,
              "cycle": f.cycle, "buy": f.buy, "price": f.price, "qty": f.qty, "fee": f.fee, "feec": f.fee_currency,
              "fgn": f.foreign, "ms": f.executed_ms} for f in state.new_fills])]))
-        if loaded is not None:
-            loaded.saved_fills.extend(state.new_fills)
-        state.new_fills = []
+        fills = list(state.new_fills)
+
+        def fills_saved() -> None:
+            if loaded is not None:
+                loaded.saved_fills.extend(fills)
+            del state.new_fills[:len(fills)]
+
+        out.marks.append(fills_saved)
     if state.events:
-        out.append((_INSERT_EVENTS, [bot, _json([{"kind": e.kind, "data": e.data} for e in state.events])]))
-        if loaded is not None:
-            loaded.saved_events.extend(state.events)
-        state.events = []
+        events = list(state.events)
+        out.append((_INSERT_EVENTS, [bot, _json([{"kind": e.kind, "data": e.data} for e in events])]))
+        out.events = [e for e in events if e.kind not in UNWATCHED_EVENTS]
+
+        def events_saved() -> None:
+            if loaded is not None:
+                loaded.saved_events.extend(out.events)
+            del state.events[:len(events)]
+
+        out.marks.append(events_saved)
     sides = [m for n, m in state.sides.items() if loaded is None or side_signature(m) != loaded.sides_before.get(n)]
     if sides:
         out.append((_UPDATE_SIDES, [_json([
             {"side": m.side, "cycle": m.cycle, "cb": m.cycle_balance, "size": m.size, "entry": m.entry_price,
              "k": m.dca_count, "seq": m.order_seq, "ver": m.params_version} for m in sides]), bot]))
+        signatures = {m.side: side_signature(m) for m in sides}
         if loaded is not None:
-            for m in sides:
-                loaded.sides_before[m.side] = side_signature(m)
+            out.marks.append(lambda: loaded.sides_before.update(signatures))
     return out
 
 
@@ -237,12 +300,17 @@ def learned_speed(loaded: Loaded, state: StepState, wall_ms: int) -> float:
 
 
 def end_statements(bot_id, state: StepState, loaded: Loaded, *, wall_ms: int, speed: float, written: bool,
-                   base_currency: str, error: str = "") -> list[Statement]:
-    """The step's last write: its changes (when ``written``), cursors, the learned speed."""
-    out = step_statements(bot_id, state, loaded) if written else []
+                   base_currency: str, error: str = "", next_in: tuple[float, float] | None = None) -> Writes:
+    """The step's last write: its changes (when ``written``), cursors, the learned speed, and the
+    next step's due time: ``next_in`` (delay, grid) in seconds; ``None`` leaves it as it is (a
+    step run by hand). A bot that no longer steps is due never (NULL)."""
+    out = step_statements(bot_id, state, loaded) if written else Writes()
+    delay, grid = next_in or (0.0, 1.0)
+    due = [loaded.due_at, delay, delay, grid, grid]
     out.append((_UPDATE_ENGINE, [wall_ms, speed, state.market_ms, state.fills_cursor_ms, state.ledger_cursor_ms,
                                  sorted(state.ledger_seen),
                                  state.balance, base_currency, state.last_price, error[:500], bool(error),
+                                 next_in is not None, state.status in STEPPING, loaded.due_at, *due, *due,
                                  str(bot_id)]))
     return out
 

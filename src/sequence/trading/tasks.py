@@ -7,11 +7,12 @@ from procrastinate.contrib.django import app
 from sequence.ops.jobs import retry_conflicts
 
 
-@app.task(name="trading.bot_step", queue="engine")
-async def bot_step(bot_id: str) -> None:
-    from sequence.trading.engine_jobs import step_bot
+@app.task(name="trading.step_shard", queue="engine")
+async def step_shard(shard: int) -> None:
+    """One tick of one shard of bots: its due bots step (sequence.trading.shards)."""
+    from sequence.trading.shards import step_shard as run
 
-    await step_bot(bot_id)
+    await run(shard)
 
 
 @app.task(name="trading.launch_bot", queue="engine")
@@ -31,7 +32,7 @@ async def wind_down_bot(bot_id: str, operator_id: int | None = None) -> None:
 @app.periodic(cron="* * * * *", periodic_id="ensure_step_chains")
 @app.task(name="trading.ensure_chains", queue="housekeeping", queueing_lock="ensure_chains")
 def ensure_chains(timestamp: int) -> None:
-    """Every minute: any stepping bot without a waiting or running step gets one."""
+    """Every minute: any shard of stepping bots without a waiting or running tick gets one."""
     from sequence.trading.engine_jobs import ensure_chains as run
 
     retry_conflicts(run)()
@@ -42,8 +43,8 @@ def ensure_chains(timestamp: int) -> None:
 async def prune_step_jobs(context, timestamp: int) -> None:
     """Every 10 minutes: finished step jobs older than ENGINE_JOBS_KEEP_HOURS go.
 
-    Every bot-step is a job: 10,000 bots at a 30 s cadence leave 29 million succeeded job rows
-    (and their events) a day, which would slow every fetch. Failed jobs stay for a person."""
+    Every shard-tick is a job: 64 shards ticking every second leave 5.5 million succeeded job
+    rows (and their events) a day, which would slow every fetch. Failed jobs stay for a person."""
     from django.conf import settings
 
     await context.app.job_manager.delete_old_jobs(nb_hours=settings.ENGINE_JOBS_KEEP_HOURS, queue="engine")

@@ -196,7 +196,38 @@ def vault_rotate(*, actor: str = "vault rotate", limit: int | None = None) -> Ro
     return report
 
 
+@dataclass
+class VerifyReport:
+    opened: int = 0  # live credentials whose every value opened
+    failed: list[str] = field(default_factory=list)  # ids of those that did not
+
+    def __str__(self) -> str:
+        text = f"opened {self.opened} of {self.opened + len(self.failed)} live credential(s)"
+        if self.failed:
+            text += f"; {len(self.failed)} could not be opened with these keys: {', '.join(self.failed)}"
+        return text
+
+
+def vault_verify(*, actor: str = "sequence vault verify") -> VerifyReport:
+    """Open every live credential once (recorded, as every opening is) and forget the values:
+    after a restore, proof that this process's keys are those of the dump's platform."""
+    _private_keyring()  # VaultLocked without it
+    report = VerifyReport()
+    for credential in Credential.objects.filter(destroyed_at__isnull=True).order_by("created_at", "id"):
+        try:
+            opened = credential_open(credential=credential, purpose="verify the vault keys", actor=actor)
+        except (CredentialUnreadable, CredentialDestroyed) as exc:
+            log.warning("vault verify: %s", exc)
+            report.failed.append(str(credential.pk))
+            continue
+        del opened
+        report.opened += 1
+    log.info("vault verify: %s", report)
+    return report
+
+
 __all__ = [
     "CredentialDestroyed", "CredentialUnreadable", "RotationReport", "SealingKeyError", "VaultError",
-    "VaultLocked", "credential_destroy", "credential_open", "credential_store", "vault_rotate",
+    "VaultLocked", "VerifyReport", "credential_destroy", "credential_open", "credential_store", "vault_rotate",
+    "vault_verify",
 ]

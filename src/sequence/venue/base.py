@@ -119,7 +119,8 @@ class VenueBase:
                         fee: Decimal = ..., execution: Execution | None = None,
                         note: str = "", time: int | None = None,
                         funding: Decimal = ..., position: Position | None = None,
-                        size: Decimal = ..., price: Decimal | None = None) -> LedgerEntry: ...
+                        size: Decimal = ..., price: Decimal | None = None,
+                        side: str = ...) -> LedgerEntry: ...
 
         def available(self, acct: Account, coin: str, wallet: str = "trading") -> Decimal: ...
 

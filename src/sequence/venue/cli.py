@@ -2,6 +2,8 @@
 
     sequence venue serve --port 8700 [--candles FILE] [--speed X] [--seed N] [--price P]
                          [--state FILE]
+    sequence venue serve --live bybit|okx [--symbol BTC/USDT:USDT] [--live-url URL]
+                         [--poll-seconds S] [--state FILE]
     sequence venue account create --name alice [--parent ID]
     sequence venue account show ID
     sequence venue fund --account ID --coin USDT --amount 1000 [--wallet trading|funding]
@@ -19,6 +21,15 @@ Admin commands take ``--url`` (default http://127.0.0.1:8700). Every command
 prints JSON. Bad flags or an unreachable server: a message on stderr, exit 2.
 ``--state FILE`` (serve): the state is pickled to FILE on shutdown and loaded
 from it at start when it exists.
+
+Prices: replayed candles (``--candles``), a random walk, or with ``--live`` the real
+exchange's public market data (no key), polled through ccxt every ``--poll-seconds``
+(:mod:`sequence.venue.live_feed`); the market clock is then the wall clock. The
+environment configures the same for the platform's ``venue`` process:
+``PAPER_VENUE_FEED=live:bybit`` (it replaces ``--candles``, and ``--speed`` becomes 1),
+``PAPER_VENUE_SYMBOL`` (default BTC/USDT:USDT, the market whose prices every venue
+market follows) and ``PAPER_VENUE_LIVE_URL`` (the exchange's public API, default the
+real one; not ``BYBIT_API_URL``, which the demo points at this very venue).
 """
 
 from __future__ import annotations
@@ -35,8 +46,11 @@ import time
 import urllib.error
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from sequence.venue.live_ccxt import DEFAULT_SYMBOL, LIVE_EXCHANGES, LiveChoice, live_choice
+
 if TYPE_CHECKING:  # the admin commands need no engine: it is imported when serving
     from sequence.venue.engine import Venue
+    from sequence.venue.live_feed import LiveFeed
 
 DEFAULT_URL = "http://127.0.0.1:8700"
 
@@ -61,6 +75,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--price", type=float, default=30000.0)
     s.add_argument("--no-rebase", action="store_true", help="keep the file's timestamps")
     s.add_argument("--state", help="pickle file: loaded at start if present, saved on exit")
+    s.add_argument("--live", choices=LIVE_EXCHANGES,
+                   help="prices from this real exchange's public market data (PAPER_VENUE_FEED)")
+    s.add_argument("--symbol", help=f"the live market (PAPER_VENUE_SYMBOL; {DEFAULT_SYMBOL})")
+    s.add_argument("--live-url", help="its public API's base URL (PAPER_VENUE_LIVE_URL; "
+                                      "default the real exchange)")
+    s.add_argument("--poll-seconds", type=float, default=5.0, help="live: seconds between polls")
 
     def admin(name: str, help: str | None = None) -> argparse.ArgumentParser:
         a = sub.add_parser(name, help=help)
@@ -188,20 +208,70 @@ def _admin_call(args: argparse.Namespace) -> dict[str, Any]:
     raise ValueError(f"unknown command {cmd}")
 
 
+def _log_to_stderr() -> None:
+    """The venue's own log lines (the live feed's failures, staleness, recovery) on stderr."""
+    import logging
+
+    logger = logging.getLogger("sequence.venue")
+    if not logger.handlers and not logging.getLogger().handlers:  # nobody set logging up
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+def _build(args: argparse.Namespace, live: LiveChoice | None) -> tuple[Venue, LiveFeed | None]:
+    """The venue to serve (restored from ``--state`` if saved) on the feed asked for."""
+    from sequence.venue.engine import Venue, build_venue, make_feed
+    from sequence.venue.feed import MarketClock
+    from sequence.venue.live_feed import LiveFeed
+
+    venue = load_state(args.state) if args.state and os.path.exists(args.state) else None
+    if live is None:
+        if venue is None:
+            return build_venue(args.candles, speed=args.speed, seed=args.seed, price=args.price,
+                               rebase=not args.no_rebase), None
+        if isinstance(venue.feed, LiveFeed):  # saved while live: it cannot poll any more
+            venue.replace_feed(make_feed(args.candles, seed=args.seed, price=args.price,
+                                         rebase=not args.no_rebase), speed=args.speed)
+        else:
+            venue.clock.set_speed(args.speed)
+        return venue, None
+    from sequence.venue.live_ccxt import open_live_feed
+
+    feed = open_live_feed(live, poll_seconds=args.poll_seconds)
+    try:
+        price = feed.first_open()
+    except ValueError:
+        if venue is None:
+            feed.close()
+            where = live.url or "its public API"
+            raise ValueError(f"no price from {live.exchange} {live.symbol} at {where} "
+                             f"({feed.last_error or 'no answer'})") from None
+        feed.hold(float(venue.last_price))  # serve the saved price, stale, until it answers
+        price = feed.first_open()
+    if venue is None:
+        venue = Venue(feed, MarketClock(feed.start_ms, 1.0))
+    else:
+        venue.replace_feed(feed, speed=1.0)
+    print(f"sequence venue: live {live.exchange} {live.symbol} prices, first {price}",
+          file=sys.stderr)
+    return venue, feed
+
+
 def _serve(args: argparse.Namespace) -> int:
-    from sequence.venue.engine import build_venue
     from sequence.venue.server import is_loopback, serve
 
     if not is_loopback(args.host):
         print("sequence venue: --host must be a loopback address", file=sys.stderr)
         return 2
-    venue = None
-    if args.state and os.path.exists(args.state):
-        venue = load_state(args.state)
-        venue.clock.set_speed(args.speed)
-    if venue is None:
-        venue = build_venue(args.candles, speed=args.speed, seed=args.seed, price=args.price,
-                            rebase=not args.no_rebase)
+    _log_to_stderr()
+    live = live_choice(args, os.environ)
+    if live is not None and live.note:
+        print(f"sequence venue: {live.note}", file=sys.stderr)
+    venue, feed = _build(args, live)
+    if feed is not None:
+        feed.start()
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -220,6 +290,9 @@ def _serve(args: argparse.Namespace) -> int:
     except OSError as e:
         print(f"sequence venue: cannot serve on {args.host}:{args.port}: {e}", file=sys.stderr)
         return 2
+    finally:
+        if feed is not None:
+            feed.close(wait_seconds=30)  # its last poll done before the state is saved
     if args.state:
         save_state(args.state, venue)
     return 0

@@ -284,6 +284,15 @@ def running_venue(candles: str | None = None, *, speed: float = 1.0, seed: int =
         venue.limits.configure(scale=RAISED_LIMITS)
     if lockstep:
         venue.set_lockstep(True)
+    with serving(venue, tick=tick) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def serving(venue: Venue, *, tick: float = 0.05, port: int = 0) -> Iterator[RunningVenue]:
+    """Serve ``venue`` as it is (its feed, clock and limits) on 127.0.0.1:``port`` (0: a
+    free one) for the block. Served again later on the same port, the same venue carries on
+    where it stopped: a test stops an exchange and brings it back this way."""
     bound: list[int] = []  # the port, once the server listens
     failed: list[BaseException] = []  # why it did not start
     ready = threading.Event()
@@ -294,11 +303,11 @@ def running_venue(candles: str | None = None, *, speed: float = 1.0, seed: int =
         stop = asyncio.Event()
         stop_holder.append(stop)
 
-        def on_ready(port: int) -> None:
-            bound.append(port)
+        def on_ready(bound_port: int) -> None:
+            bound.append(bound_port)
             ready.set()
 
-        await serve("127.0.0.1", 0, venue, tick=tick, ready=on_ready, stop=stop)
+        await serve("127.0.0.1", port, venue, tick=tick, ready=on_ready, stop=stop)
 
     def run() -> None:
         asyncio.set_event_loop(loop)

@@ -25,7 +25,8 @@ that opens or adds to a position reserves ``qty*price/leverage`` (linear; invers
 ``entry notional/leverage``. ``available = wallet - order margin - position margin
 + min(0, unrealised PnL)``: losses count, gains are not spendable. An order that
 needs more than that is rejected (Bybit 110007, OKX 51008). Spot orders lock the
-coin they spend. Liquidation and funding: :mod:`sequence.venue.risk`.
+coin they spend: a sell its quantity, a limit buy ``qty*price`` (a spot fee is charged in
+the coin received: BTC on a buy, USDT on a sell), a market buy its value plus the taker fee. Liquidation and funding: :mod:`sequence.venue.risk`.
 
 Matching: :mod:`sequence.venue.matching` (the rules) with the figures of the
 venue's :class:`~sequence.venue.profile.MarketProfile`. Time: every trading
@@ -181,7 +182,11 @@ class Venue(Orders, Matching, Fills, Risk, Wallets):
         return k
 
     def replace_feed(self, feed: Feed, *, speed: float | None = None) -> None:
-        """A new price source; the market clock restarts at the new feed's start."""
+        """A new price source; the market clock restarts at the new feed's start. The old
+        feed is closed if it has something to close (a live feed's polling thread)."""
+        close = getattr(self.feed, "close", None)
+        if callable(close) and self.feed is not feed:
+            close()
         self.feed = feed
         self.clock = MarketClock(feed.start_ms, self.clock.speed if speed is None else speed)
         self.last_price = D(str(feed.first_open()))

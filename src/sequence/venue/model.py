@@ -296,6 +296,7 @@ class LedgerEntry:
     position: Position | None = None  # SETTLEMENT: the position funded
     size: Decimal = ZERO  # SETTLEMENT: its size then
     price: Decimal | None = None  # SETTLEMENT: the price the value was taken at
+    side: str = ""  # SETTLEMENT: the funded position's side then (buy | sell)
 
     @property
     def market(self) -> Market | None:

@@ -161,4 +161,4 @@ class Risk(VenueBase):
                 pos.realized += received
                 self._book_entry(acct, pos.market.settle, "SETTLEMENT", received,
                                  time=candle_end, funding=received, position=pos,
-                                 size=pos.size, price=close)
+                                 size=pos.size, price=close, side=pos.side)

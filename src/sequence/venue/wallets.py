@@ -32,14 +32,14 @@ class Wallets(VenueBase):
                     execution: Execution | None = None, note: str = "",
                     time: int | None = None, funding: Decimal = ZERO,
                     position: Position | None = None, size: Decimal = ZERO,
-                    price: Decimal | None = None) -> LedgerEntry:
-        """Book ``change`` to ``coin`` in ``wallet``; ``funding``, ``position``, ``size`` and
-        ``price`` describe a funding settlement (see :class:`LedgerEntry`)."""
+                    price: Decimal | None = None, side: str = "") -> LedgerEntry:
+        """Book ``change`` to ``coin`` in ``wallet``; ``funding``, ``position``, ``size``,
+        ``price`` and ``side`` describe a funding settlement (see :class:`LedgerEntry`)."""
         w = acct.wallets[wallet]
         w[coin] = w.get(coin, ZERO) + change
         entry = LedgerEntry(self.next_id(), coin, type_, change, cash_flow, fee, w[coin],
                             self.now() if time is None else time, execution, wallet, note,
-                            funding=funding, position=position, size=size, price=price)
+                            funding=funding, position=position, size=size, price=price, side=side)
         acct.ledger.append(entry)
         return entry
 
@@ -144,7 +144,10 @@ class Wallets(VenueBase):
         m = order.market
         if m.kind == "spot":
             if order.side == "buy":
-                return order.qty * price * (1 + m.taker_fee)
+                # a limit buy locks its value: its fee is taken from the coin it receives, so a
+                # buy-back may spend all the quote a sale brought in; a market buy keeps a taker
+                # fee's margin for the price it walks to
+                return order.qty * price * (1 + m.taker_fee) if order.price is None else order.qty * price
             return order.qty
         if order.reduce_only:
             return ZERO

@@ -183,10 +183,18 @@ class VenuePort:
         kinds = {"TRADE": LedgerKind.TRADE, "DEPOSIT": LedgerKind.DEPOSIT, "WITHDRAW": LedgerKind.WITHDRAWAL,
                  "TRANSFER_IN": LedgerKind.TRANSFER, "TRANSFER_OUT": LedgerKind.TRANSFER,
                  "SETTLEMENT": LedgerKind.FUNDING}
-        return [LedgerEntry(e.id, kinds.get(e.type, LedgerKind.OTHER), e.coin, e.change, e.balance, _dt(e.time),
-                            None, e.type)
-                for e in self._acct.ledger
-                if e.time >= start and e.wallet == "trading" and (currency is None or e.coin == currency)]
+        out = []
+        for e in self._acct.ledger:
+            if e.time < start or e.wallet != "trading" or (currency is not None and e.coin != currency):
+                continue
+            symbol = side = None
+            if e.position is not None:  # a funding row: its market and the position's side (as Bybit's log)
+                symbol = symbol_of(e.position.market)
+                idx = e.position.idx
+                side = PositionSide.LONG if idx == 1 or (idx == 0 and e.side == "buy") else PositionSide.SHORT
+            out.append(LedgerEntry(e.id, kinds.get(e.type, LedgerKind.OTHER), e.coin, e.change, e.balance,
+                                   _dt(e.time), None, e.type, symbol=symbol, position_side=side))
+        return out
 
     async def fetch_position_mode(self, symbol: str | None = None) -> PositionMode:
         if self.kind is MarketKind.SPOT:

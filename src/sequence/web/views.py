@@ -4,7 +4,9 @@ from django.shortcuts import redirect, render
 
 def home(request):
     if request.user.is_authenticated:
-        return redirect("web:dashboard")
+        from sequence.accounts.decorators import landing_url
+
+        return redirect(landing_url(request.user))
     return render(request, "web/home.html")
 
 

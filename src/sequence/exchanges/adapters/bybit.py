@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -211,12 +212,19 @@ class BybitAdapter(CcxtAdapter):
 
     async def page_history(self, method: str, key: str | None, since_ms: int,
                            params: dict[str, Any], limit: int) -> list[dict[str, Any]]:
-        """7-day windows from ``since`` to now, each read to its end by ``nextPageCursor``."""
+        """7-day windows from ``since`` on, the last one holding now, each read to its end by
+        ``nextPageCursor``.
+
+        The last window is a whole 7 days, ending after now (the exchange returns what exists),
+        not cut at our reading of the server's clock: a record dated a little after it (a
+        simulated exchange whose market clock runs ahead of its wall clock, or a clock read
+        a moment stale) is read now rather than never, and a ``since`` after it still gets one
+        window."""
         seen: dict[str, dict[str, Any]] = {}
         now = self.server_ms()
         start, pages = since_ms, 0
-        while start <= now:
-            end = min(start + WINDOW_MS - 1, now)
+        while True:
+            end = start + WINDOW_MS - 1
             cursor = None
             while True:
                 pages += 1
@@ -235,14 +243,26 @@ class BybitAdapter(CcxtAdapter):
                     raise MalformedResponseError("bybit: the page cursor did not advance",
                                                  exchange=self.exchange)
                 cursor = following
+            if end >= now:
+                break
             start = end + 1
         return oldest_first(seen.values())
 
     def parse_ledger(self, entry: dict[str, Any]) -> LedgerEntry:
-        raw_type = (entry.get("info") or {}).get("type")
+        info = entry.get("info") or {}
+        raw_type = info.get("type")
         out = parse.parse_ledger_entry(entry, _LEDGER_TYPES.get(raw_type or ""))
         if raw_type:
             out = _with_type(out, raw_type)
+        if raw_type == "SETTLEMENT":
+            # a funding row names its market (by id and category) and the position's side
+            # (Buy: the long position, Sell: the short one)
+            same_kind = info.get("category") in (None, "", self.kind.value)
+            symbol = self.symbol_of_id(info.get("symbol")) if same_kind else \
+                f"{info.get('category')}:{info.get('symbol')}"
+            out = replace(out, symbol=symbol,
+                          position_side={"Buy": PositionSide.LONG, "Sell": PositionSide.SHORT}.get(
+                              str(info.get("side"))))
         return out
 
     async def fetch_key_info(self) -> KeyInfo:
@@ -261,8 +281,6 @@ def _next_cursor(page: list[dict[str, Any]]) -> str | None:
 
 
 def _with_type(entry: LedgerEntry, raw_type: str) -> LedgerEntry:
-    from dataclasses import replace
-
     return replace(entry, exchange_type=raw_type)
 
 

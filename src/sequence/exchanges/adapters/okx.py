@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -137,8 +138,12 @@ class OkxAdapter(CcxtAdapter):
         raise too_long(self.exchange)
 
     def parse_ledger(self, entry: dict[str, Any]) -> LedgerEntry:
-        raw_type = (entry.get("info") or {}).get("type")
-        return parse.parse_ledger_entry(entry, _BILL_TYPES.get(str(raw_type)))
+        info = entry.get("info") or {}
+        raw_type = info.get("type")
+        out = parse.parse_ledger_entry(entry, _BILL_TYPES.get(str(raw_type)))
+        if out.kind is LedgerKind.FUNDING:  # a bill names its instrument, not the position's side
+            out = replace(out, symbol=self.symbol_of_id(info.get("instId")))
+        return out
 
     async def fetch_key_info(self) -> KeyInfo:
         response = await self._call("private_get_account_config")

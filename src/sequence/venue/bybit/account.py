@@ -174,8 +174,8 @@ def transaction_log(request: web.Request, venue: Venue, key: ApiKey, account: Ac
         x = e.execution
         o = x.order if x else None
         m = e.market
-        if e.position is not None:  # a funding settlement
-            side, size, qty, price = SIDE[e.position.side or "buy"], e.size, e.size, e.price
+        if e.position is not None:  # a funding settlement: the position's side when it was paid
+            side, size, qty, price = SIDE[e.side or e.position.side or "buy"], e.size, e.size, e.price
         else:
             side = SIDE[x.side] if x else "None"
             size = _pos_size(account, o) if o else ZERO

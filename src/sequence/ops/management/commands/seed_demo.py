@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from sequence.accounts.models import User
+from sequence.accounts.selectors import user_by_email
 from sequence.accounts.services import user_create
 
 DEMO_PEOPLE = [
@@ -29,7 +29,7 @@ class Command(BaseCommand):
                 password = os.environ.get(password_var) or os.environ.get("DEMO_PASSWORD")
                 if not password:
                     raise CommandError(f"{password_var} (or DEMO_PASSWORD) is not set")
-                user = User.objects.filter(email=email).first()
+                user = user_by_email(email)
                 if user is None:
                     user = user_create(email=email, password=password, is_operator=operator,
                                        anti_phishing_code=code)

@@ -1,4 +1,5 @@
-"""`sequence vault keygen|rotate|status`: the vault's key pairs, rotation and counts."""
+"""`sequence vault keygen|rotate|status|verify`: the vault's key pairs, rotation, counts, and
+the check after a restore that these keys open every credential."""
 
 from __future__ import annotations
 
@@ -11,20 +12,22 @@ from sequence.core.sealing import SealingKeyError, generate_keypair
 
 HELP = """keygen  print a new key pair in the environment format
 rotate  re-seal every value under the current VAULT_PUBLIC_KEY (idempotent; needs the private keys)
-status  counts of sealed values per key id"""
+status  counts of sealed values per key id
+verify  open every live credential with these keys (after a restore; needs the private keys)"""
 
 
 class Command(BaseCommand):
     help = "The vault: " + HELP.replace("\n", "; ")
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="action", metavar="{keygen,rotate,status}", required=True)
+        sub = parser.add_subparsers(dest="action", metavar="{keygen,rotate,status,verify}", required=True)
         keygen = sub.add_parser("keygen", help="print a new key pair (VAULT_PUBLIC_KEY / VAULT_PRIVATE_KEYS)")
         keygen.add_argument("--kid", default="", help="key id: 1-16 letters or digits (default: v + UTC time)")
         rotate = sub.add_parser("rotate", help="re-seal values whose kid is not the current public kid")
         rotate.add_argument("--limit", type=int, default=None, help="at most this many credentials")
         status = sub.add_parser("status", help="counts of sealed values per kid")
         status.add_argument("--json", dest="as_json", action="store_true", help="machine-readable output")
+        sub.add_parser("verify", help="open every live credential with these keys (after a restore)")
 
     def handle(self, *args, action: str, **options):
         try:
@@ -58,6 +61,18 @@ class Command(BaseCommand):
         self.stdout.write(str(report))
         if report.failed:
             raise CommandError(f"{len(report.failed)} credential(s) could not be re-sealed")
+
+    def do_verify(self, **_):
+        from sequence.vault.services import VaultLocked, vault_verify
+
+        try:
+            report = vault_verify()
+        except (VaultLocked, SealingKeyError) as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(str(report))
+        if report.failed:
+            raise CommandError(f"{len(report.failed)} credential(s) do not open with these keys: are they the "
+                               "keys of the platform this database comes from?")
 
     def do_status(self, as_json: bool = False, **_):
         from sequence.vault.selectors import vault_status

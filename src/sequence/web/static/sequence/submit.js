@@ -7,6 +7,7 @@
   if (!form) return;
   var offerings = JSON.parse(document.getElementById("offering-meta").textContent);
   var fieldsBy = JSON.parse(document.getElementById("fields-by-exchange").textContent);
+  var botExchanges = JSON.parse(document.getElementById("bot-exchanges").textContent);
   var credentialFields = ["api_name", "passphrase", "api_key", "api_secret", "private_key"];
 
   function checked(name) {
@@ -18,14 +19,15 @@
     if (el) el.hidden = !visible;
   }
   function update() {
-    var exchange = form.elements.exchange.value;
     var market = checked("market");
     var refresh = checked("kind") === "refresh";
+    // a refresh keeps the bot's exchange: its fields are those of the chosen bot's
+    var exchange = refresh ? (botExchanges[form.elements.bot.value] || "") : form.elements.exchange.value;
     show("field-bot", refresh);
     form.querySelectorAll("[data-when-refresh]").forEach(function (p) { p.hidden = !refresh; });
-    ["field-market", "field-exchange", "field-offering"].forEach(function (id) { show(id, !refresh); });
+    ["field-market", "step-exchange"].forEach(function (id) { show(id, !refresh); });
     var wanted = fieldsBy[exchange] || [];
-    credentialFields.forEach(function (name) { show("field-" + name, refresh || !exchange || wanted.indexOf(name) >= 0); });
+    credentialFields.forEach(function (name) { show("field-" + name, !exchange || wanted.indexOf(name) >= 0); });
     form.querySelectorAll("[data-exchange-notice]").forEach(function (p) { p.hidden = p.dataset.exchangeNotice !== exchange; });
     var select = form.elements.offering;
     Array.prototype.forEach.call(select.options, function (option) {

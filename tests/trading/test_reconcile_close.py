@@ -1,0 +1,88 @@
+"""Reconcile: a side found flat on the exchange is our close when this step read its
+take-profit's fill, even when the take-profit's record cannot say so yet; a stranger's
+only when nothing of ours explains it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from asgiref.sync import async_to_sync
+
+from sequence.core.precision import Precision
+from sequence.engine.ids import OrderId, encode
+from sequence.engine.model import BotContext, OrderRecord, SideMemo, StepState
+from sequence.engine.runner import Snapshot, StepResult, reconcile
+from sequence.exchanges.domain import Fill, Side
+from sequence.exchanges.errors import ExchangeError
+from sequence.strategy.params import Params
+
+SYMBOL = "BTC/USDT:USDT"
+NUMBER = 7
+NOW_MS = 1_700_000_000_000
+
+
+class LookupsFail:
+    """The exchange's order look-up is down this step (a 5xx, a time-out)."""
+
+    async def fetch_order_by_client_id(self, symbol, client_order_id):
+        raise ExchangeError("bybit: 503 Service Unavailable")
+
+
+def ctx() -> BotContext:
+    return BotContext(bot_id="b", number=NUMBER, symbol=SYMBOL, base_currency="USDT",
+                      params=Params.from_mapping({"sides": "both"}), precision=Precision(), hedge=True)
+
+
+def take_profit_id(cycle: int, version: int) -> str:
+    return encode(OrderId(bot=NUMBER, cycle=cycle, side="short", kind="take_profit", level=0, version=version))
+
+
+def fill_of(cid: str | None, trade: str) -> Fill:
+    return Fill(id=trade, order_id="x", client_order_id=cid, symbol=SYMBOL, side=Side.BUY, price=Decimal(29000),
+                amount=Decimal("0.008"), cost=None, fee=Decimal("0.01"), fee_currency="USDT", maker=True,
+                timestamp=datetime.fromtimestamp(NOW_MS / 1000, UTC))
+
+
+def state_with_a_short(recorded_tp: str | None) -> StepState:
+    memo = SideMemo("short", cycle=3, cycle_balance=Decimal(10000), size=Decimal("0.008"),
+                    entry_price=Decimal(29500), dca_count=1, order_seq=9)
+    orders = []
+    if recorded_tp:
+        orders.append(OrderRecord(recorded_tp, "short", "take_profit", 0, 3, 9, True, Decimal(29000),
+                                  Decimal("0.008"), True, state="open", exchange_order_id="x"))
+    return StepState(status="live", open_new=True, sides={"short": memo}, orders=orders,
+                     fills_cursor_ms=NOW_MS - 60_000, ledger_cursor_ms=NOW_MS - 60_000, market_ms=NOW_MS - 60_000)
+
+
+def flat(fills: list[Fill]) -> Snapshot:
+    return Snapshot(balance=Decimal(10010), positions={}, open_orders=[], fills=fills, bid=Decimal(29000),
+                    ask=Decimal(29001), last=Decimal(29000), market_ms=NOW_MS, ledger=[])
+
+
+def closing(state: StepState, snap: Snapshot) -> list[dict]:
+    async_to_sync(reconcile)(ctx(), LookupsFail(), state, snap, StepResult())
+    return [e.data for e in state.events if e.kind == "foreign_activity"]
+
+
+@pytest.mark.parametrize("recorded", [True, False], ids=["recorded-look-up-failed", "not-recorded-restored"])
+def test_a_flat_side_with_its_take_profits_fill_read_is_our_close(recorded):
+    cid = take_profit_id(3, 9)
+    state = state_with_a_short(cid if recorded else None)
+    assert closing(state, flat([fill_of(cid, "t1")])) == []
+    memo = state.sides["short"]
+    assert (memo.cycle, memo.size, memo.dca_count, memo.cycle_balance) == (4, 0, 0, None)  # the next cycle
+
+
+def test_a_flat_side_with_no_fill_of_ours_is_a_strangers_close():
+    state = state_with_a_short(None)
+    events = closing(state, flat([]))
+    assert events == [{"what": "position closed", "side": "short", "size": "0.008"}]
+    assert state.sides["short"].cycle == 4
+
+
+def test_an_older_cycles_take_profit_does_not_explain_the_close():
+    state = state_with_a_short(None)
+    events = closing(state, flat([fill_of(take_profit_id(2, 4), "t0")]))
+    assert [e["what"] for e in events] == ["position closed"]
