@@ -11,7 +11,7 @@ from django.utils import timezone
 from sequence.catalog.services import strategy_upsert, strategy_version_current
 from sequence.ops.models import AuditEvent
 from sequence.trading import services as trading
-from sequence.trading.models import Bot, BotSide, Fill, Order
+from sequence.trading.models import Bot, BotEngine, BotSide, Fill, Order
 from tests.onboarding.helpers import catalog
 from tests.ops.helpers import sign_in, submission, with_app
 
@@ -108,3 +108,15 @@ def test_pausing_and_stopping_from_the_console_tell_the_client_with_the_note(ops
     assert Bot.objects.get(pk=sub.bot_id).status == "stopped"
     assert OutboundEmail.objects.get(kind="bot_stopped_by_operator").user == alice
     assert AuditEvent.objects.filter(action__in=("bot.paused", "bot.stopped"), actor=operator).count() == 2
+
+
+def test_before_its_first_step_the_live_panel_says_so_not_empty_labels(ops, alice, operator):
+    sub = submission(alice, catalog()["usdt-perp-hedge@bybit"])
+    engine = BotEngine.objects.create(bot_id=sub.bot_id, shard=0, next_step_at=None)
+    html = ops.get(f"/ops/bots/{sub.bot_id}/").content.decode()
+    assert "No step yet" in html and "last price" not in html
+    engine.balance, engine.balance_currency, engine.last_price = Decimal("1234.5"), "USDT", Decimal("30100")
+    engine.last_step_at = timezone.now()
+    engine.save()
+    html = ops.get(f"/ops/bots/{sub.bot_id}/").content.decode()
+    assert "No step yet" not in html and "Balance 1234.500000 USDT · last price 30100" in html
