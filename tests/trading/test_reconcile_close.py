@@ -4,6 +4,7 @@ only when nothing of ours explains it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -14,7 +15,7 @@ from sequence.core.precision import Precision
 from sequence.engine.ids import OrderId, encode
 from sequence.engine.model import BotContext, OrderRecord, SideMemo, StepState
 from sequence.engine.runner import Snapshot, StepResult, reconcile
-from sequence.exchanges.domain import Fill, Side
+from sequence.exchanges.domain import Fill, Order, OrderStatus, Side
 from sequence.exchanges.errors import ExchangeError
 from sequence.strategy.params import Params
 
@@ -86,3 +87,54 @@ def test_an_older_cycles_take_profit_does_not_explain_the_close():
     state = state_with_a_short(None)
     events = closing(state, flat([fill_of(take_profit_id(2, 4), "t0")]))
     assert [e["what"] for e in events] == ["position closed"]
+
+
+def entry_id(cycle: int, version: int) -> str:
+    return encode(OrderId(bot=NUMBER, cycle=cycle, side="short", kind="entry", level=0, version=version))
+
+
+def open_take_profit(cid: str) -> Order:
+    return Order(id="o-" + cid[-6:], client_order_id=cid, symbol=SYMBOL, side=Side.BUY, type="limit",
+                 price=Decimal(28900), amount=Decimal("0.008"), filled=Decimal(0), remaining=Decimal("0.008"),
+                 status=OrderStatus.OPEN, post_only=False, reduce_only=True, position_side=None,
+                 timestamp=None)
+
+
+def short_of(size: str, fills: list[Fill], open_orders: list[Order]) -> Snapshot:
+    return Snapshot(balance=Decimal(10010), positions={"short": (Decimal(size), Decimal(29100))},
+                    open_orders=open_orders, fills=fills, bid=Decimal(29000), ask=Decimal(29001),
+                    last=Decimal(29000), market_ms=NOW_MS, ledger=[])
+
+
+def test_a_database_cycles_behind_the_exchange_follows_it_and_its_close_is_ours():
+    """Restored from a backup taken in cycle 3: the lost platform closed 3, traded cycle 4 through
+    and began 5 (its entry filled, its take-profit resting). The side moves to cycle 5 with the
+    exchange's position, and cycle 5's take-profit fill, next step, is our close."""
+    state = state_with_a_short(take_profit_id(3, 9))
+    tp5 = take_profit_id(5, 14)
+    fills = [fill_of(take_profit_id(3, 9), "t1"), fill_of(entry_id(4, 10), "t2"),
+             fill_of(take_profit_id(4, 12), "t3"), fill_of(entry_id(5, 13), "t4")]
+    assert closing(state, short_of("0.008", fills, [open_take_profit(tp5)])) == []
+    memo = state.sides["short"]
+    assert (memo.cycle, memo.size, memo.dca_count, memo.order_seq) == (5, Decimal("0.008"), 0, 14)
+    adopted = [e.data for e in state.events if e.kind == "adopted" and e.data.get("what") == "cycle"]
+    # the resting take-profit is read before the fills: one move, from 3 to 5
+    assert adopted == [{"what": "cycle", "side": "short", "ours": 3, "exchange": 5}]
+    live = [o for o in state.orders if o.client_order_id == tp5]
+    assert live and live[0].state == "open", "cycle 5's take-profit is a live order of the running cycle"
+    # next step: cycle 5's take-profit filled, the side flat
+    state.events.clear()
+    state.new_fills.clear()
+    assert closing(state, flat([fill_of(tp5, "t5")])) == []
+    assert (memo.cycle, memo.size) == (6, 0)
+
+
+def test_a_later_cycles_entry_resting_alone_is_no_strangers_close():
+    """The lost platform closed cycle 3 and sent cycle 4's entry, unfilled: the exchange shows the
+    side flat and that entry resting. Its close was ours, whether or not this step reads the fill."""
+    state = state_with_a_short(None)
+    entry = replace(open_take_profit(entry_id(4, 10)), reduce_only=False, price=Decimal(29500))
+    assert closing(state, replace(flat([]), open_orders=[entry])) == []
+    memo = state.sides["short"]
+    assert (memo.cycle, memo.size, memo.order_seq) == (4, 0, 10)
+    assert [o.state for o in state.orders if o.client_order_id == entry.client_order_id] == ["open"]

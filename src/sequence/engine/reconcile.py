@@ -78,12 +78,27 @@ def seen_ours(ctx: BotContext, state: StepState, oid: OrderId | None) -> None:
     """An id of ours the exchange knows: the side's next ids come after it. After a restore
     from a backup (or any lost write) the stored sequence may lag what was sent; a new order
     must never reuse an id the exchange already has (OKX would accept it again: two orders
-    under one id)."""
+    under one id).
+
+    Likewise its cycle: an order of ours of a later cycle than the stored one means the side
+    closed its stored cycle and began that one (the lost platform traded on after the backup
+    the database comes from). The side moves to it, flat until this step's fills and the
+    exchange's position say otherwise; left behind, the later cycle's take-profit fill would
+    read as an older cycle's and its close as a stranger's."""
     if oid is None or oid.bot != ctx.number:
         return
     memo = state.sides.get(oid.side)
-    if memo is not None and oid.version > memo.order_seq:
+    if memo is None:
+        return
+    if oid.version > memo.order_seq:
         memo.order_seq = oid.version
+    if oid.cycle > memo.cycle:
+        state.events.append(EngineEvent("adopted", {"what": "cycle", "side": oid.side, "ours": memo.cycle,
+                                                    "exchange": oid.cycle}))
+        memo.cycle, memo.dca_count, memo.closed = oid.cycle, 0, False
+        memo.size, memo.entry_price = ZERO, None
+        memo.cycle_balance = None  # its entry's balance is not known here: B sizes the rest (plan)
+        memo.params_version = None
 
 
 def unrecorded_fill(state: StepState, oid: OrderId) -> None:
@@ -176,8 +191,8 @@ def spot_position(ctx: BotContext, state: StepState, fill: FillRecord) -> None:
     if fill.foreign:
         return
     memo = state.sides.get(fill.side)
-    if memo is None:
-        return
+    if memo is None or fill.cycle < memo.cycle:
+        return  # an ended cycle's fill (read after the side moved on to a later one: ``seen_ours``)
     base, _, quote = ctx.symbol.partition("/")
     fee = fill.fee if fill.fee is not None else ZERO
     fee_in_coin = fee if fill.fee_currency.upper() == base.upper() else ZERO
