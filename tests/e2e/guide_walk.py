@@ -76,10 +76,10 @@ def client_signs_in(page, screens: Screens, base: str, email: str, smtp_sink) ->
     return code, home
 
 
-def operator_signs_in(page, base: str, email: str, secret: str) -> None:
-    """Password, then the authenticator app's code. Where sign-in lands is not this walk's
-    business: the caller goes to the console itself."""
-    page.goto(base + "/signin/")
+def operator_signs_in(page, base: str, email: str, secret: str, start: str = "/signin/") -> None:
+    """Password, then the authenticator app's code, from ``start`` (a console page sends an
+    anonymous visitor to sign in, and back after). Where sign-in lands is the caller's business."""
+    page.goto(base + start)
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()

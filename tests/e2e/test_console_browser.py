@@ -6,14 +6,12 @@ the audit log."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-import pyotp
 import pytest
 
 from sequence.trading.models import Bot
-from tests.conftest import PASSWORD
+from tests.e2e.guide_walk import operator_signs_in
 from tests.onboarding.helpers import catalog, exchange_key
 from tests.ops.helpers import submission, with_app
 from tests.support.eventually import eventually
@@ -22,20 +20,6 @@ from tests.support.smtp import html_of, text_of
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
-
-
-def operator_signs_in(page, base, secret):
-    page.goto(base + "/ops/submissions/")  # the console sends an anonymous visitor to sign in
-    page.get_by_label("Email").fill("operator@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Enter your authenticator code").wait_for()
-    # the app's next code: the current one was spent turning the app on (each step counts once),
-    # and one step of clock drift either way is accepted
-    totp = pyotp.TOTP(secret)
-    page.get_by_label("Code").fill(totp.at(time.time() + totp.interval))
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Submissions").wait_for()  # back where the console sent us
 
 
 @pytest.mark.parametrize(("width", "height", "tag"), [(1280, 900, "desktop"), (390, 844, "phone")])
@@ -49,7 +33,8 @@ def test_an_operator_launches_from_the_queue_and_the_audit_log_shows_it(
                      fields={"api_key": key.api_key, "api_secret": key.secret})
     context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=tag == "phone")
     page = context.new_page()
-    operator_signs_in(page, live_server.url, secret)
+    operator_signs_in(page, live_server.url, operator.email, secret, start="/ops/submissions/")
+    page.get_by_role("heading", name="Submissions").wait_for()  # back where the console sent us
 
     page.get_by_label("Status").select_option(label="Verified")
     page.get_by_role("button", name="Filter").click()

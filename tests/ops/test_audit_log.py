@@ -13,16 +13,8 @@ from django.utils import timezone
 from sequence.accounts.models import User
 from sequence.ops.models import AuditEvent
 from sequence.ops.services import audit_record
-from tests.ops.helpers import sign_in, with_app
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def ops(client, operator, settings):
-    settings.DEMO = False
-    with_app(operator)
-    return sign_in(client, operator)
 
 
 def refused(sql: str, params=()) -> str:

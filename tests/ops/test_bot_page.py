@@ -13,16 +13,9 @@ from sequence.ops.models import AuditEvent
 from sequence.trading import services as trading
 from sequence.trading.models import Bot, BotEngine, BotSide, Fill, Order
 from tests.onboarding.helpers import catalog
-from tests.ops.helpers import sign_in, submission, with_app
+from tests.ops.helpers import submission
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def ops(client, operator, settings):
-    settings.DEMO = False
-    with_app(operator)
-    return sign_in(client, operator)
 
 
 def trading_rows(bot, n: int) -> None:

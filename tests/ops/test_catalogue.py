@@ -8,18 +8,9 @@ import pytest
 
 from sequence.catalog.models import Offering, Strategy, StrategyVersion
 from sequence.ops.models import AuditEvent
-from tests.onboarding.helpers import catalog
 from tests.ops.helpers import sign_in, with_app
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def ops(client, operator, settings):
-    settings.DEMO = False
-    with_app(operator)
-    catalog()
-    return sign_in(client, operator)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogued")]
 
 
 def form(**over) -> dict:

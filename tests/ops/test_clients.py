@@ -10,16 +10,9 @@ from sequence.notifications.models import OutboundEmail
 from sequence.notifications.services import email_enqueue, render_email
 from sequence.ops.models import AuditEvent
 from tests.onboarding.helpers import catalog
-from tests.ops.helpers import sign_in, submission, with_app
+from tests.ops.helpers import submission
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def ops(client, operator, settings):
-    settings.DEMO = False
-    with_app(operator)
-    return sign_in(client, operator)
 
 
 def test_search_finds_clients_by_email_and_never_lists_operators(ops, alice, bob):

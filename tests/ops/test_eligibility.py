@@ -22,7 +22,7 @@ from sequence.ops.models import AuditEvent, FlagResolution
 from sequence.trading.models import Bot
 from sequence.vault.models import Credential, SealedField
 from tests.onboarding.helpers import catalog, exchange_key, form
-from tests.ops.helpers import sign_in, with_app
+from tests.ops.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 FLAG = "eligibility_request"
@@ -31,13 +31,6 @@ FLAG = "eligibility_request"
 @pytest.fixture
 def offerings(venue_settings):
     return catalog()
-
-
-@pytest.fixture
-def ops(client, operator, settings):
-    settings.DEMO = False
-    with_app(operator)
-    return sign_in(client, operator)
 
 
 @pytest.fixture

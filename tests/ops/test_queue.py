@@ -14,13 +14,6 @@ from tests.ops.helpers import sign_in, submission, with_app
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def ops(client, operator, settings):
-    settings.DEMO = False
-    with_app(operator)
-    return sign_in(client, operator)
-
-
 def rows_of(page) -> str:
     return page.content.decode()
 

@@ -14,19 +14,9 @@ from sequence.compliance import services as compliance
 from sequence.compliance.models import StrategyRules
 from sequence.ops.models import AuditEvent
 from tests.compliance.helpers import bot_state, new_bot
-from tests.onboarding.helpers import catalog
-from tests.ops.helpers import sign_in, with_app
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogued")]
 URL = "/ops/catalogue/usdt-perp-hedge/"
-
-
-@pytest.fixture
-def ops(client, operator, settings):
-    settings.DEMO = False
-    with_app(operator)
-    catalog()
-    return sign_in(client, operator)
 
 
 def threshold_field(html: str) -> str:

@@ -14,11 +14,14 @@ from sequence.catalog.services import (
     strategy_upsert,
     strategy_version_current,
 )
+from sequence.core.precision import Precision, to_decimal
 from sequence.exchanges.domain import PositionMode
+from sequence.strategy.params import Params
+from sequence.strategy.replay import replay
 from sequence.trading import services
 from sequence.trading.engine_jobs import step_bot
 from sequence.trading.launch import _next_number, needed_leverage
-from sequence.trading.models import Bot
+from sequence.trading.models import Bot, Fill
 from sequence.venue import CandleFeed, MarketClock, Venue
 from sequence.venue.profile import MarketProfile
 from sequence.venue_port import VenuePort
@@ -68,6 +71,34 @@ def market_venue(profile: MarketProfile | None = None, path: Path = CANDLES) -> 
     venue = Venue(feed, MarketClock(feed.start_ms, speed=0), profile=profile or MarketProfile())
     venue.set_lockstep(True)
     return venue
+
+
+def market_precision(venue: Venue, market_id: str) -> Precision:
+    """The venue market's rounding rule, as the engine and the backtester both apply it."""
+    market = venue.markets[market_id]
+    return Precision(tick=market.tick, lot=market.qty_step, min_qty=market.min_qty,
+                     min_notional=getattr(market, "min_notional", None))
+
+
+def backtest_fills(params: dict, rows, precision: Precision) -> list[tuple]:
+    """The backtester's fills as (candle, side, kind, price, size), in the strategy's units."""
+    result = replay(Params.from_mapping(params), rows, precision=precision)
+    return [(f.index, f.side, f.kind, to_decimal(f.price).normalize(), to_decimal(f.qty).normalize())
+            for f in result.fill_log]
+
+
+def engine_fills(bot: Bot, port: VenuePort, venue: Venue, rows, size=lambda f: f.qty) -> list[tuple]:
+    """Step the venue and the bot candle by candle; the bot's fills as the backtester's tuples
+    (``size`` turns a fill's quantity into the strategy's units)."""
+    fills: list[tuple] = []
+    seen: set[int] = set()
+    for i in range(len(rows)):
+        assert venue.step() is not None
+        step(bot, port)
+        for f in Fill.objects.filter(bot=bot).exclude(pk__in=seen).order_by("executed_at", "pk"):
+            seen.add(f.pk)
+            fills.append((i, f.side, f.kind, f.price.normalize(), size(f).normalize()))
+    return fills
 
 
 def run(bot: Bot, port: VenuePort, venue: Venue, candles: int, each=None) -> None:

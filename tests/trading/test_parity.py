@@ -10,11 +10,15 @@ from decimal import Decimal
 import pytest
 
 from sequence.core.candles import load_rows
-from sequence.core.precision import Precision, to_decimal
-from sequence.strategy.params import Params
-from sequence.strategy.replay import replay
 from sequence.trading.models import Fill
-from tests.trading.helpers import CANDLES, live_bot, parity_venue, step
+from tests.trading.helpers import (
+    CANDLES,
+    backtest_fills,
+    engine_fills,
+    live_bot,
+    market_precision,
+    parity_venue,
+)
 
 CANDLE_COUNT = int(float(os.environ.get("PARITY_DAYS", "3")) * 1440)  # make soak runs the month over HTTP
 SETS = {
@@ -26,30 +30,15 @@ SETS = {
 }
 
 
-def backtest_fills(params: dict, rows, precision: Precision) -> list[tuple]:
-    result = replay(Params.from_mapping(params), rows, precision=precision)
-    return [(f.index, f.side, f.kind, to_decimal(f.price).normalize(), to_decimal(f.qty).normalize())
-            for f in result.fill_log]
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", list(SETS))
 def test_engine_fills_equal_the_backtesters(name, alice):
     params = SETS[name]
     venue = parity_venue(maker_fee="0.0002")
-    market = venue.markets["BTCUSDT-linear"]
-    precision = Precision(tick=market.tick, lot=market.qty_step, min_qty=market.min_qty,
-                          min_notional=getattr(market, "min_notional", None))
+    precision = market_precision(venue, "BTCUSDT-linear")
     bot, port = live_bot(alice, venue, params)
     rows = load_rows(str(CANDLES))[:CANDLE_COUNT]
-    engine: list[tuple] = []
-    seen: set[int] = set()
-    for i in range(len(rows)):
-        assert venue.step() is not None
-        step(bot, port)
-        for f in Fill.objects.filter(bot=bot).exclude(pk__in=seen).order_by("executed_at", "pk"):
-            seen.add(f.pk)
-            engine.append((i, f.side, f.kind, f.price.normalize(), f.qty.normalize()))
+    engine = engine_fills(bot, port, venue, rows)
     expected = backtest_fills(params, rows, precision)
     # Within one candle the order of fills is not part of the contract (the venue fills
     # take-profits first, the backtester the long side first): compare each candle's fills as a set.

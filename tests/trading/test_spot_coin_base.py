@@ -10,11 +10,16 @@ import pytest
 from asgiref.sync import async_to_sync
 
 from sequence.core.candles import load_rows
-from sequence.core.precision import Precision, to_decimal
-from sequence.strategy.params import Params
-from sequence.strategy.replay import replay
 from sequence.trading.models import Bot, BotEngine, BotSide, Fill, Order
-from tests.trading.helpers import CANDLES, coin_spot_bot, parity_venue, run, step
+from tests.trading.helpers import (
+    CANDLES,
+    backtest_fills,
+    coin_spot_bot,
+    engine_fills,
+    market_precision,
+    parity_venue,
+    run,
+)
 
 pytestmark = pytest.mark.django_db
 PARITY_CANDLES = int(float(os.environ.get("PARITY_DAYS", "1")) * 1440)
@@ -77,23 +82,12 @@ def test_engine_fills_equal_the_backtesters(alice):
     params = {"sides": "short", "market": "spot", "wallet_exposure_limit": 1.0, "maker_fee": 0.0,
               "starting_balance": 1.0}
     venue = parity_venue(maker_fee="0")
-    market = venue.markets["BTCUSDT-spot"]
-    precision = Precision(tick=market.tick, lot=market.qty_step, min_qty=market.min_qty,
-                          min_notional=market.min_notional)
+    precision = market_precision(venue, "BTCUSDT-spot")
     bot, port = coin_spot_bot(alice, venue, params)
     rows = load_rows(str(CANDLES))[:PARITY_CANDLES]
-    engine: list[tuple] = []
-    seen: set[int] = set()
-    for i in range(len(rows)):
-        assert venue.step() is not None
-        step(bot, port)
-        for f in Fill.objects.filter(bot=bot).exclude(pk__in=seen).order_by("executed_at", "pk"):
-            seen.add(f.pk)
-            # the exchange's BTC, in the strategy's unit (USDT): exact, the plan sized it lots x price
-            engine.append((i, f.side, f.kind, f.price.normalize(), (f.qty * f.price).normalize()))
-    result = replay(Params.from_mapping(params), rows, precision=precision)
-    expected = [(f.index, f.side, f.kind, to_decimal(f.price).normalize(), to_decimal(f.qty).normalize())
-                for f in result.fill_log]
+    # the exchange's BTC, in the strategy's unit (USDT): exact, the plan sized it lots x price
+    engine = engine_fills(bot, port, venue, rows, size=lambda f: f.qty * f.price)
+    expected = backtest_fills(params, rows, precision)
     assert engine == expected
     assert sum(1 for f in expected if f[2] == "take_profit") >= 2 and any(f[2] == "dca" for f in expected)
     assert not Fill.objects.filter(bot=bot, foreign=True).exists()
