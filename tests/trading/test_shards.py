@@ -226,3 +226,63 @@ def shards_lock_space() -> int:
     from sequence.trading.store import STEP_LOCK_SPACE
 
     return STEP_LOCK_SPACE
+
+
+def step_locks_held() -> int:
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND granted",
+                    [shards_lock_space()])
+        return cur.fetchone()[0]
+
+
+class Stalled:
+    """An exchange that answers nothing until told: a step through it hangs."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.entered = None
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    async def load_markets(self):
+        import asyncio
+
+        self.entered.set()
+        await asyncio.Event().wait()  # never set: the call hangs until cancelled
+
+
+def test_a_cancelled_tick_releases_the_locks_of_the_bots_it_loaded(make_user, venue, through, settings, monkeypatch):
+    """A tick loads its bots together (their step locks taken at once, on the shard's lane); a
+    tick cancelled while the first bot's step hangs (a worker shutting down) releases every one
+    of them, the hanging step's and those whose steps had not begun."""
+    import asyncio
+
+    from sequence.trading import lanes
+
+    first, second, shard = two_bots_in_one_shard(make_user, venue, through, settings, monkeypatch)
+    stalled = {str(first.pk): Stalled(through[str(first.pk)]), str(second.pk): Stalled(through[str(second.pk)])}
+    monkeypatch.setattr(engine_jobs, "PORT_FACTORY", lambda bot: stalled[str(bot.pk)])
+    loaded_together = []
+
+    async def tick():
+        for port in stalled.values():
+            port.entered = asyncio.Event()
+        task = asyncio.ensure_future(engine_jobs.step_many([str(first.pk), str(second.pk)],
+                                                           lane=lanes.POOL.of(shards.shard_lock(shard)),
+                                                           concurrency=1))
+        entered = [p.entered for p in stalled.values()]
+        await asyncio.wait([asyncio.ensure_future(e.wait()) for e in entered], return_when=asyncio.FIRST_COMPLETED)
+        loaded_together.append(await sync_to_async(step_locks_held)())
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    async_to_sync(tick)()
+    assert loaded_together == [2], "both bots' locks are taken by the tick's one load"
+    assert step_locks_held() == 0
+    assert not engine_jobs._RUNNING
+    # and both step again at the next tick
+    monkeypatch.setattr(engine_jobs, "PORT_FACTORY", lambda bot: through[str(bot.pk)])
+    assert async_to_sync(shards.step_shard)(shard) == 2
+    assert engine(first).steps == engine(second).steps == 1

@@ -2,9 +2,10 @@
 
 Each bot's engine row holds its shard (``number % ENGINE_SHARDS``) and when its next step is
 due (``next_step_at``; NULL: it does not step). A shard's tick is one Procrastinate job,
-``trading.step_shard`` with ``lock`` and ``queueing_lock`` ``steps:{shard}``: it steps the
-shard's due bots together (``ENGINE_TICK_CONCURRENCY`` at once), then defers the shard's next
-tick at the earliest due time of its bots, in one statement. Two ticks of one shard never run
+``trading.step_shard`` with ``lock`` and ``queueing_lock`` ``steps:{shard}``: it loads the
+shard's due bots in one query and steps them together (``ENGINE_TICK_CONCURRENCY`` at once:
+``engine_jobs.step_many``), then defers the shard's next tick at the earliest due time of its
+bots, in one statement. Two ticks of one shard never run
 together and at most one waits; two steps of one bot never run together (the shard's lock,
 and the bot's advisory step lock in ``store.load`` for whatever else steps it).
 
@@ -22,9 +23,7 @@ requeued by ``ops.retry_stalled_jobs``.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections import deque
 
 from asgiref.sync import sync_to_async
@@ -122,28 +121,27 @@ async def step_shard(shard: int) -> int:
     """One tick of one shard (the job's body): step its due bots, defer its next tick.
 
     Returns how many bots it stepped."""
-    from sequence.trading.engine_jobs import CLOCK, step_bot
+    from sequence.trading.engine_jobs import CLOCK, step_many
 
     due = await sync_to_async(due_bots)(shard, settings.ENGINE_TICK_BATCH)
-    gate = asyncio.Semaphore(settings.ENGINE_TICK_CONCURRENCY)
+    due_ms = dict(due)
+    before = after = None
+    if LAGS is not None:
+        lags = LAGS
 
-    async def one(bot_id: str, due_ms: int) -> None:
-        async with gate:
-            if LAGS is not None:
-                LAGS.append(max(0, CLOCK.now_ms() - due_ms) / 1000)
-            started = time.perf_counter()
-            try:
-                await step_bot(bot_id, lane=POOL)
-            except Exception:  # step_bot records its own failures; this is a bug's last net
-                log.exception("step of bot %s failed outside its own guard", bot_id)
-            if DURATIONS is not None:
-                DURATIONS.append(time.perf_counter() - started)
+        def before(bot_id: str) -> None:
+            lags.append(max(0, CLOCK.now_ms() - due_ms[bot_id]) / 1000)
+    if DURATIONS is not None:
+        durations = DURATIONS
 
+        def after(bot_id: str, seconds: float) -> None:
+            durations.append(seconds)
     try:
-        await asyncio.gather(*(one(bot_id, due_ms) for bot_id, due_ms in due))
+        # the tick's bots load together on the shard's lane, which then holds their step locks
+        return await step_many([bot_id for bot_id, _ in due], lane=POOL.of(shard_lock(shard)),
+                               concurrency=settings.ENGINE_TICK_CONCURRENCY, before=before, after=after)
     finally:  # even a failed or cancelled tick leaves the shard's next one waiting
         await sync_to_async(_next_tick)(shard)
-    return len(due)
 
 
 def ensure_chains() -> int:

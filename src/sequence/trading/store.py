@@ -4,6 +4,7 @@ Built for thousands of bots per process. A step costs **one read and one write**
 
 - :func:`load` reads the bot's flags, cursors, sides, live orders and the trade ids of the
   re-read window in one query, and takes the bot's step lock (a session advisory lock) in it;
+  :func:`load_many` does so for a tick's bots together, in one query;
 - :func:`step_statements` and :func:`end_statements` build the step's writes (orders, fills,
   events, sides, cursors, the next step's due time, the lock's release) as statements that
   :func:`execute` sends as one string. PostgreSQL runs a multi-statement string as one
@@ -80,8 +81,9 @@ def ensure_rows(bot_id, side_names: list[str]) -> None:
 
 
 _LOAD = f"""
-SELECT b.status, b.pause_reasons, b.launched_at IS NOT NULL, b.number, b.strategy_version_id, b.credential_id,
-       e.fills_cursor_ms, e.ledger_cursor_ms, e.ledger_seen, e.last_market_ms, e.last_wall_ms, e.market_speed, e.balance::text,
+SELECT b.id::text, b.status, b.pause_reasons, b.launched_at IS NOT NULL, b.number, b.strategy_version_id,
+       b.credential_id, e.fills_cursor_ms, e.ledger_cursor_ms, e.ledger_seen, e.last_market_ms, e.last_wall_ms,
+       e.market_speed, e.balance::text,
        (SELECT json_agg(json_build_array(s.side, s.cycle, s.cycle_balance::text, s.size::text,
                                          s.entry_price::text, s.dca_count, s.order_seq, s.strategy_version_id)
                         ORDER BY s.side)
@@ -93,14 +95,15 @@ SELECT b.status, b.pause_reasons, b.launched_at IS NOT NULL, b.number, b.strateg
        (SELECT array_agg(f.trade_id) FROM {T_FILL} f WHERE f.bot_id = b.id
            AND f.executed_at >= to_timestamp(GREATEST(0, e.fills_cursor_ms - %s) / 1000.0)),
        CASE WHEN b.status = ANY(%s) AND b.launched_at IS NOT NULL AND e.bot_id IS NOT NULL
-            THEN pg_try_advisory_lock(%s, %s) END,
+            THEN pg_try_advisory_lock(%s, k.key) END,
        e.next_step_at
-  FROM {T_BOT} b LEFT JOIN {T_ENGINE} e ON e.bot_id = b.id
- WHERE b.id = %s
+  FROM unnest(%s::uuid[], %s::int[]) AS k(id, key) JOIN {T_BOT} b ON b.id = k.id
+  LEFT JOIN {T_ENGINE} e ON e.bot_id = b.id
 """
+Load = tuple[dict | None, Loaded | None]
 
 
-def load(bot_id) -> tuple[dict | None, Loaded | None]:
+def load(bot_id) -> Load:
     """The bot's flags, and its state with the step lock held (``None``: not to step now).
 
     Flags are ``None`` for an unknown bot. The state is ``None`` when the bot does not step
@@ -108,11 +111,19 @@ def load(bot_id) -> tuple[dict | None, Loaded | None]:
     (``flags["rows"]`` False: create them and load again), or when another step holds the
     lock (``flags["busy"]``).
     """
+    return load_many([bot_id]).get(str(bot_id), (None, None))
+
+
+def load_many(bot_ids: list) -> dict[str, Load]:
+    """:func:`load` of several bots in one query (a tick's): their locks are this connection's.
+    Unknown bots are left out."""
+    ids = [str(b) for b in bot_ids]
     with connection.cursor() as cur:
-        cur.execute(_LOAD, [REREAD_MS, list(STEPPING), STEP_LOCK_SPACE, lock_key(bot_id), bot_id])
-        row = cur.fetchone()
-    if row is None:
-        return None, None
+        cur.execute(_LOAD, [REREAD_MS, list(STEPPING), STEP_LOCK_SPACE, ids, [lock_key(b) for b in ids]])
+        return {row[0]: _loaded(row[1:]) for row in cur.fetchall()}
+
+
+def _loaded(row: tuple) -> Load:
     (status, reasons, launched, number, version_id, credential_id, fills_ms, ledger_ms, seen, market_ms, wall_ms,
      speed, balance, sides, orders, known, locked, due_at) = row
     flags = {"status": status, "pause_reasons": list(reasons or []), "launched": launched, "number": number,
@@ -150,6 +161,12 @@ def unlock_statement(bot_id) -> Statement:
 
 def unlock(bot_id) -> None:
     execute([unlock_statement(bot_id)])
+
+
+def unlock_many(bot_ids: list) -> None:
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_unlock(%s, k) FROM unnest(%s::int[]) AS k",
+                    [STEP_LOCK_SPACE, [lock_key(b) for b in bot_ids]])
 
 
 def execute(statements: list[Statement]) -> None:
