@@ -91,14 +91,21 @@ def engine_fills(bot: Bot, port: VenuePort, venue: Venue, rows, size=lambda f: f
     """Step the venue and the bot candle by candle; the bot's fills as the backtester's tuples
     (``size`` turns a fill's quantity into the strategy's units)."""
     fills: list[tuple] = []
-    seen: set[int] = set()
+    last = 0
     for i in range(len(rows)):
         assert venue.step() is not None
         step(bot, port)
-        for f in Fill.objects.filter(bot=bot).exclude(pk__in=seen).order_by("executed_at", "pk"):
-            seen.add(f.pk)
-            fills.append((i, f.side, f.kind, f.price.normalize(), size(f).normalize()))
+        last = new_fills(bot, last, i, fills, size)
     return fills
+
+
+def new_fills(bot: Bot, last: int, candle: int, out: list[tuple], size=lambda f: f.qty) -> int:
+    """Append the bot's fills recorded since row ``last`` (ids grow) as the backtester's
+    tuples at ``candle``; returns the new last id."""
+    for f in Fill.objects.filter(bot=bot, pk__gt=last).order_by("executed_at", "pk"):
+        out.append((candle, f.side, f.kind, f.price.normalize(), size(f).normalize()))
+        last = max(last, f.pk)
+    return last
 
 
 def run(bot: Bot, port: VenuePort, venue: Venue, candles: int, each=None) -> None:
