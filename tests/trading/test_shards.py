@@ -286,3 +286,44 @@ def test_a_cancelled_tick_releases_the_locks_of_the_bots_it_loaded(make_user, ve
     monkeypatch.setattr(engine_jobs, "PORT_FACTORY", lambda bot: through[str(bot.pk)])
     assert async_to_sync(shards.step_shard)(shard) == 2
     assert engine(first).steps == engine(second).steps == 1
+
+
+def test_a_tick_cancelled_while_it_loads_releases_the_locks_the_load_took(make_user, venue, through, settings,
+                                                                          monkeypatch):
+    """Cancelled while its one query runs on the lane (the locks being taken), the tick lets the
+    load end, then releases every lock it took: none is left for the connection's life."""
+    import asyncio
+    import threading
+
+    from sequence.trading import lanes, store
+
+    first, second, shard = two_bots_in_one_shard(make_user, venue, through, settings, monkeypatch)
+    loading, go_on = threading.Event(), threading.Event()
+    real = store.load_many
+
+    def slow_load(bot_ids):
+        got = real(bot_ids)  # the locks are taken here
+        loading.set()
+        go_on.wait(30)
+        return got
+
+    monkeypatch.setattr(store, "load_many", slow_load)
+    held_while_loading = []
+
+    async def tick():
+        task = asyncio.ensure_future(engine_jobs.step_many([str(first.pk), str(second.pk)],
+                                                           lane=lanes.POOL.of(shards.shard_lock(shard)),
+                                                           concurrency=2))
+        await sync_to_async(loading.wait)(30)
+        held_while_loading.append(await sync_to_async(step_locks_held)())
+        task.cancel()
+        go_on.set()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    async_to_sync(tick)()
+    assert held_while_loading == [2]
+    assert step_locks_held() == 0
+    assert engine(first).steps == engine(second).steps == 0
+    monkeypatch.setattr(store, "load_many", real)
+    assert async_to_sync(shards.step_shard)(shard) == 2

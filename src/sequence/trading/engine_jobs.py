@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -210,12 +211,28 @@ async def step_bot(bot_id, *, port: ExchangePort | None = None, schedule: bool =
     _RUNNING.add(key)
     lane = lane.of(key)  # every database call of the step on one connection: the lock's
     try:
-        static, loaded = await lane(_load)(bot_id)
+        static, loaded = await _locking(lane, _load, bot_id, lambda got: [bot_id] if got[0] is not None else [])
         if static is None:
             return None
         return await _step_loaded(static, loaded, port, lane, lane, schedule)
     finally:
         _RUNNING.discard(key)
+
+
+async def _locking(lane: Lane, load: Callable, arg, locked: Callable) -> Any:
+    """``await lane(load)(arg)`` for a load that takes step locks: cancelled meanwhile (a worker
+    shutting down, a job aborted), the load still ends on its lane, and the locks it took
+    (``locked(result)``: the bot ids) are released there before the cancellation goes on; lost,
+    they would keep those bots from stepping for the connection's life."""
+    task = asyncio.ensure_future(lane(load)(arg))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            ids = locked(await task)
+            if ids:
+                await lane(store.unlock_many)(ids)
+        raise
 
 
 async def step_many(bot_ids: list[str], *, lane: Lane, concurrency: int,
@@ -239,7 +256,7 @@ async def step_many(bot_ids: list[str], *, lane: Lane, concurrency: int,
     _RUNNING.update(keys)
     held: set[str] = set()  # loaded, their locks held, their steps not begun
     try:
-        ready = await lane(_load_many)(keys)
+        ready = await _locking(lane, _load_many, keys, list)
         held.update(ready)
         _RUNNING.difference_update(k for k in keys if k not in ready)
         gate = asyncio.Semaphore(concurrency)
