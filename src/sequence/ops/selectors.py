@@ -118,7 +118,8 @@ def bot_page(pk) -> BotPage | None:
     history = list(AuditEvent.objects.filter(target_type="trading.bot", target_id=str(bot.pk))
                    .order_by("-created_at", "-id")[:100])
     versions = catalog.strategy_versions(bot.offering.strategy_id)
-    days = (bot.key_expires_at - timezone.now()).days if bot.key_expires_at else None
+    # counted as the dashboard and the reminders count them: the three never differ by a day
+    days = onboarding.key_days_left(bot.key_expires_at, timezone.now()) if bot.key_expires_at else None
     return BotPage(bot, trading.bot_live(bot, fills=25, events=25), history, trading.actions_for(bot),
                    versions, bool(bot.user.anti_phishing_code), days)
 
