@@ -203,6 +203,20 @@ def rehearse(tmp_path, *, bots: int, email_every: float = 0.2, after_dump_second
             facts["credentials"] = restored.value("SELECT count(*) FROM vault_credential WHERE destroyed_at IS NULL")
             facts["foreign"] = restored.rows("SELECT data FROM trading_engineevent WHERE kind = 'foreign_activity' "
                                              "AND created_at > %s", [restarted_at])
+            # what a foreign finding is to be read against: the bot's events, orders and fills
+            facts["foreign_context"] = restored.rows(
+                "SELECT 'event', e.created_at::text, e.kind, e.data::text FROM trading_engineevent e "
+                "WHERE e.bot_id IN (SELECT bot_id FROM trading_engineevent WHERE kind = 'foreign_activity') "
+                "UNION ALL SELECT 'fill', f.executed_at::text, f.client_order_id, "
+                "concat_ws(' ', f.side, f.kind, f.cycle, f.buy, f.qty, f.trade_id, f.recorded_at) FROM trading_fill f "
+                "WHERE f.bot_id IN (SELECT bot_id FROM trading_engineevent WHERE kind = 'foreign_activity') "
+                "UNION ALL SELECT 'order', o.updated_at::text, o.client_order_id, "
+                "concat_ws(' ', o.side, o.kind, o.cycle, o.version, o.state, o.qty, o.filled, o.detail) "
+                "FROM trading_order o "
+                "WHERE o.bot_id IN (SELECT bot_id FROM trading_engineevent WHERE kind = 'foreign_activity') "
+                "ORDER BY 2") if facts["foreign"] else []
+            facts["foreign_venue"] = [venue_orders(venue.admin, acct) for acct in accounts.values()] \
+                if facts["foreign"] else []
             facts["foreign_fills"] = restored.value(
                 'SELECT count(*) FROM trading_fill WHERE "foreign" AND recorded_at > %s', [restarted_at])
             facts["own_fills"] = {r[0] for r in restored.rows(
@@ -312,4 +326,5 @@ def test_the_restored_platform_carries_on(rehearsal):
 
 def test_reconcile_adopts_the_orders_placed_after_the_dump(rehearsal):
     gaps = adoption_gaps(rehearsal)
-    assert not any(gaps.values()), gaps
+    context = "\n".join(map(str, rehearsal["foreign_context"])) + "\n" + "\n".join(map(str, rehearsal["foreign_venue"]))
+    assert not any(gaps.values()), f"{gaps}\n{context}"

@@ -15,7 +15,7 @@ from sequence.core.precision import Precision
 from sequence.engine.ids import OrderId, encode
 from sequence.engine.model import BotContext, OrderRecord, SideMemo, StepState
 from sequence.engine.runner import Snapshot, StepResult, reconcile
-from sequence.exchanges.domain import Fill, Order, OrderStatus, Side
+from sequence.exchanges.domain import Fill, Order, OrderStatus, Position, PositionSide, Side
 from sequence.exchanges.errors import ExchangeError
 from sequence.strategy.params import Params
 
@@ -138,3 +138,52 @@ def test_a_later_cycles_entry_resting_alone_is_no_strangers_close():
     memo = state.sides["short"]
     assert (memo.cycle, memo.size, memo.order_seq) == (4, 0, 10)
     assert [o.state for o in state.orders if o.client_order_id == entry.client_order_id] == ["open"]
+
+
+class PositionsNow(LookupsFail):
+    """The exchange's positions when read again (the snapshot's were read before a fill)."""
+
+    def __init__(self, short: str | None) -> None:
+        self.short = short
+        self.reads = 0
+
+    async def fetch_positions(self, symbols):
+        self.reads += 1
+        if self.short is None:
+            return []
+        return [Position(symbol=SYMBOL, side=PositionSide.SHORT, size=Decimal(self.short), entry_price=Decimal(29500),
+                         mark_price=None, unrealized_pnl=None, leverage=None, hedged=True)]
+
+
+def foreign_of(port, state: StepState, snap: Snapshot) -> list[dict]:
+    async_to_sync(reconcile)(ctx(), port, state, snap, StepResult())
+    return [e.data for e in state.events if e.kind == "foreign_activity"]
+
+
+def test_a_take_profit_filling_between_the_position_and_fill_reads_is_our_close():
+    """The step read the short still open, then its take-profit's fill (the fill came in between):
+    the position is read again, found flat, and the cycle closes as ours. The next step, which
+    finds the side flat with nothing new to read, has nothing to explain."""
+    cid = take_profit_id(3, 9)
+    state = state_with_a_short(cid)
+    port = PositionsNow(short=None)
+    assert foreign_of(port, state, short_of("0.008", [fill_of(cid, "t1")], [])) == []
+    memo = state.sides["short"]
+    assert port.reads == 1 and (memo.cycle, memo.size) == (4, 0)
+    state.events.clear()
+    state.new_fills.clear()
+    assert foreign_of(port, state, flat([])) == []
+    assert memo.cycle == 4
+
+
+def test_a_position_still_open_when_read_again_stays_open():
+    """Read again and still open (the take-profit's fill is one of several, or the side opened
+    anew): the exchange's position stands and the cycle goes on; no read when no fill of our
+    take-profit was seen."""
+    cid = take_profit_id(3, 9)
+    state = state_with_a_short(cid)
+    port = PositionsNow(short="0.004")
+    assert foreign_of(port, state, short_of("0.008", [fill_of(cid, "t1")], [])) == []
+    assert port.reads == 1 and (state.sides["short"].cycle, state.sides["short"].size) == (3, Decimal("0.004"))
+    quiet = PositionsNow(short="0.008")
+    assert foreign_of(quiet, state_with_a_short(cid), short_of("0.008", [], [])) == [] and quiet.reads == 0

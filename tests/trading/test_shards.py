@@ -253,39 +253,56 @@ class Stalled:
 
 
 def test_a_cancelled_tick_releases_the_locks_of_the_bots_it_loaded(make_user, venue, through, settings, monkeypatch):
-    """A tick loads its bots together (their step locks taken at once, on the shard's lane); a
-    tick cancelled while the first bot's step hangs (a worker shutting down) releases every one
-    of them, the hanging step's and those whose steps had not begun."""
+    """A tick loads its bots together (one query, their step locks taken at once on the shard's
+    lane); cancelled while their steps hang on the exchange (a worker shutting down), it
+    releases every lock."""
     import asyncio
 
-    from sequence.trading import lanes
+    from sequence.trading import lanes, store
 
     first, second, shard = two_bots_in_one_shard(make_user, venue, through, settings, monkeypatch)
     stalled = {str(first.pk): Stalled(through[str(first.pk)]), str(second.pk): Stalled(through[str(second.pk)])}
     monkeypatch.setattr(engine_jobs, "PORT_FACTORY", lambda bot: stalled[str(bot.pk)])
-    loaded_together = []
+    loads, real = [], store.load_many
+    monkeypatch.setattr(store, "load_many", lambda ids: loads.append(sorted(ids)) or real(ids))
+    held_while_hanging = []
 
     async def tick():
         for port in stalled.values():
             port.entered = asyncio.Event()
         task = asyncio.ensure_future(engine_jobs.step_many([str(first.pk), str(second.pk)],
                                                            lane=lanes.POOL.of(shards.shard_lock(shard)),
-                                                           concurrency=1))
-        entered = [p.entered for p in stalled.values()]
-        await asyncio.wait([asyncio.ensure_future(e.wait()) for e in entered], return_when=asyncio.FIRST_COMPLETED)
-        loaded_together.append(await sync_to_async(step_locks_held)())
+                                                           concurrency=2))
+        await asyncio.gather(*(p.entered.wait() for p in stalled.values()))
+        held_while_hanging.append(await sync_to_async(step_locks_held)())
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
 
     async_to_sync(tick)()
-    assert loaded_together == [2], "both bots' locks are taken by the tick's one load"
+    assert loads == [sorted([str(first.pk), str(second.pk)])], "the tick's bots load in one query"
+    assert held_while_hanging == [2]
     assert step_locks_held() == 0
     assert not engine_jobs._RUNNING
     # and both step again at the next tick
     monkeypatch.setattr(engine_jobs, "PORT_FACTORY", lambda bot: through[str(bot.pk)])
     assert async_to_sync(shards.step_shard)(shard) == 2
     assert engine(first).steps == engine(second).steps == 1
+
+
+def test_a_tick_loads_its_bots_a_step_slot_at_a_time(make_user, venue, through, settings, monkeypatch):
+    """With one step slot, each bot loads when the slot is free: a state is never read long
+    before its step (a pause made meanwhile would count one step late)."""
+    from sequence.trading import lanes, store
+
+    first, second, shard = two_bots_in_one_shard(make_user, venue, through, settings, monkeypatch)
+    loads, real = [], store.load_many
+    monkeypatch.setattr(store, "load_many", lambda ids: loads.append(list(ids)) or real(ids))
+    stepped = async_to_sync(engine_jobs.step_many)([str(first.pk), str(second.pk)],
+                                                  lane=lanes.POOL.of(shards.shard_lock(shard)), concurrency=1)
+    assert stepped == 2 and loads == [[str(first.pk)], [str(second.pk)]]
+    assert engine(first).steps == engine(second).steps == 1
+    assert step_locks_held() == 0
 
 
 def test_a_tick_cancelled_while_it_loads_releases_the_locks_the_load_took(make_user, venue, through, settings,
@@ -323,7 +340,10 @@ def test_a_tick_cancelled_while_it_loads_releases_the_locks_the_load_took(make_u
 
     async_to_sync(tick)()
     assert held_while_loading == [2]
-    assert step_locks_held() == 0
+    from tests.support.eventually import eventually
+
+    # released on the lane's own thread once the load has ended (the cancelled tick does not wait)
+    eventually(lambda: step_locks_held() == 0, timeout=10, interval=0.05, what="the load's locks released")
     assert engine(first).steps == engine(second).steps == 0
     monkeypatch.setattr(store, "load_many", real)
     assert async_to_sync(shards.step_shard)(shard) == 2

@@ -97,13 +97,7 @@ async def read_snapshot(ctx: BotContext, port: ExchangePort, state: StepState) -
     ticker = await port.fetch_ticker(ctx.symbol)
     wallet = await port.fetch_balance()
     balance = wallet.get(ctx.base_currency).total
-    positions: dict[str, tuple[Decimal, Decimal]] = {}
-    if not ctx.spot:
-        for pos in await port.fetch_positions([ctx.symbol]):
-            if pos.symbol != ctx.symbol or pos.size <= 0:
-                continue
-            side = "long" if pos.side is PositionSide.LONG else "short"
-            positions[side] = (pos.size * ctx.contract_size, pos.entry_price or ZERO)
+    positions = await _positions(ctx, port) if not ctx.spot else {}
     open_orders = await port.fetch_open_orders(ctx.symbol)
     last = ticker.last or ticker.bid or ticker.ask
     bid = ticker.bid or last
@@ -125,6 +119,17 @@ async def read_snapshot(ctx: BotContext, port: ExchangePort, state: StepState) -
     # cursor's own millisecond, whose entries already read are known by id (ledger_seen)
     ledger = await port.fetch_ledger(from_ms(state.ledger_cursor_ms), None)
     return Snapshot(balance, positions, open_orders, fills, bid, ask, last, market_ms, ledger)
+
+
+async def _positions(ctx: BotContext, port: ExchangePort) -> dict[str, tuple[Decimal, Decimal]]:
+    """Side -> (size in strategy units, entry price) of the bot's market."""
+    positions: dict[str, tuple[Decimal, Decimal]] = {}
+    for pos in await port.fetch_positions([ctx.symbol]):
+        if pos.symbol != ctx.symbol or pos.size <= 0:
+            continue
+        side = "long" if pos.side is PositionSide.LONG else "short"
+        positions[side] = (pos.size * ctx.contract_size, pos.entry_price or ZERO)
+    return positions
 
 
 async def reconcile(ctx: BotContext, port: ExchangePort, state: StepState, snap: Snapshot,
@@ -175,8 +180,15 @@ async def reconcile(ctx: BotContext, port: ExchangePort, state: StepState, snap:
         if ctx.spot and len(state.new_fills) > before:
             spot_position(ctx, state, state.new_fills[-1])
     # per side: cycles, the exchange's position adopted
+    positions = snap.positions
+    if not ctx.spot and any(positions.get(name, (ZERO,))[0] > 0 and (m.closed or _closed_by_us(state, name, m.cycle))
+                            for name, m in state.sides.items()):
+        # the position was read before the fills, and our take-profit filled in between: read
+        # it again, now that the fill is known. Left stale, the close was known this step and
+        # forgotten by the next, which found the side flat and took it for a stranger's close.
+        positions = await _positions(ctx, port)
     for name, memo in state.sides.items():
-        size, entry = snap.positions.get(name, (ZERO, ZERO))
+        size, entry = positions.get(name, (ZERO, ZERO))
         if ctx.spot:
             size, entry = memo.size, memo.entry_price or ZERO
         closed = memo.closed or _closed_by_us(state, name, memo.cycle)

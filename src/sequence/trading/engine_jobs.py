@@ -9,6 +9,7 @@ accelerated clock steps faster.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import threading
@@ -220,18 +221,24 @@ async def step_bot(bot_id, *, port: ExchangePort | None = None, schedule: bool =
 
 
 async def _locking(lane: Lane, load: Callable, arg, locked: Callable) -> Any:
-    """``await lane(load)(arg)`` for a load that takes step locks: cancelled meanwhile (a worker
+    """``await lane(load)(arg)`` for a load that takes step locks. Cancelled meanwhile (a worker
     shutting down, a job aborted), the load still ends on its lane, and the locks it took
-    (``locked(result)``: the bot ids) are released there before the cancellation goes on; lost,
-    they would keep those bots from stepping for the connection's life."""
-    task = asyncio.ensure_future(lane(load)(arg))
+    (``locked(result)``: the bot ids) are released there, on the lane's own thread: lost, they
+    would keep those bots from stepping for the connection's life. The release does not wait
+    on the cancelled task (the event loop may be closing)."""
+    if lane.executor is None:  # the caller's own thread (a step by hand): its cancellation is its own
+        return await lane(load)(arg)
+    done = lane.submit(load, arg)
     try:
-        return await asyncio.shield(task)
+        return await asyncio.shield(asyncio.wrap_future(done))
     except asyncio.CancelledError:
-        with contextlib.suppress(Exception):
-            ids = locked(await task)
-            if ids:
-                await lane(store.unlock_many)(ids)
+        def release(finished) -> None:
+            if not finished.cancelled() and finished.exception() is None:
+                ids = locked(finished.result())
+                if ids:
+                    lane.submit(store.unlock_many, ids)
+
+        done.add_done_callback(release)
         raise
 
 
@@ -240,11 +247,14 @@ async def step_many(bot_ids: list[str], *, lane: Lane, concurrency: int,
                     after: Callable[[str, float], None] | None = None) -> int:
     """The steps of a shard's due bots (its tick), ``concurrency`` at once; returns how many stepped.
 
-    They load in one query on ``lane``, whose connection then holds their step locks; each
-    bot's exchange work and mid-step writes go on its own lane of the pool, its last write and
-    the lock's release on ``lane`` again. One round trip and one transaction fewer per step
-    than :func:`step_bot` (bench/engine_bench.py). ``before`` and ``after`` (the benchmarks'
-    lag and duration) are called around each bot's step."""
+    They load ``concurrency`` at a time, each batch in one query on ``lane``, whose connection
+    then holds their step locks; each bot's exchange work and mid-step writes go on its own
+    lane of the pool, its last write and the lock's release on ``lane`` again: one round trip
+    and one transaction fewer per step than :func:`step_bot` (bench/engine_bench.py). A batch
+    is loaded only when a step slot is free and nothing loaded waits, so a state waits at most
+    about one step between its load and its step (a pause made meanwhile counts from the next
+    step, as for a step already running). ``before`` and ``after`` (the benchmarks' lag and
+    duration) are called around each bot's step."""
     from sequence.trading.lanes import POOL
 
     keys = []
@@ -254,34 +264,43 @@ async def step_many(bot_ids: list[str], *, lane: Lane, concurrency: int,
         else:
             keys.append(key)
     _RUNNING.update(keys)
-    held: set[str] = set()  # loaded, their locks held, their steps not begun
+    to_load = collections.deque(keys)
+    loaded_ones: collections.deque = collections.deque()  # loaded, their locks held, their steps not begun
+    loading = asyncio.Lock()
+    stepped = 0
+
+    async def next_loaded():
+        async with loading:
+            if not loaded_ones and to_load:
+                batch = [to_load.popleft() for _ in range(min(concurrency, len(to_load)))]
+                ready = await _locking(lane, _load_many, batch, list)
+                loaded_ones.extend(ready.items())
+                _RUNNING.difference_update(k for k in batch if k not in ready)
+            return loaded_ones.popleft() if loaded_ones else None
+
+    async def slot() -> None:
+        nonlocal stepped
+        while (item := await next_loaded()) is not None:
+            key, (static, loaded) = item  # from here the step releases its own lock
+            if before is not None:
+                before(key)
+            started = time.perf_counter()
+            try:
+                await _step_loaded(static, loaded, None, POOL.of(key), lane, True)
+            except Exception:  # _step_loaded records its own failures; this is a bug's last net
+                log.exception("step of bot %s failed outside its own guard", key)
+            finally:
+                _RUNNING.discard(key)
+            stepped += 1
+            if after is not None:
+                after(key, time.perf_counter() - started)
+
     try:
-        ready = await _locking(lane, _load_many, keys, list)
-        held.update(ready)
-        _RUNNING.difference_update(k for k in keys if k not in ready)
-        gate = asyncio.Semaphore(concurrency)
-
-        async def one(key: str) -> None:
-            static, loaded = ready[key]
-            async with gate:
-                held.discard(key)  # from here the step releases its own lock
-                if before is not None:
-                    before(key)
-                started = time.perf_counter()
-                try:
-                    await _step_loaded(static, loaded, None, POOL.of(key), lane, True)
-                except Exception:  # _step_loaded records its own failures; this is a bug's last net
-                    log.exception("step of bot %s failed outside its own guard", key)
-                finally:
-                    _RUNNING.discard(key)
-                if after is not None:
-                    after(key, time.perf_counter() - started)
-
-        await asyncio.gather(*(one(key) for key in ready))
-        return len(ready)
+        await asyncio.gather(*(slot() for _ in range(min(concurrency, len(keys)))))
+        return stepped
     finally:
-        if held:  # the tick was cancelled before these bots' steps began: their locks go
-            await lane(store.unlock_many)(sorted(held))
+        if loaded_ones:  # the tick was cancelled before these bots' steps began: their locks go
+            await lane(store.unlock_many)(sorted(k for k, _ in loaded_ones))
         _RUNNING.difference_update(keys)
 
 

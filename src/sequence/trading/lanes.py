@@ -24,7 +24,7 @@ import contextvars
 import threading
 import zlib
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -68,6 +68,12 @@ class Lane:
                 raise
 
         return call
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Run ``fn`` on this lane's thread, from any thread, without waiting (an executor lane)."""
+        if self.executor is None:
+            raise TypeError("the caller's lane has no thread of its own")
+        return self.executor.submit(_on_lane, fn, args, {})
 
     def of(self, key: str) -> Lane:
         return self
