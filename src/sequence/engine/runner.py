@@ -181,8 +181,8 @@ async def reconcile(ctx: BotContext, port: ExchangePort, state: StepState, snap:
             spot_position(ctx, state, state.new_fills[-1])
     # per side: cycles, the exchange's position adopted
     positions = snap.positions
-    if not ctx.spot and any(positions.get(name, (ZERO,))[0] > 0 and (m.closed or _closed_by_us(state, name, m.cycle))
-                            for name, m in state.sides.items()):
+    closes = {name: m.closed or _closed_by_us(state, name, m.cycle) for name, m in state.sides.items()}
+    if not ctx.spot and any(positions.get(name, (ZERO,))[0] > 0 and closed for name, closed in closes.items()):
         # the position was read before the fills, and our take-profit filled in between: read
         # it again, now that the fill is known. Left stale, the close was known this step and
         # forgotten by the next, which found the side flat and took it for a stranger's close.
@@ -191,7 +191,7 @@ async def reconcile(ctx: BotContext, port: ExchangePort, state: StepState, snap:
         size, entry = positions.get(name, (ZERO, ZERO))
         if ctx.spot:
             size, entry = memo.size, memo.entry_price or ZERO
-        closed = memo.closed or _closed_by_us(state, name, memo.cycle)
+        closed = closes[name]
         if size <= 0 and (memo.size > 0 or closed):
             if not closed:
                 state.events.append(EngineEvent("foreign_activity", {

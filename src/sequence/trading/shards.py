@@ -3,8 +3,8 @@
 Each bot's engine row holds its shard (``number % ENGINE_SHARDS``) and when its next step is
 due (``next_step_at``; NULL: it does not step). A shard's tick is one Procrastinate job,
 ``trading.step_shard`` with ``lock`` and ``queueing_lock`` ``steps:{shard}``: it loads the
-shard's due bots in one query and steps them together (``ENGINE_TICK_CONCURRENCY`` at once:
-``engine_jobs.step_many``), then defers the shard's next tick at the earliest due time of its
+shard's due bots in batches of ``ENGINE_TICK_CONCURRENCY``, one query each, and steps that
+many at once (``engine_jobs.step_many``), then defers the shard's next tick at the earliest due time of its
 bots, in one statement. Two ticks of one shard never run
 together and at most one waits; two steps of one bot never run together (the shard's lock,
 and the bot's advisory step lock in ``store.load`` for whatever else steps it).
@@ -137,7 +137,7 @@ async def step_shard(shard: int) -> int:
         def after(bot_id: str, seconds: float) -> None:
             durations.append(seconds)
     try:
-        # the tick's bots load together on the shard's lane, which then holds their step locks
+        # the tick's bots load in batches on the shard's lane, which then holds their step locks
         return await step_many([bot_id for bot_id, _ in due], lane=POOL.of(shard_lock(shard)),
                                concurrency=settings.ENGINE_TICK_CONCURRENCY, before=before, after=after)
     finally:  # even a failed or cancelled tick leaves the shard's next one waiting
